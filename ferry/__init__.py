@@ -1,0 +1,1 @@
+"""Ferry: intake, casework, documentation and advocacy for organisations that move people to safety."""

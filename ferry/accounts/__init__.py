@@ -1,0 +1,1 @@
+"""Staff accounts: roles, invitations, passphrase and second-factor login, session unlock, duress."""

@@ -1,0 +1,119 @@
+"""Staff members, their roles, their signed-in sessions, invitations and the one-time setup token."""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMINISTRATOR = "administrator", _("Administrator")
+    COORDINATOR = "coordinator", _("Coordinator")
+    CASEWORKER = "caseworker", _("Caseworker")
+    DOCUMENTER = "documenter", _("Documenter")
+    ANALYST = "analyst", _("Analyst")
+    AUDITOR = "auditor", _("Auditor")
+
+
+class StaffManager(BaseUserManager["Staff"]):
+    def get_by_natural_key(self, username: str | None) -> Staff:
+        return self.get(email__iexact=username)
+
+
+class Staff(AbstractBaseUser):
+    """A staff member. The passphrase is never hashed here: it is checked by unwrapping the staff key."""
+
+    email = models.EmailField(unique=True)
+    display_name = models.CharField(max_length=80, blank=True)
+    is_active = models.BooleanField(default=False, help_text="False until set-up is complete.")
+    time_zone = models.CharField(max_length=64, default="UTC")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    objects = StaffManager()
+
+    class Meta:
+        verbose_name = "staff member"
+
+    def __str__(self) -> str:
+        return f"staff:{self.pk}"
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.email
+
+    def role_set(self) -> set[str]:
+        cached: set[str] | None = getattr(self, "_role_cache", None)
+        if cached is None:
+            cached = set(self.roles.values_list("role", flat=True))
+            self._role_cache = cached
+        return cached
+
+    def has_role(self, role: str) -> bool:
+        return role in self.role_set()
+
+
+class StaffRole(models.Model):
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["staff", "role"], name="staff_role_once")]
+
+
+class StaffSession(models.Model):
+    """A signed-in browser. Holds the staff private key wrapped under a key that only the browser's cookie has."""
+
+    id = models.CharField(primary_key=True, max_length=43)
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="sessions")
+    wrapped_key = models.BinaryField()
+    second_factor_done = models.BooleanField(default=False)
+    duress = models.BooleanField(default=False, help_text="Opened with the duress passphrase: show an empty workspace.")
+    created_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+
+class SetupToken(models.Model):
+    """The one-time link that lets the first administrator create their account. Only its hash is kept."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True)
+
+
+class Invitation(models.Model):
+    """A one-time link for a new staff member, valid 72 hours. Only its hash is kept."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField()
+    roles = models.JSONField(default=list)
+    invited_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True)
+    staff = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, related_name="+")
+
+
+class LoginThrottle(models.Model):
+    """Failed-login counters keyed by a keyed hash of the account or client; rows expire."""
+
+    key = models.CharField(max_length=64, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True)
+
+
+class StaffAlert(models.Model):
+    """An urgent alert shown to staff in the app until acknowledged (duress, lockouts...). No personal data."""
+
+    class Kind(models.TextChoices):
+        DURESS = "duress", _("Duress login")
+        LOCKOUT = "lockout", _("Account locked after failed logins")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    about_staff = models.ForeignKey(Staff, on_delete=models.CASCADE, null=True, related_name="+")
+    recipient = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="alerts")
+    created_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True)

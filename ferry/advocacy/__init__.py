@@ -1,0 +1,1 @@
+"""Advocacy: safe statistics with disclosure control, charts, PDF reports, dossiers, government responses."""

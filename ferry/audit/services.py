@@ -1,0 +1,104 @@
+"""Writing to the audit log and verifying its chain."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ferry.audit.chain import entry_hash
+from ferry.audit.models import GENESIS_HASH, AuditEntry
+
+# Actions and object ids are identifiers chosen by code, never text typed by a person.
+ACTION_RE = re.compile(r"^[a-z][a-z0-9_.]{1,63}$")
+OBJECT_TYPE_RE = re.compile(r"^[a-z_]{0,32}$")
+OBJECT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{0,64}$")
+# Any constant works; it names the advisory lock that serialises appends on PostgreSQL.
+_PG_LOCK_ID = 0x46455252
+
+
+class AuditFieldInvalid(ValueError):
+    """An audit field is not a code-chosen identifier (this would risk free text reaching the log)."""
+
+
+def audit_record(
+    *, action: str, actor_id: int | None = None, object_type: str = "", object_id: str | int = ""
+) -> AuditEntry:
+    """Append one entry. Call it inside the transaction of the change it records, so both commit or neither."""
+    object_id = str(object_id)
+    if not ACTION_RE.match(action):
+        raise AuditFieldInvalid("action")
+    if not OBJECT_TYPE_RE.match(object_type):
+        raise AuditFieldInvalid("object_type")
+    if not OBJECT_ID_RE.match(object_id):
+        raise AuditFieldInvalid("object_id")
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_ID])
+        # On SQLite every transaction begins IMMEDIATE (see ferry.config), which already serialises writers.
+        last = AuditEntry.objects.order_by("-seq").values_list("seq", "entry_hash").first()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+        fields = {
+            "seq": seq,
+            "at": timezone.now(),
+            "actor_id": actor_id,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "prev_hash": prev,
+        }
+        return AuditEntry.objects.create(**fields, entry_hash=entry_hash(**fields))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    count: int
+    head_seq: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+
+def _entries() -> Iterator[AuditEntry]:
+    return AuditEntry.objects.order_by("seq").iterator(chunk_size=2000)
+
+
+def audit_verify(*, expect_head: tuple[int, str] | None = None) -> Verdict:
+    """Walk the chain from the start; report the first entry that was edited, inserted or follows a deletion."""
+    expected_seq, prev, count = 1, GENESIS_HASH, 0
+    for entry in _entries():
+        count += 1
+        fields = {
+            "seq": entry.seq,
+            "at": entry.at,
+            "actor_id": entry.actor_id,
+            "action": entry.action,
+            "object_type": entry.object_type,
+            "object_id": entry.object_id,
+            "prev_hash": entry.prev_hash,
+        }
+        if entry.seq != expected_seq:
+            problem = "entries are missing before it" if entry.seq > expected_seq else "its number is out of order"
+            return Verdict(False, count, expected_seq - 1, prev, entry.seq, problem)
+        if entry.prev_hash != prev:
+            return Verdict(False, count, expected_seq - 1, prev, entry.seq, "it does not follow the entry before it")
+        if entry.entry_hash != entry_hash(**fields):
+            return Verdict(False, count, expected_seq - 1, prev, entry.seq, "its content was changed")
+        prev, expected_seq = entry.entry_hash, expected_seq + 1
+    head_seq = expected_seq - 1
+    if expect_head is not None and not _head_reached(expect_head):
+        return Verdict(
+            False, count, head_seq, prev, expect_head[0], "the recorded head is missing: entries were cut off"
+        )
+    return Verdict(True, count, head_seq, prev)
+
+
+def _head_reached(expect_head: tuple[int, str]) -> bool:
+    """True when the chain still contains the head recorded earlier (later entries are fine)."""
+    seq, digest = expect_head
+    return AuditEntry.objects.filter(seq=seq, entry_hash=digest).exists()

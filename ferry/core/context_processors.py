@@ -1,0 +1,12 @@
+"""Values every page shell needs: the organisation's name and the language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    return {"org_name": settings.FERRY_ORG_NAME, "languages": settings.LANGUAGES}

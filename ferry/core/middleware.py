@@ -1,0 +1,67 @@
+"""Security headers, language choice without cookies, and deny-by-default access to staff pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ]
+)
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django's SecurityMiddleware does not set: CSP without inline script, and no caching."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", CSP)
+        response.setdefault("X-Frame-Options", "DENY")
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+        response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        if not request.path.startswith(settings.STATIC_URL):
+            # Pages may show decrypted content: keep them out of the browser's disk cache and history cache.
+            response["Cache-Control"] = "no-store"
+        return response
+
+
+class LanguageMiddleware:
+    """Language from ?lang=, then the session (staff), then Accept-Language; no language cookie."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.codes = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chosen = request.GET.get("lang", "")
+        if chosen in self.codes:
+            # Remember it only in a session that already exists (staff); never start one for it.
+            if getattr(request, "session", None) is not None and request.session.session_key:
+                request.session["lang"] = chosen
+        else:
+            session = getattr(request, "session", None)
+            stored = session.get("lang", "") if session is not None and session.session_key else ""
+            chosen = stored if stored in self.codes else translation.get_language_from_request(request)
+        translation.activate(chosen)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.setdefault("Content-Language", request.LANGUAGE_CODE)
+        response.headers.setdefault("Vary", "Accept-Language")
+        translation.deactivate()
+        return response

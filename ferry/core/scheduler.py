@@ -1,0 +1,70 @@
+"""Enqueues periodic jobs exactly once per time slot, however many worker processes are running."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, close_old_connections, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from ferry.core.models import ScheduledRun
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    job: str  # dotted path of a django_tasks task
+    every_seconds: int
+
+
+# Later apps add their minute jobs here (check-in sweep, retention, notifications).
+PERIODIC: tuple[Periodic, ...] = (Periodic("ferry.core.tasks.heartbeat", 60),)
+
+
+def tick(now: datetime | None = None, periodic: tuple[Periodic, ...] = PERIODIC) -> list[str]:
+    """Enqueue every job whose current slot has not been enqueued yet; returns the jobs enqueued."""
+    now = now or timezone.now()
+    epoch = int(now.timestamp())
+    enqueued = []
+    for item in periodic:
+        slot = epoch // item.every_seconds
+        try:
+            # The marker row and the queued task commit together: a crash leaves neither or both.
+            with transaction.atomic():
+                ScheduledRun.objects.create(job=item.job, slot=slot, enqueued_at=now)
+                import_string(item.job).enqueue()
+        except IntegrityError:
+            continue
+        enqueued.append(item.job)
+    ScheduledRun.objects.filter(enqueued_at__lt=now - timedelta(days=2)).delete()
+    return enqueued
+
+
+class SchedulerThread(threading.Thread):
+    """Calls tick() every few seconds until stopped."""
+
+    def __init__(self, *, interval: float = 5.0, on_tick: Callable[[], object] = tick) -> None:
+        super().__init__(name="ferry-scheduler", daemon=True)
+        self.interval = interval
+        self.on_tick = on_tick
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.on_tick()
+            except Exception:
+                # A database hiccup must not kill the scheduler; the next tick retries.
+                logger.exception("scheduler tick failed")
+            finally:
+                close_old_connections()
+            self.stopping.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -1,0 +1,1 @@
+"""Documentation: incidents, vocabularies, places, perpetrators, sources and evidence."""

@@ -1,0 +1,162 @@
+"""Django settings, read from environment variables only (see docs/operations.md for the list)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from ferry import config
+
+BASE_DIR = config.BASE_DIR
+DATA_DIR = config.data_dir()
+SECRET_KEY = config.secret_key(DATA_DIR)
+DEBUG = config.env_bool("FERRY_DEBUG")
+# TLS is terminated by a reverse proxy in production; FERRY_TLS=1 turns on the cookie and HSTS rules.
+FERRY_TLS = config.env_bool("FERRY_TLS")
+
+ALLOWED_HOSTS = [h.strip() for h in config.env_str("FERRY_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in config.env_str("FERRY_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1").split(",") if o.strip()
+]
+
+FERRY_ORG_NAME = config.env_str("FERRY_ORG_NAME", "Ferry")
+FERRY_STAFF_PATH = config.env_str("FERRY_STAFF_PATH", "staff").strip("/")
+FERRY_HEARTBEAT_STALE_SECONDS = config.env_int("FERRY_HEARTBEAT_STALE_SECONDS", 180, minimum=60)
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "ferry.core",
+    "ferry.audit",
+    "ferry.vault",
+    "ferry.accounts",
+    "ferry.intake",
+    "ferry.cases",
+    "ferry.incidents",
+    "ferry.advocacy",
+    "ferry.api",
+]
+
+MIDDLEWARE = [
+    "ferry.core.middleware.SecurityHeadersMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "ferry.core.middleware.LanguageMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "ferry.core.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "ferry.accounts.middleware.StaffUnlockMiddleware",
+]
+
+ROOT_URLCONF = "ferry.urls"
+WSGI_APPLICATION = "ferry.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "ferry" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "ferry.core.context_processors.shell",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": config.database(DATA_DIR)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+AUTH_USER_MODEL = "accounts.Staff"
+LOGIN_URL = "accounts:login"
+# Staff passphrases are checked by unwrapping the staff key (ferry.vault); Django's password
+# field stays unusable, so no second, weaker hash of the passphrase exists.
+AUTHENTICATION_BACKENDS = ["ferry.accounts.backends.VaultBackend"]
+
+# Argon2id cost for staff keys and receipt codes: "moderate" is about 0.4 s and 256 MiB here.
+FERRY_KDF_PROFILE = config.env_str("FERRY_KDF_PROFILE", "moderate")
+FERRY_SESSION_IDLE_MINUTES = config.env_int("FERRY_SESSION_IDLE_MINUTES", 30, minimum=1)
+FERRY_SESSION_MAX_HOURS = config.env_int("FERRY_SESSION_MAX_HOURS", 12, minimum=1)
+FERRY_UNLOCK_COOKIE = "ferry_unlock"
+# Behind a reverse proxy, take the client address for login throttling from X-Forwarded-For's last hop.
+FERRY_TRUSTED_PROXY = config.env_bool("FERRY_TRUSTED_PROXY")
+OTP_TOTP_ISSUER = FERRY_ORG_NAME
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
+LOCALE_PATHS = [BASE_DIR / "ferry" / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+# Set FERRY_STATIC_ROOT and run collectstatic for compressed, cache-friendly assets in production.
+STATIC_ROOT = config.env_str("FERRY_STATIC_ROOT", "") or None
+STATICFILES_DIRS = [BASE_DIR / "ferry" / "static"]
+# Served by the app itself; collectstatic is not needed for `make run`.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_NAME = "ferry_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+SESSION_COOKIE_SECURE = FERRY_TLS
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_SECURE = FERRY_TLS
+CSRF_FAILURE_VIEW = "ferry.core.views.csrf_failure"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_HSTS_SECONDS = 63072000 if FERRY_TLS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = FERRY_TLS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if FERRY_TLS else None
+X_FRAME_OPTIONS = "DENY"
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+EMAIL_HOST = config.env_str("FERRY_SMTP_HOST", "localhost")
+EMAIL_PORT = config.env_int("FERRY_SMTP_PORT", 25, minimum=1)
+EMAIL_HOST_USER = config.env_str("FERRY_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = config.env_str("FERRY_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = config.env_bool("FERRY_SMTP_STARTTLS")
+DEFAULT_FROM_EMAIL = config.env_str("FERRY_MAIL_FROM", "noreply@localhost")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if config.env_bool("FERRY_SMTP_ENABLED")
+    else "django.core.mail.backends.console.EmailBackend"
+)
+
+# Logs carry no request lines: the web server is told not to log access, and Django's own
+# request logger only records errors, never with request bodies or client addresses.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"scrub": {"()": "ferry.core.logging.ScrubRequestFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]},
+    },
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}

@@ -1,0 +1,1 @@
+"""Ferry's crypto boundary: the only package that imports the crypto library."""

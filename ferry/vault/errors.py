@@ -1,0 +1,25 @@
+"""Typed errors raised by the vault; messages never carry plaintext or key material."""
+
+
+class VaultError(Exception):
+    """Base class for every error the vault raises."""
+
+
+class DecryptionFailed(VaultError):
+    """Wrong key, or tampered ciphertext or associated data."""
+
+
+class BadFormat(VaultError):
+    """A blob or stored parameter set is malformed: unknown version, truncated..."""
+
+
+class WrongSecret(VaultError):
+    """A passphrase- or code-derived key failed to unwrap (raised by callers)."""
+
+
+class NotEnoughShares(VaultError):
+    """Too few Shamir shares were given to attempt recovery."""
+
+
+class BadShare(VaultError):
+    """A Shamir share is malformed, duplicated, or fails its checksum."""

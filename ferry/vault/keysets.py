@@ -1,0 +1,244 @@
+"""Key sets and grants: create, grant, revoke with re-key, shred, and sealing fields under a key set."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import models, transaction
+from django.utils import timezone
+
+from ferry.vault import crypto
+from ferry.vault.errors import DecryptionFailed, VaultError
+from ferry.vault.models import EscrowKey, FileKey, Grant, KeySet, SealedField, StaffKey
+
+
+class NoGrant(VaultError):
+    """The staff member holds no grant for this key set (or it was revoked or shredded)."""
+
+
+class NoStaffKey(VaultError):
+    """The staff member has no key pair yet, so nothing can be sealed to them."""
+
+
+class EscrowMissing(VaultError):
+    """No escrow key exists; key sets are never created without one."""
+
+
+@dataclass
+class KeyRing:
+    """One signed-in staff member's unlocked private key, and the key-set keys opened during this request."""
+
+    staff_id: int
+    private_key: bytes
+    _opened: dict[tuple[int, int], bytes] = field(default_factory=dict, repr=False)
+
+    def key_for(self, key_set: KeySet) -> bytes:
+        cache_key = (key_set.pk, key_set.generation)
+        if cache_key in self._opened:
+            return self._opened[cache_key]
+        if key_set.shredded_at is not None:
+            raise NoGrant("key set shredded")
+        grant = (
+            Grant.objects.filter(key_set=key_set, staff_id=self.staff_id, generation=key_set.generation)
+            .values_list("sealed_key", flat=True)
+            .first()
+        )
+        if grant is None:
+            raise NoGrant("no grant")
+        try:
+            key = crypto.unseal_from(self.private_key, bytes(grant))
+        except DecryptionFailed:
+            raise NoGrant("grant does not open with this key") from None
+        self._opened[cache_key] = key
+        return key
+
+    def can_open(self, key_set: KeySet) -> bool:
+        try:
+            self.key_for(key_set)
+        except NoGrant:
+            return False
+        return True
+
+    def forget(self) -> None:
+        self._opened.clear()
+
+
+def field_context(obj: models.Model, field_name: str) -> crypto.Context:
+    return (obj._meta.label_lower, str(obj.pk), field_name)
+
+
+def seal_field(key: bytes, obj: models.Model, field_name: str, plaintext: str | None) -> None:
+    """Set obj.<field_name> to the plaintext sealed under the key, bound to this record and field."""
+    value = None if plaintext is None else crypto.seal_str(key, plaintext, field_context(obj, field_name))
+    setattr(obj, field_name, value)
+
+
+def open_field(key: bytes, obj: models.Model, field_name: str) -> str | None:
+    blob = getattr(obj, field_name)
+    return None if blob is None else crypto.unseal_str(key, bytes(blob), field_context(obj, field_name))
+
+
+def sealed_models() -> dict[type[models.Model], list[str]]:
+    """Every model with SealedFields and their names: the registry that re-keying and the seizure test use."""
+    found: dict[type[models.Model], list[str]] = {}
+    for model in apps.get_models():
+        names = [f.name for f in model._meta.get_fields() if isinstance(f, SealedField)]
+        if names:
+            found[model] = names
+    return found
+
+
+def _active_escrow() -> EscrowKey:
+    escrow = EscrowKey.objects.order_by("-created_at").first()
+    if escrow is None:
+        raise EscrowMissing("no escrow key")
+    return escrow
+
+
+def _public_key(staff_id: int) -> bytes:
+    value = StaffKey.objects.filter(staff_id=staff_id).values_list("public_key", flat=True).first()
+    if value is None:
+        raise NoStaffKey("staff member has no key")
+    return bytes(value)
+
+
+@transaction.atomic
+def keyset_create(*, purpose: str, grant_to: Iterable[int]) -> tuple[KeySet, bytes]:
+    """A new key set with a random key, sealed to the escrow key and to each listed staff member."""
+    escrow = _active_escrow()
+    recipients = {staff_id: _public_key(staff_id) for staff_id in grant_to}
+    now = timezone.now()
+    key_set = KeySet.objects.create(purpose=purpose, created_at=now)
+    key = crypto.random_key()
+    grants = [
+        Grant(
+            key_set=key_set,
+            escrow=escrow,
+            generation=1,
+            created_at=now,
+            sealed_key=crypto.seal_to(bytes(escrow.public_key), key),
+        )
+    ]
+    grants += [
+        Grant(
+            key_set=key_set,
+            staff_id=staff_id,
+            generation=1,
+            created_at=now,
+            sealed_key=crypto.seal_to(public, key),
+        )
+        for staff_id, public in recipients.items()
+    ]
+    Grant.objects.bulk_create(grants)
+    return key_set, key
+
+
+@transaction.atomic
+def keyset_grant(*, key_set: KeySet, ring: KeyRing, staff_id: int) -> None:
+    """Seal the key set's key to another staff member; only someone who can open it may do this."""
+    key = ring.key_for(key_set)
+    public = _public_key(staff_id)
+    Grant.objects.update_or_create(
+        key_set=key_set,
+        staff_id=staff_id,
+        defaults={
+            "generation": key_set.generation,
+            "sealed_key": crypto.seal_to(public, key),
+            "created_at": timezone.now(),
+        },
+    )
+
+
+def keyset_grant_with_key(*, key_set: KeySet, key: bytes, staff_id: int) -> None:
+    """Grant from a key already opened some other way (escrow recovery)."""
+    Grant.objects.update_or_create(
+        key_set=key_set,
+        staff_id=staff_id,
+        defaults={
+            "generation": key_set.generation,
+            "sealed_key": crypto.seal_to(_public_key(staff_id), key),
+            "created_at": timezone.now(),
+        },
+    )
+
+
+def grants_destroy_for_staff(*, staff_id: int) -> int:
+    """Delete every grant a staff member holds (duress, departure); escrow grants keep the content safe."""
+    count, _detail = Grant.objects.filter(staff_id=staff_id).delete()
+    return count
+
+
+def keyset_holders(key_set: KeySet) -> list[int]:
+    return list(Grant.objects.filter(key_set=key_set, staff__isnull=False).values_list("staff_id", flat=True))
+
+
+@transaction.atomic
+def keyset_revoke(*, key_set: KeySet, ring: KeyRing, staff_id: int) -> None:
+    """Remove a grant and re-key: new key, sealed fields re-encrypted, file keys re-wrapped, old key gone.
+
+    All in one transaction: a crash leaves everything under the old key or everything under the new one.
+    """
+    key_set = KeySet.objects.select_for_update().get(pk=key_set.pk)
+    old = ring.key_for(key_set)
+    Grant.objects.filter(key_set=key_set, staff_id=staff_id).delete()
+    new = crypto.random_key()
+    for model, names in sealed_models().items():
+        rows = list(model._default_manager.select_for_update().filter(key_set=key_set))
+        for obj in rows:
+            for name in names:
+                seal_field(new, obj, name, open_field(old, obj, name))
+        model._default_manager.bulk_update(rows, names, batch_size=500)
+    file_keys = list(FileKey.objects.select_for_update().filter(key_set=key_set))
+    for fk in file_keys:
+        fk.wrapped_key = crypto.seal(new, crypto.unseal(old, bytes(fk.wrapped_key), _file_ctx(fk)), _file_ctx(fk))
+    FileKey.objects.bulk_update(file_keys, ["wrapped_key"], batch_size=500)
+    generation = key_set.generation + 1
+    grants = list(Grant.objects.select_for_update().filter(key_set=key_set).select_related("escrow"))
+    for grant in grants:
+        public = bytes(grant.escrow.public_key) if grant.escrow is not None else _public_key(grant.staff_id)  # type: ignore[arg-type]
+        grant.sealed_key = crypto.seal_to(public, new)
+        grant.generation = generation
+    Grant.objects.bulk_update(grants, ["sealed_key", "generation"], batch_size=500)
+    key_set.generation = generation
+    key_set.save(update_fields=["generation"])
+    ring.forget()
+
+
+@transaction.atomic
+def keyset_shred(*, key_set: KeySet) -> None:
+    """Destroy every grant, file key and sealed field: the content cannot be recovered by anyone, ever."""
+    key_set = KeySet.objects.select_for_update().get(pk=key_set.pk)
+    Grant.objects.filter(key_set=key_set).delete()
+    FileKey.objects.filter(key_set=key_set).delete()
+    for model, names in sealed_models().items():
+        model._default_manager.filter(key_set=key_set).update(**dict.fromkeys(names))
+    key_set.shredded_at = timezone.now()
+    key_set.save(update_fields=["shredded_at"])
+
+
+def _file_ctx(fk: FileKey) -> crypto.Context:
+    return ("file_key", str(fk.pk), "key")
+
+
+def file_key_new(*, key_set: KeySet, ring: KeyRing) -> tuple[FileKey, bytes]:
+    """A random key for one file, stored wrapped by the key set's key."""
+    set_key = ring.key_for(key_set)
+    file_key = crypto.random_key()
+    fk = FileKey(key_set=key_set, created_at=timezone.now())
+    fk.wrapped_key = crypto.seal(set_key, file_key, _file_ctx(fk))
+    fk.save()
+    return fk, file_key
+
+
+def file_key_open(*, file_key: FileKey, ring: KeyRing) -> bytes:
+    return crypto.unseal(ring.key_for(file_key.key_set), bytes(file_key.wrapped_key), _file_ctx(file_key))
+
+
+def seal_file(file_key: bytes, file_key_id: str, content: bytes) -> bytes:
+    return crypto.seal(file_key, content, ("file", file_key_id, "content"))
+
+
+def open_file(file_key: bytes, file_key_id: str, blob: bytes) -> bytes:
+    return crypto.unseal(file_key, blob, ("file", file_key_id, "content"))

@@ -1,0 +1,93 @@
+"""Wrapped staff keys, key sets and their grants, per-file keys, and the organisation's escrow key.
+
+Nothing here is a usable key: private keys and key-set keys exist only sealed or wrapped.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class SealedField(models.BinaryField):
+    """Ciphertext sealed with a key set's key (ferry.vault.fields); the seizure test finds every one of these."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class StaffKey(models.Model):
+    staff = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vault_key")
+    public_key = models.BinaryField()
+    passphrase_wrap = models.BinaryField()
+    passphrase_kdf = models.JSONField()
+    recovery_wrap = models.BinaryField(null=True)
+    recovery_kdf = models.JSONField(null=True)
+    duress_check = models.BinaryField(null=True)
+    duress_kdf = models.JSONField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class EscrowKey(models.Model):
+    """The organisation's escrow key pair. Its private key is held in custody by the first administrator
+    until a ceremony splits it into k-of-n shares; after that the server keeps no part of it."""
+
+    public_key = models.BinaryField()
+    created_at = models.DateTimeField()
+    custodian = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    custody_wrap = models.BinaryField(null=True, help_text="Private key sealed to the custodian until the split.")
+    split_at = models.DateTimeField(null=True)
+    threshold = models.PositiveSmallIntegerField(null=True)
+    share_count = models.PositiveSmallIntegerField(null=True)
+
+
+class KeySet(models.Model):
+    class Purpose(models.TextChoices):
+        CASE = "case"
+        DOCUMENTATION = "documentation"
+        BLIND_INDEX = "blind_index"
+
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    generation = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    shredded_at = models.DateTimeField(null=True)
+
+
+class Grant(models.Model):
+    """The key set's key sealed to one staff member's public key, or to the escrow public key."""
+
+    key_set = models.ForeignKey(KeySet, on_delete=models.CASCADE, related_name="grants")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="grants",
+    )
+    escrow = models.ForeignKey(EscrowKey, on_delete=models.PROTECT, null=True, related_name="grants")
+    generation = models.PositiveIntegerField()
+    sealed_key = models.BinaryField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key_set", "staff"], name="grant_once_per_staff"),
+            models.UniqueConstraint(fields=["key_set", "escrow"], name="grant_once_per_escrow"),
+            models.CheckConstraint(
+                condition=models.Q(staff__isnull=False, escrow__isnull=True)
+                | models.Q(staff__isnull=True, escrow__isnull=False),
+                name="grant_to_staff_or_escrow",
+            ),
+        ]
+
+
+class FileKey(models.Model):
+    """A file's own random key, wrapped by its key set's key, so re-keying never touches file contents."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    key_set = models.ForeignKey(KeySet, on_delete=models.CASCADE, related_name="file_keys")
+    wrapped_key = models.BinaryField()
+    created_at = models.DateTimeField()

@@ -1,0 +1,127 @@
+"""The audit log: append-only at the database, and audit_verify catches edits, insertions and deletions."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from ferry.audit.chain import entry_hash
+from ferry.audit.models import AuditEntry
+from ferry.audit.services import AuditFieldInvalid, audit_record, audit_verify
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _drop_triggers() -> None:
+    """What an attacker with the database in hand can do: remove the engine-level protection."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP TRIGGER audit_entry_no_change ON audit_auditentry")
+        else:
+            cursor.execute("DROP TRIGGER audit_entry_no_update")
+            cursor.execute("DROP TRIGGER audit_entry_no_delete")
+
+
+def _restore_triggers() -> None:
+    import importlib
+
+    migration = importlib.import_module("ferry.audit.migrations.0002_append_only")
+    with connection.cursor() as cursor:
+        statements = migration.POSTGRES_UP if connection.vendor == "postgresql" else migration.SQLITE_UP
+        for statement in statements:
+            cursor.execute(statement)
+
+
+@pytest.fixture
+def chain() -> list[AuditEntry]:
+    return [audit_record(action="test.event", actor_id=7, object_type="staff", object_id=n) for n in range(5)]
+
+
+@pytest.fixture
+def tampering(chain: list[AuditEntry]):
+    _drop_triggers()
+    yield chain
+    _restore_triggers()
+
+
+def test_intact_chain_verifies(chain: list[AuditEntry]) -> None:
+    verdict = audit_verify()
+    assert verdict.ok
+    assert verdict.count == 5
+    assert verdict.head_seq == 5
+    call_command("audit_verify")
+
+
+def test_database_rejects_update_and_delete(chain: list[AuditEntry]) -> None:
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEntry.objects.filter(seq=2).update(action="test.other")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEntry.objects.filter(seq=2).delete()
+    assert audit_verify().ok
+
+
+def test_edited_entry_is_named(tampering: list[AuditEntry]) -> None:
+    AuditEntry.objects.filter(seq=3).update(object_id="99")
+    verdict = audit_verify()
+    assert not verdict.ok
+    assert verdict.first_bad_seq == 3
+    with pytest.raises(CommandError, match="entry 3"):
+        call_command("audit_verify")
+
+
+def test_edit_with_recomputed_hash_breaks_the_next_link(tampering: list[AuditEntry]) -> None:
+    entry = AuditEntry.objects.get(seq=2)
+    fields = {f: getattr(entry, f) for f in ("seq", "at", "actor_id", "action", "object_type", "prev_hash")}
+    fields["object_id"] = "42"
+    AuditEntry.objects.filter(seq=2).update(object_id="42", entry_hash=entry_hash(**fields))
+    verdict = audit_verify()
+    assert not verdict.ok
+    assert verdict.first_bad_seq == 3
+
+
+def test_deleted_entry_is_named(tampering: list[AuditEntry]) -> None:
+    AuditEntry.objects.filter(seq=2).delete()
+    verdict = audit_verify()
+    assert not verdict.ok
+    assert verdict.first_bad_seq == 3
+    with pytest.raises(CommandError, match="entry 3"):
+        call_command("audit_verify")
+
+
+def test_inserted_entry_is_named(tampering: list[AuditEntry]) -> None:
+    # Make room by shifting the later entries, as a forger would, then insert a well-formed entry at 3.
+    for seq in (5, 4, 3):
+        AuditEntry.objects.filter(seq=seq).update(seq=seq + 1)
+    prev = AuditEntry.objects.get(seq=2)
+    forged = {
+        "seq": 3,
+        "at": prev.at,
+        "actor_id": 1,
+        "action": "test.forged",
+        "object_type": "staff",
+        "object_id": "1",
+        "prev_hash": prev.entry_hash,
+    }
+    AuditEntry.objects.create(**forged, entry_hash=entry_hash(**forged))
+    verdict = audit_verify()
+    assert not verdict.ok
+    assert verdict.first_bad_seq == 4
+    with pytest.raises(CommandError, match="entry 4"):
+        call_command("audit_verify")
+
+
+def test_entries_cut_from_the_end_need_the_recorded_head(tampering: list[AuditEntry]) -> None:
+    head = audit_verify()
+    AuditEntry.objects.filter(seq__gte=4).delete()
+    assert audit_verify().ok  # a chain cut at the end is self-consistent...
+    with pytest.raises(CommandError, match="entry 5"):  # ...which the head kept elsewhere reveals
+        call_command("audit_verify", expect_head=(head.head_seq, head.head_hash))
+
+
+def test_free_text_never_reaches_the_log() -> None:
+    with pytest.raises(AuditFieldInvalid):
+        audit_record(action="Ivan Petrov opened the case")
+    with pytest.raises(AuditFieldInvalid):
+        audit_record(action="case.open", object_id="ivan@example.org")
+    assert AuditEntry.objects.count() == 0

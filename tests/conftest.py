@@ -1,0 +1,75 @@
+"""Fixtures shared by every test: fast key derivation on request, staff made through the real services."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.db.backends.sqlite3.operations import DatabaseOperations
+
+TEST_PASSPHRASE = "correct horse battery staple 42"
+_audit_triggers = importlib.import_module("ferry.audit.migrations.0002_append_only")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flushable_audit_log() -> Iterator[None]:
+    """Django's flush (transactional and live-server tests) empties tables with DELETE on SQLite, which the
+    append-only trigger refuses. Only here, the flush drops the triggers, empties, and puts them back."""
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self: DatabaseOperations, style: Any, tables: Any, **kwargs: Any) -> list[str]:
+        statements = original(self, style, tables, **kwargs)
+        if "audit_auditentry" not in tables:
+            return statements
+        return [*_audit_triggers.SQLITE_DOWN, *statements, *_audit_triggers.SQLITE_UP]
+
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+    yield
+    DatabaseOperations.sql_flush = original  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def insecure_fast_kdf(settings: Any) -> None:
+    """Argon2id at its minimum cost. Insecure: for tests only, so a test can create many keys quickly."""
+    settings.FERRY_KDF_PROFILE = "insecure-fast-test"
+
+
+@pytest.fixture
+def make_staff(insecure_fast_kdf: None, db: None) -> Callable[..., Any]:
+    """Create an active staff member through the same service as `manage.py createstaff`."""
+    from ferry.accounts import services
+
+    counter = iter(range(1, 10_000))
+
+    def make(*roles: str, email: str | None = None, passphrase: str = TEST_PASSPHRASE) -> Any:
+        n = next(counter)
+        return services.staff_create_active(
+            email=email or f"staff{n}@example.org", roles=list(roles) or ["caseworker"], passphrase=passphrase
+        )
+
+    return make
+
+
+@pytest.fixture
+def subprocess_env() -> dict[str, str]:
+    """Environment for a real Ferry process (worker, launcher) that must use the test database."""
+    import os
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    from django.conf import settings
+
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "FERRY_DATA_DIR": str(settings.DATA_DIR),
+        "DJANGO_SETTINGS_MODULE": "ferry.settings",
+        "FERRY_KDF_PROFILE": "insecure-fast-test",
+    }

@@ -1,0 +1,141 @@
+"""`make run`'s launcher as a real process: fresh start, set-up link, health, clean stop, clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    return {**env, "FERRY_DATA_DIR": str(tmp_path / "data"), "PORT": str(_free_port()), **extra}
+
+
+def _launch(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ferry.launch"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback URL built by the test
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_fresh_start_prints_setup_link_serves_health_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ferry.launch"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        link = None
+        deadline = time.monotonic() + 60
+        while link is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            match = re.search(r"(http://127\.0\.0\.1:\d+/staff/accounts/setup/[\w-]+/)", line)
+            link = match.group(1) if match else None
+        assert link, "no set-up link printed"
+        base = link.split("/staff/")[0]
+
+        health: dict[str, object] = {}
+        while time.monotonic() < deadline:
+            try:
+                _status, body = _get(f"{base}/healthz")
+                health = json.loads(body)
+                if health["worker"] == "ok":
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            time.sleep(0.3)
+        assert health.get("database") == "ok"
+        assert health.get("worker") == "ok"
+
+        status, page = _get(link)
+        assert status == 200
+        assert b"passphrase" in page.lower()
+        assert (tmp_path / "data" / "ferry.sqlite3").exists()
+        assert oct((tmp_path / "data" / "secret_key").stat().st_mode & 0o777) == "0o600"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=30)[0]
+    assert proc.returncode == 0, output
+    assert "Ferry stopped." in output
+    # Both children are gone: the port is free again.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", int(env["PORT"])))
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("mysql://x@localhost/db", "DATABASE_URL is malformed"),
+        ("postgres://nobody@127.0.0.1:1/ferry", "cannot reach the database at 127.0.0.1:1"),
+    ],
+)
+def test_bad_database_url_is_one_clear_line(tmp_path: Path, url: str, expected: str) -> None:
+    done = _launch(_env(tmp_path, DATABASE_URL=url))
+    assert done.returncode == 2
+    assert expected in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_unwritable_data_folder_is_a_clear_error(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        # root writes anywhere; a path under a regular file can be created by nobody.
+        (tmp_path / "file").write_text("x")
+        env = _env(tmp_path, FERRY_DATA_DIR=str(tmp_path / "file" / "data"))
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        env = _env(tmp_path, FERRY_DATA_DIR=str(locked / "data"))
+    done = _launch(env)
+    assert done.returncode == 2
+    assert "Data folder" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        env = _env(tmp_path, PORT=str(sock.getsockname()[1]))
+        done = _launch(env)
+    assert done.returncode == 2
+    assert "already in use" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,62 @@
+"""The worker is a real process: the scheduler enqueues the heartbeat once per slot and /healthz sees it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+from django_tasks_db.models import DBTaskResult
+
+from ferry.core.models import WorkerHeartbeat
+from ferry.core.scheduler import tick
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_health_reports_a_missing_worker_then_a_live_one(subprocess_env: dict[str, str]) -> None:
+    client = Client()
+    before = client.get("/healthz")
+    assert before.status_code == 503
+    assert before.json() == {
+        "status": "degraded",
+        "database": "ok",
+        "migrations": "ok",
+        "worker": "never",
+        "worker_heartbeat_age_seconds": None,
+    }
+
+    # When a real worker process runs one batch (a scheduler tick, then the queue)...
+    done = subprocess.run(
+        [sys.executable, "manage.py", "worker", "--batch", "-v", "0"],
+        env=subprocess_env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+
+    # ...the heartbeat it wrote makes the health page green.
+    after = client.get("/healthz")
+    assert after.status_code == 200
+    body = after.json()
+    assert body["status"] == "ok"
+    assert body["worker"] == "ok"
+    assert 0 <= body["worker_heartbeat_age_seconds"] < 60
+
+
+def test_stale_heartbeat_is_reported(settings) -> None:
+    WorkerHeartbeat.objects.create(pk=1, beat_at=datetime.now(UTC) - timedelta(minutes=10), worker_id="x")
+    body = Client().get("/healthz").json()
+    assert body["worker"] == "stale"
+    assert body["status"] == "degraded"
+
+
+def test_scheduler_enqueues_each_slot_exactly_once() -> None:
+    now = datetime(2026, 11, 24, 12, 0, 5, tzinfo=UTC)
+    assert tick(now) == ["ferry.core.tasks.heartbeat"]
+    assert tick(now + timedelta(seconds=30)) == []  # same minute: nothing more
+    assert tick(now + timedelta(seconds=60)) == ["ferry.core.tasks.heartbeat"]
+    assert DBTaskResult.objects.count() == 2
