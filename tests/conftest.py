@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.db.backends.sqlite3.operations import DatabaseOperations
+from django.db.backends.sqlite3.base import DatabaseOperations
 
 TEST_PASSPHRASE = "correct horse battery staple 42"
 _audit_triggers = importlib.import_module("ferry.audit.migrations.0002_append_only")

@@ -209,9 +209,14 @@ def keyset_revoke(*, key_set: KeySet, ring: KeyRing, staff_id: int) -> None:
 @transaction.atomic
 def keyset_shred(*, key_set: KeySet) -> None:
     """Destroy every grant, file key and sealed field: the content cannot be recovered by anyone, ever."""
+    from ferry.vault.files import stored_files_delete
+
     key_set = KeySet.objects.select_for_update().get(pk=key_set.pk)
     Grant.objects.filter(key_set=key_set).delete()
+    file_ids = [str(pk) for pk in FileKey.objects.filter(key_set=key_set).values_list("pk", flat=True)]
     FileKey.objects.filter(key_set=key_set).delete()
+    # Files go only once the transaction commits, so a failed shred leaves them readable.
+    transaction.on_commit(lambda: stored_files_delete(file_ids))
     for model, names in sealed_models().items():
         model._default_manager.filter(key_set=key_set).update(**dict.fromkeys(names))
     key_set.shredded_at = timezone.now()

@@ -97,6 +97,7 @@ def test_fresh_start_prints_setup_link_serves_health_and_stops_on_ctrl_c(tmp_pat
     assert "Ferry stopped." in output
     # Both children are gone: the port is free again.
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", int(env["PORT"])))
 
 

@@ -1,0 +1,47 @@
+"""Encrypted files: each file sealed under its own key (wrapped by the key set's key) before it reaches storage."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, Storage
+
+from ferry.vault.keysets import KeyRing, file_key_new, file_key_open, open_file, seal_file
+from ferry.vault.models import FileKey, KeySet
+
+
+def storage() -> Storage:
+    return FileSystemStorage(location=settings.DATA_DIR / "files")
+
+
+def _path(file_key_id: str) -> str:
+    return f"{file_key_id[:2]}/{file_key_id}.bin"
+
+
+def file_put(*, key_set: KeySet, ring: KeyRing, content: bytes) -> uuid.UUID:
+    """Seal and store a file; returns its id (the id of its file key). Plaintext never touches storage."""
+    fk, key = file_key_new(key_set=key_set, ring=ring)
+    storage().save(_path(str(fk.pk)), ContentFile(seal_file(key, str(fk.pk), content)))
+    return fk.pk
+
+
+def file_get(*, file_id: uuid.UUID, ring: KeyRing) -> bytes:
+    fk = FileKey.objects.select_related("key_set").get(pk=file_id)
+    key = file_key_open(file_key=fk, ring=ring)
+    with storage().open(_path(str(fk.pk))) as handle:
+        return open_file(key, str(fk.pk), handle.read())
+
+
+def file_delete(*, file_id: uuid.UUID) -> None:
+    """Remove the stored ciphertext and its key."""
+    storage().delete(_path(str(file_id)))
+    FileKey.objects.filter(pk=file_id).delete()
+
+
+def stored_files_delete(file_ids: list[str]) -> None:
+    """Remove stored ciphertexts whose keys are already gone (after a shred)."""
+    store = storage()
+    for file_id in file_ids:
+        store.delete(_path(file_id))
