@@ -15,9 +15,11 @@ from bench.loadgen import HOST, LoadResult, load
 NAME = "http"
 
 CONNECTIONS = 8
-SECONDS = 5.0
+# Targets take turns, one second each, so a neighbour's load or CPU throttling hits all of them alike.
+ROUNDS = 5
+ROUND_SECONDS = 1.0
 WARM_UP_SECONDS = 1.0
-MAX_REQUESTS = 100_000
+MAX_REQUESTS_PER_ROUND = 20_000
 READY_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 
@@ -26,12 +28,13 @@ TARGETS = {
     "login page": "/staff/accounts/login/",
     "bare view": "/bench/bare",
 }
-# Monitoring polls /healthz and a login page is the busiest public page: both should stay within a small
-# factor of what Django itself costs, and comfortably above what one organisation's staff can cause.
-MIN_HEALTHZ_RPS = 300.0
-MIN_PAGE_RPS = 150.0
+# Ratios to a bare view behind the same middleware are what carries across machines: /healthz does two
+# tiny queries and the login page renders one form, so each should keep at least half of Django's own rate.
+# The absolute floors are for this class of machine (2 cores, load generator on the same host).
+MIN_HEALTHZ_RPS = 500.0
+MIN_PAGE_RPS = 200.0
 MIN_HEALTHZ_RATIO = 0.5
-MIN_PAGE_RATIO = 0.3
+MIN_PAGE_RATIO = 0.5
 
 
 def free_port() -> int:
@@ -124,10 +127,14 @@ def gunicorn_stop(server: subprocess.Popen[bytes], port: int) -> None:
 
 
 def measure(port: int) -> dict[str, LoadResult]:
-    results = {}
-    for label, path in TARGETS.items():
-        load(port, path, connections=CONNECTIONS, seconds=WARM_UP_SECONDS, max_requests=MAX_REQUESTS)
-        results[label] = load(port, path, connections=CONNECTIONS, seconds=SECONDS, max_requests=MAX_REQUESTS)
+    for path in TARGETS.values():
+        load(port, path, connections=CONNECTIONS, seconds=WARM_UP_SECONDS, max_requests=MAX_REQUESTS_PER_ROUND)
+    results = {label: LoadResult(seconds=0.0, ok=0, non_2xx=0, errors=0) for label in TARGETS}
+    for _ in range(ROUNDS):
+        for label, path in TARGETS.items():
+            results[label] += load(
+                port, path, connections=CONNECTIONS, seconds=ROUND_SECONDS, max_requests=MAX_REQUESTS_PER_ROUND
+            )
     return results
 
 
@@ -143,11 +150,11 @@ def run() -> list[Figure]:
 
     healthz, page, bare = (results[label].rps for label in TARGETS)
     failed = sum(r.non_2xx + r.errors for r in results.values())
-    how = f"{CONNECTIONS} conn, {SECONDS:.0f} s"
+    how = f"{CONNECTIONS} conn, {ROUNDS} x {ROUND_SECONDS:.0f} s"
     return [
         Figure(f"GET /healthz ({how})", healthz, "req/s", f">= {MIN_HEALTHZ_RPS:.0f}", healthz >= MIN_HEALTHZ_RPS),
         Figure(f"GET login page ({how})", page, "req/s", f">= {MIN_PAGE_RPS:.0f}", page >= MIN_PAGE_RPS),
-        Figure(f"GET bare Django view ({how})", bare, "req/s", "baseline", True),
+        Figure(f"GET bare Django view ({how})", bare, "req/s", "", True),
         Figure(
             "healthz / bare view", healthz / bare, "x", f">= {MIN_HEALTHZ_RATIO}", healthz / bare >= MIN_HEALTHZ_RATIO
         ),

@@ -9,7 +9,10 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Figure:
-    """One measured value against its target; ok is False when the target was missed."""
+    """One measured value against its target; ok is False when the target was missed.
+
+    An empty target_text marks a figure given for reference only (a baseline), with no target to miss.
+    """
 
     name: str
     value: float
@@ -29,6 +32,8 @@ def figures_read(path: Path) -> list[Figure]:
 def format_value(value: float) -> str:
     """Enough digits to compare runs, no more: 1234, 123.4, 12.34, 0.123."""
     size = abs(value)
+    if float(value).is_integer() and size < 1e15:
+        return f"{int(value):,}"
     if size >= 1000:
         return f"{value:,.0f}"
     if size >= 100:

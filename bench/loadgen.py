@@ -17,6 +17,14 @@ class LoadResult:
     non_2xx: int
     errors: int  # connection failures and timeouts
 
+    def __add__(self, other: LoadResult) -> LoadResult:
+        return LoadResult(
+            seconds=self.seconds + other.seconds,
+            ok=self.ok + other.ok,
+            non_2xx=self.non_2xx + other.non_2xx,
+            errors=self.errors + other.errors,
+        )
+
     @property
     def rps(self) -> float:
         """Successful responses per second."""
@@ -30,10 +38,10 @@ class _Tally:
     errors: int = 0
 
 
-def _worker(port: int, path: str, start: threading.Barrier, deadline_after: float, cap: int, tally: _Tally) -> None:
+def _worker(*, port: int, path: str, start: threading.Barrier, seconds: float, cap: int, tally: _Tally) -> None:
     conn = http.client.HTTPConnection(HOST, port, timeout=10)
     start.wait()
-    deadline = time.monotonic() + deadline_after
+    deadline = time.monotonic() + seconds
     done = 0
     try:
         while done < cap and time.monotonic() < deadline:
@@ -64,7 +72,11 @@ def load(port: int, path: str, *, connections: int = 8, seconds: float = 5.0, ma
     tallies = [_Tally() for _ in range(connections)]
     cap = max(1, max_requests // connections)
     threads = [
-        threading.Thread(target=_worker, args=(port, path, start, seconds, cap, tally), daemon=True)
+        threading.Thread(
+            target=_worker,
+            kwargs={"port": port, "path": path, "start": start, "seconds": seconds, "cap": cap, "tally": tally},
+            daemon=True,
+        )
         for tally in tallies
     ]
     for thread in threads:

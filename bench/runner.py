@@ -65,6 +65,13 @@ def run_one(name: str) -> list[Figure] | None:
         return figures_read(out)
 
 
+def result(figure: Figure) -> str:
+    """ok or MISS against the target; "-" for a figure given only for reference (no target)."""
+    if not figure.target_text:
+        return "-"
+    return "ok" if figure.ok else "MISS"
+
+
 def table(rows: list[tuple[str, str, str, str, str]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return [
@@ -78,6 +85,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", choices=names, metavar="NAME", help=f"run one benchmark: {', '.join(names)}")
     args = parser.parse_args(argv)
     chosen = [args.only] if args.only else names
+    # Shown in the header: figures from a machine busy with other work are not comparable.
+    load_before = os.getloadavg()[0]
 
     rows: list[tuple[str, str, str, str, str]] = [("figure", "value", "unit", "target", "result")]
     crashed: list[str] = []
@@ -88,20 +97,22 @@ def main(argv: list[str] | None = None) -> None:
             crashed.append(name)
             rows.append((f"{name}: crashed", "-", "", "", "CRASH"))
             continue
-        rows += [
-            (f"{name}: {f.name}", format_value(f.value), f.unit, f.target_text, "ok" if f.ok else "MISS")
-            for f in figures
-        ]
+        rows += [(f"{name}: {f.name}", format_value(f.value), f.unit, f.target_text or "-", result(f)) for f in figures]
 
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"Ferry benchmarks, {now}")
     print(f"database: {database_text()}")
-    print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform(terse=True)}")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load_before:.2f} before the run, "
+        f"Python {platform.python_version()}, {platform.platform(terse=True)}"
+    )
     print()
     for line in table(rows):
         print(line)
     missed = sum(1 for row in rows[1:] if row[4] == "MISS")
     print()
-    print(f"{len(rows) - 1 - len(crashed)} figures, {missed} missed, {len(crashed)} benchmarks crashed")
+    print(
+        f"{len(rows) - 1 - len(crashed)} figures, {missed} missed, {len(crashed)} of {len(chosen)} benchmarks crashed"
+    )
     # A missed target is a finding, not a failure; only a crash is.
     sys.exit(1 if crashed else 0)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ferry.accounts.models import Role
+from ferry.accounts.models import Role, Staff
 
 
 class PassphraseFields(forms.Form):
@@ -77,6 +79,19 @@ class ChangePassphraseForm(PassphraseFields):
 
 
 class DuressForm(PassphraseFields):
+    passphrase = forms.CharField(
+        label=_("Duress passphrase"),
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text=_("Different from your real one. Anyone who signs in with it sees an ordinary, empty workspace."),
+    )
+    confirm = forms.CharField(
+        label=_("Duress passphrase again"),
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
     current = forms.CharField(
         label=_("Current passphrase"),
         strip=False,
@@ -90,3 +105,56 @@ class RecoverForm(PassphraseFields):
     email = forms.EmailField(label=_("E-mail address"), max_length=254)
     recovery_code = forms.CharField(label=_("Recovery code"), max_length=80)
     field_order = ["email", "recovery_code", "passphrase", "confirm"]
+
+
+class CurrentPassphraseForm(forms.Form):
+    current = forms.CharField(
+        label=_("Current passphrase"),
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class SplitEscrowForm(forms.Form):
+    threshold = forms.IntegerField(label=_("Shares needed to recover (k)"), min_value=2, max_value=255, initial=3)
+    shares = forms.IntegerField(label=_("Shares to make (n)"), min_value=2, max_value=255, initial=5)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("threshold") and data.get("shares") and data["threshold"] > data["shares"]:
+            raise forms.ValidationError(_("k cannot be larger than n."))
+        return data
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Staff) -> str:
+        return f"{obj.name} <{obj.email}>" if obj.display_name else obj.email
+
+
+class RecoverKeySetsForm(forms.Form):
+    """Pick orphaned key sets, the staff member who receives them, and type k escrow shares."""
+
+    key_sets = forms.TypedMultipleChoiceField(
+        label=_("Key sets nobody active can open"), coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    to_staff = StaffChoiceField(label=_("Give them to"), queryset=Staff.objects.none())
+
+    def __init__(self, *args: Any, share_fields: int, needs_shares: bool, **kwargs: Any) -> None:
+        from ferry.accounts.ceremony import orphaned_key_sets
+
+        super().__init__(*args, **kwargs)
+        choices = [
+            (ks.pk, _("Key set %(id)d (%(purpose)s)") % {"id": ks.pk, "purpose": ks.purpose})
+            for ks in orphaned_key_sets()
+        ]
+        self.fields["key_sets"].choices = choices  # type: ignore[attr-defined]
+        self.fields["to_staff"].queryset = Staff.objects.filter(is_active=True).order_by("email")  # type: ignore[attr-defined]
+        self.share_count = share_fields if needs_shares else 0
+        for n in range(1, self.share_count + 1):
+            self.fields[f"share_{n}"] = forms.CharField(
+                label=_("Share %(n)d, typed by the administrator who holds it") % {"n": n}, max_length=200
+            )
+
+    def share_codes(self) -> list[str]:
+        return [self.cleaned_data[f"share_{n}"] for n in range(1, self.share_count + 1)]

@@ -9,7 +9,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from ferry.accounts import services
+from ferry.accounts import sessions
 from ferry.vault.session import VaultLocked
 
 STAFF_SESSION_KEY = "ferry_staff_session"
@@ -24,7 +24,7 @@ class StaffUnlockMiddleware:
         request.staff_session = None  # type: ignore[attr-defined]
         if request.user.is_authenticated:
             try:
-                row, ring = services.staff_session_ring(
+                row, ring = sessions.staff_session_ring(
                     session_id=request.session.get(STAFF_SESSION_KEY, ""),
                     client_key=request.COOKIES.get(settings.FERRY_UNLOCK_COOKIE, ""),
                 )

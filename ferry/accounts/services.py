@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ferry.accounts import throttle
-from ferry.accounts.models import Invitation, Role, SetupToken, Staff, StaffAlert, StaffRole, StaffSession
+from ferry.accounts.models import Invitation, Role, SetupToken, Staff, StaffRole
 from ferry.accounts.passphrases import check_passphrase
 from ferry.audit.services import audit_record
-from ferry.vault import blind, escrow, keysets, session, staffkeys
-from ferry.vault.errors import VaultError
+from ferry.vault import blind, escrow, keysets, staffkeys
+from ferry.vault.errors import WrongSecret
 
 INVITATION_LIFETIME = timedelta(hours=72)
 
@@ -206,144 +206,103 @@ def staff_activate(*, staff: Staff) -> None:
     audit_record(action="staff.activate", actor_id=staff.pk, object_type="staff", object_id=staff.pk)
 
 
-# --- sessions --------------------------------------------------------------------------------------
+# --- a staff member's own security ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Unlocked:
-    session: StaffSession
-    client_key: str
-
-
-def staff_session_start(*, staff: Staff, private_key: bytes, duress: bool = False) -> Unlocked:
-    session_id = secrets.token_urlsafe(32)
-    client_key, wrapped = session.session_wrap(private_key=private_key, session_id=session_id)
-    now = timezone.now()
-    row = StaffSession.objects.create(
-        id=session_id, staff=staff, wrapped_key=wrapped, duress=duress, created_at=now, last_seen_at=now
-    )
-    return Unlocked(session=row, client_key=client_key)
-
-
-def staff_session_ring(*, session_id: str, client_key: str) -> tuple[StaffSession, keysets.KeyRing]:
-    """The live session and its key ring; VaultLocked if the session ended, timed out or the key is wrong."""
-    row = StaffSession.objects.select_related("staff").filter(pk=session_id).first()
-    if row is None:
-        raise session.VaultLocked("no session")
-    now = timezone.now()
-    idle = timedelta(minutes=settings.FERRY_SESSION_IDLE_MINUTES)
-    if row.last_seen_at < now - idle or row.created_at < now - timedelta(hours=settings.FERRY_SESSION_MAX_HOURS):
-        row.delete()
-        raise session.VaultLocked("session expired")
-    private = session.session_unwrap(client_key=client_key, wrapped=row.wrapped_key, session_id=row.pk)
-    if row.last_seen_at < now - timedelta(seconds=30):
-        StaffSession.objects.filter(pk=row.pk).update(last_seen_at=now)
-    return row, keysets.KeyRing(staff_id=row.staff_id, private_key=private)
-
-
-def staff_session_end(*, session_id: str) -> None:
-    StaffSession.objects.filter(pk=session_id).delete()
-
-
-def staff_sessions_end_all(*, staff: Staff, except_id: str | None = None) -> int:
-    count, _detail = StaffSession.objects.filter(staff=staff).exclude(pk=except_id or "").delete()
-    audit_record(action="staff.sign_out_everywhere", actor_id=staff.pk, object_type="staff", object_id=staff.pk)
-    return count
-
-
-# --- login -----------------------------------------------------------------------------------------
-
-
-class LoginFailed(AccountError):
-    """Wrong e-mail or passphrase, or locked: one message for all, so nothing is learnt from it."""
-
-
-@dataclass(frozen=True)
-class PassphraseOk:
-    staff: Staff
-    unlocked: Unlocked
-
-
-def login_passphrase(*, email: str, passphrase: str, client: str) -> PassphraseOk:
-    """First login step. Same work and same answer for unknown accounts, wrong passphrases and lockouts.
-
-    A duress passphrase succeeds like the real one, but the session it opens holds no key and the account's
-    grants are destroyed before this returns."""
-    keys = throttle.throttle_keys(email=email, client=client)
-    staff = Staff.objects.filter(email__iexact=email.strip(), is_active=True).first()
-    locked = throttle.throttle_locked(keys)
-    if staff is None or locked:
-        staffkeys.dummy_unlock_work()
-        if not locked and throttle.throttle_failure(keys) and staff is not None:
-            _lockout_alert(staff)
-        raise LoginFailed(_("Wrong e-mail address or passphrase, or too many attempts. Try again later."))
-    private, is_duress = staffkeys.staff_key_check_login(staff_id=staff.pk, passphrase=passphrase)
-    if is_duress:
-        return PassphraseOk(staff=staff, unlocked=_duress_triggered(staff))
-    if private is None:
-        if throttle.throttle_failure(keys):
-            _lockout_alert(staff)
-        raise LoginFailed(_("Wrong e-mail address or passphrase, or too many attempts. Try again later."))
-    return PassphraseOk(staff=staff, unlocked=staff_session_start(staff=staff, private_key=private))
-
-
-def login_second_factor(*, session_id: str, code: str, client: str) -> StaffSession:
-    row = StaffSession.objects.select_related("staff").get(pk=session_id)
-    keys = throttle.throttle_keys(email=row.staff.email, client=client)
-    if throttle.throttle_locked(keys) or not totp_verify(staff=row.staff, code=code):
-        if throttle.throttle_failure(keys):
-            _lockout_alert(row.staff)
-        raise LoginFailed(_("That code did not work. Check your authenticator app and try again."))
-    throttle.throttle_success(keys)
-    row.second_factor_done = True
-    row.save(update_fields=["second_factor_done"])
-    # A duress session is audited as an ordinary login; the duress itself was audited at the first step.
-    audit_record(action="staff.login", actor_id=row.staff_id, object_type="staff", object_id=row.staff_id)
-    return row
-
-
-def _staff_with_role(role: str) -> list[Staff]:
-    return list(Staff.objects.filter(is_active=True, roles__role=role).distinct())
-
-
-def _alert(kind: str, about: Staff) -> None:
-    now = timezone.now()
-    recipients = {s.pk: s for s in _staff_with_role(Role.ADMINISTRATOR) + _staff_with_role(Role.COORDINATOR)}
-    recipients.pop(about.pk, None)
-    StaffAlert.objects.bulk_create(
-        [StaffAlert(kind=kind, about_staff=about, recipient=r, created_at=now) for r in recipients.values()]
-    )
-    emails = [r.email for r in recipients.values()]
-    if emails:
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=_("New activity"),
-                message=_("There is new activity that needs your attention. Sign in to see it."),
-                from_email=None,
-                recipient_list=emails,
-                fail_silently=True,
-            )
-        )
-
-
-def _lockout_alert(staff: Staff) -> None:
-    audit_record(action="staff.lockout", object_type="staff", object_id=staff.pk)
-    _alert(StaffAlert.Kind.LOCKOUT, staff)
+def _check_current(staff: Staff, current: str) -> bytes:
+    try:
+        return staffkeys.staff_key_unlock(staff_id=staff.pk, passphrase=current)
+    except WrongSecret:
+        raise AccountError(_("Your current passphrase is not right.")) from None
 
 
 @transaction.atomic
-def _duress_triggered(staff: Staff) -> Unlocked:
-    """Destroy the account's own grants, end its other sessions, alert coordinators and administrators."""
+def passphrase_change(*, staff: Staff, current: str, new: str) -> None:
+    """Re-wrap the key under a new passphrase; the key pair, and so every grant, stays."""
+    private = _check_current(staff, current)
+    problems = passphrase_problems(passphrase=new, confirm=new, email=staff.email, display_name=staff.display_name)
+    if problems:
+        raise AccountError(" ".join(problems))
+    staffkeys.staff_key_set_passphrase(staff_id=staff.pk, private=private, passphrase=new)
+    audit_record(action="staff.passphrase_change", actor_id=staff.pk, object_type="staff", object_id=staff.pk)
+
+
+@transaction.atomic
+def duress_set(*, staff: Staff, current: str, duress: str | None) -> None:
+    """Set (or, with None, remove) the duress passphrase. It must differ from the real one."""
+    _check_current(staff, current)
+    if duress is not None:
+        if duress == current:
+            raise AccountError(_("The duress passphrase must differ from your real passphrase."))
+        problems = check_passphrase(duress, user_inputs=[staff.email, staff.display_name])
+        if problems:
+            raise AccountError(" ".join(problems))
+    staffkeys.staff_key_set_duress(staff_id=staff.pk, duress_passphrase=duress)
+    action = "staff.duress_set" if duress is not None else "staff.duress_clear"
+    audit_record(action=action, actor_id=staff.pk, object_type="staff", object_id=staff.pk)
+
+
+def recovery_code_renew(*, staff: Staff, current: str) -> str:
+    private = _check_current(staff, current)
+    code = staffkeys.staff_key_new_recovery_code(staff_id=staff.pk, private=private)
+    audit_record(action="staff.recovery_code_issue", actor_id=staff.pk, object_type="staff", object_id=staff.pk)
+    return code
+
+
+@transaction.atomic
+def account_recover(*, email: str, recovery_code: str, new_passphrase: str, client: str) -> str:
+    """Forgotten passphrase: the recovery code opens the key, which is re-wrapped under a new passphrase and a
+    new recovery code (returned, to be shown once). Every session of the account ends."""
+    keys = throttle.throttle_keys(email=email, client=client)
+    staff = Staff.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if staff is None or throttle.throttle_locked(keys):
+        staffkeys.dummy_unlock_work()
+        throttle.throttle_failure(keys)
+        raise AccountError(_("The e-mail address or the recovery code is not right."))
+    problems = passphrase_problems(
+        passphrase=new_passphrase, confirm=new_passphrase, email=staff.email, display_name=staff.display_name
+    )
+    if problems:
+        raise AccountError(" ".join(problems))
+    try:
+        _private, code = staffkeys.staff_key_recover(
+            staff_id=staff.pk, recovery_code=recovery_code, new_passphrase=new_passphrase
+        )
+    except WrongSecret:
+        throttle.throttle_failure(keys)
+        raise AccountError(_("The e-mail address or the recovery code is not right.")) from None
+    throttle.throttle_success(keys)
+    staff.sessions.all().delete()
+    audit_record(action="staff.recover", actor_id=staff.pk, object_type="staff", object_id=staff.pk)
+    return code
+
+
+# --- administration of staff ------------------------------------------------------------------------
+
+
+def staff_directory(*, by: Staff) -> list[Staff]:
+    require_role(by, Role.ADMINISTRATOR)
+    return list(Staff.objects.prefetch_related("roles").order_by("email"))
+
+
+def invitations_open(*, by: Staff) -> list[Invitation]:
+    require_role(by, Role.ADMINISTRATOR)
+    pending = Invitation.objects.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+    return list(pending.order_by("-created_at"))
+
+
+@transaction.atomic
+def staff_deactivate(*, by: Staff, staff_id: int) -> None:
+    """Someone left (or was taken): sign them out, destroy their grants; their cases are recovered via escrow."""
+    require_role(by, Role.ADMINISTRATOR)
+    if staff_id == by.pk:
+        raise AccountError(_("You cannot deactivate your own account."))
+    staff = Staff.objects.select_for_update().get(pk=staff_id)
+    staff.is_active = False
+    staff.save(update_fields=["is_active"])
+    staff.sessions.all().delete()
     keysets.grants_destroy_for_staff(staff_id=staff.pk)
-    StaffSession.objects.filter(staff=staff).delete()
-    audit_record(action="staff.duress", object_type="staff", object_id=staff.pk)
-    _alert(StaffAlert.Kind.DURESS, staff)
-    # The session holds a throwaway key: it opens nothing, and looks like any other session.
-    return staff_session_start(staff=staff, private_key=staffkeys.throwaway_private_key(), duress=True)
-
-
-def vault_error_message(_exc: VaultError) -> str:
-    return _("This could not be opened with your keys.")
+    audit_record(action="staff.deactivate", actor_id=by.pk, object_type="staff", object_id=staff.pk)
 
 
 # --- operators' command line -------------------------------------------------------------------------

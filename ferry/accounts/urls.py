@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ferry.accounts import views
+from ferry.accounts import admin_views, security_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -13,4 +13,15 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("login/code/", views.login_code, name="login_code"),
     path("logout/", views.logout_view, name="logout"),
+    path("recover/", security_views.recover, name="recover"),
+    path("security/", security_views.security, name="security"),
+    path("security/passphrase/", security_views.change_passphrase, name="change_passphrase"),
+    path("security/duress/", security_views.set_duress, name="set_duress"),
+    path("security/duress/remove/", security_views.clear_duress, name="clear_duress"),
+    path("security/recovery-code/", security_views.renew_recovery_code, name="renew_recovery_code"),
+    path("security/sign-out-everywhere/", security_views.sign_out_everywhere, name="sign_out_everywhere"),
+    path("staff/", admin_views.staff_list, name="staff"),
+    path("staff/<int:staff_id>/deactivate/", admin_views.staff_deactivate, name="staff_deactivate"),
+    path("escrow/", admin_views.escrow_page, name="escrow"),
+    path("escrow/recover/", admin_views.escrow_recover, name="escrow_recover"),
 ]

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ferry.accounts import forms, services
+from ferry.accounts import forms, services, sessions
 from ferry.accounts.middleware import STAFF_SESSION_KEY, set_unlock_cookie, unlock_cookie_path
 from ferry.accounts.models import Staff, StaffSession
 from ferry.vault.keysets import KeyRing
@@ -32,7 +32,7 @@ def client_id(request: HttpRequest) -> str:
 
 
 def _begin_enrolment(request: HttpRequest, staff: Staff, private: bytes) -> HttpResponse:
-    unlocked = services.staff_session_start(staff=staff, private_key=private)
+    unlocked = sessions.staff_session_start(staff=staff, private_key=private)
     request.session.cycle_key()
     request.session[ENROL_KEY] = unlocked.session.pk
     response = redirect("accounts:enrol_totp")
@@ -42,7 +42,7 @@ def _begin_enrolment(request: HttpRequest, staff: Staff, private: bytes) -> Http
 
 def _enrolment(request: HttpRequest) -> tuple[StaffSession, KeyRing] | None:
     try:
-        row, ring = services.staff_session_ring(
+        row, ring = sessions.staff_session_ring(
             session_id=request.session.get(ENROL_KEY, ""),
             client_key=request.COOKIES.get(settings.FERRY_UNLOCK_COOKIE, ""),
         )
@@ -159,10 +159,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = forms.LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            ok = services.login_passphrase(
+            ok = sessions.login_passphrase(
                 email=form.cleaned_data["email"], passphrase=form.cleaned_data["passphrase"], client=client_id(request)
             )
-        except services.LoginFailed as exc:
+        except sessions.LoginFailed as exc:
             form.add_error(None, str(exc))
         else:
             request.session.cycle_key()
@@ -177,7 +177,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 def login_code(request: HttpRequest) -> HttpResponse:
     session_id = request.session.get(PENDING_KEY, "")
     try:
-        row, _ring = services.staff_session_ring(
+        row, _ring = sessions.staff_session_ring(
             session_id=session_id, client_key=request.COOKIES.get(settings.FERRY_UNLOCK_COOKIE, "")
         )
     except VaultLocked:
@@ -185,8 +185,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
     form = forms.CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.login_second_factor(session_id=row.pk, code=form.cleaned_data["code"], client=client_id(request))
-        except services.LoginFailed as exc:
+            sessions.login_second_factor(session_id=row.pk, code=form.cleaned_data["code"], client=client_id(request))
+        except sessions.LoginFailed as exc:
             form.add_error("code", str(exc))
         else:
             del request.session[PENDING_KEY]
@@ -200,7 +200,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     session_id = request.session.get(STAFF_SESSION_KEY)
     if session_id:
-        services.staff_session_end(session_id=session_id)
+        sessions.staff_session_end(session_id=session_id)
     logout(request)
     response = redirect(settings.LOGIN_URL)
     response.delete_cookie(settings.FERRY_UNLOCK_COOKIE, path=unlock_cookie_path())

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from ferry.accounts import alerts
+from ferry.accounts.ceremony import escrow_status
+from ferry.accounts.models import Role
 from ferry.core import health
 
 
@@ -20,7 +23,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/dashboard.html")
+    staff = request.user
+    is_admin = staff.has_role(Role.ADMINISTRATOR)  # type: ignore[union-attr]
+    status = escrow_status() if is_admin else None
+    context = {
+        "alerts": alerts.alerts_open(recipient=staff),  # type: ignore[arg-type]
+        "escrow_unsplit": status is not None and status.exists and not status.split,
+    }
+    return render(request, "core/dashboard.html", context)
+
+
+@require_POST
+def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alerts.alert_acknowledge(recipient=request.user, alert_id=alert_id)  # type: ignore[arg-type]
+    return redirect("core:dashboard")
 
 
 @login_not_required

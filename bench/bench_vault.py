@@ -1,0 +1,253 @@
+"""Vault costs: Argon2id unlock, opening 1,000 case envelopes, and a 200-row page decrypted versus plain."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.figures import Figure
+from bench.generator import Generator
+
+NAME = "vault"
+
+PASSPHRASE = "violet harbour compass lantern 1917"  # noqa: S105 - throwaway accounts in a throwaway database
+UNLOCK_RUNS = 5
+ENVELOPES = 1000
+ENVELOPE_BYTES = 2048
+OPEN_RUNS = 5
+PAGE_ROWS = 200
+SUMMARY_CHARS = 200
+RENDER_RUNS = 30
+
+UNLOCK_RANGE = (0.3, 1.0)  # seconds: slow enough to hurt guessing, quick enough for a login
+MAX_CRYPTO_MS = 100.0  # a whole caseload of 1,000 opens in a tenth of a second on one core
+MAX_RING_MS = 500.0  # the same with one grant query each: still under half a second
+MAX_PAGE_RATIO = 1.3  # encryption may cost a list page at most 30 % over the same page in clear
+
+PAGE = """<table class="cases">
+<thead><tr><th>Reference</th><th>Stage</th><th>Title</th><th>Summary</th></tr></thead>
+<tbody>{% for row in rows %}
+<tr><td><a href="/staff/cases/{{ row.reference }}/">{{ row.reference }}</a></td><td>{{ row.stage }}</td>
+<td>{{ row.title }}</td><td>{{ row.summary|truncatechars:200 }}</td></tr>{% empty %}
+<tr><td colspan="4">No cases.</td></tr>{% endfor %}
+</tbody></table>"""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    key_set: Any  # ferry.vault.models.KeySet
+    blob: bytes
+    context: tuple[str, str, str]
+
+
+def median_seconds(action: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def staff_setup() -> int:
+    """The first administrator (which creates the escrow key), then the caseworker whose keys are measured."""
+    from ferry.accounts.services import staff_create_active
+
+    staff_create_active(email="bench-admin@example.org", roles=["administrator"], passphrase=PASSPHRASE)
+    created = staff_create_active(email="bench-caseworker@example.org", roles=["caseworker"], passphrase=PASSPHRASE)
+    return int(created.staff.pk)
+
+
+def padded(text: str, size: int) -> str:
+    while len(text) < size:
+        text = f"{text} {text}"
+    return text[:size]
+
+
+def envelopes_create(staff_id: int, generator: Generator) -> tuple[list[Envelope], list[bytes]]:
+    """ENVELOPES key sets granted to the caseworker, each with one 2 KiB sealed narrative; returns the keys too."""
+    from django.db import transaction
+
+    from ferry.vault import crypto
+    from ferry.vault.keysets import keyset_create
+
+    texts = [padded(generator.narrative("ru_RU", 6), 1100).encode()[:ENVELOPE_BYTES] for _ in range(50)]
+    envelopes, keys = [], []
+    with transaction.atomic():
+        for i in range(ENVELOPES):
+            key_set, key = keyset_create(purpose="case", grant_to=[staff_id])
+            context = ("case", str(i), "narrative")
+            plaintext = texts[i % len(texts)].ljust(ENVELOPE_BYTES)
+            envelopes.append(Envelope(key_set, crypto.seal(key, plaintext, context), context))
+            keys.append(key)
+    return envelopes, keys
+
+
+def open_crypto_only(private: bytes, envelopes: list[Envelope], grants: dict[int, bytes]) -> None:
+    from ferry.vault import crypto
+
+    for envelope in envelopes:
+        key = crypto.unseal_from(private, grants[envelope.key_set.pk])
+        crypto.unseal(key, envelope.blob, envelope.context)
+
+
+def open_with_ring(staff_id: int, private: bytes, envelopes: list[Envelope]) -> None:
+    from ferry.vault import crypto
+    from ferry.vault.keysets import KeyRing
+
+    ring = KeyRing(staff_id=staff_id, private_key=private)
+    for envelope in envelopes:
+        crypto.unseal(ring.key_for(envelope.key_set), envelope.blob, envelope.context)
+
+
+def page_tables_create(envelopes: list[Envelope], keys: list[bytes], generator: Generator) -> None:
+    """The same PAGE_ROWS rows twice: sealed under their key sets' keys, and in clear."""
+    from django.db import connection, transaction
+
+    from ferry.vault import crypto
+
+    blob = "bytea" if connection.vendor == "postgresql" else "blob"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_plain (id integer PRIMARY KEY, reference varchar(7), stage varchar(20), "
+            "title text, summary text)"
+        )
+        cursor.execute(
+            "CREATE TABLE bench_sealed (id integer PRIMARY KEY, key_set_id integer, reference varchar(7), "
+            f"stage varchar(20), title {blob}, summary {blob})"
+        )
+        for i, story in enumerate(generator.cases(PAGE_ROWS)):
+            summary = padded(story.summary, SUMMARY_CHARS)
+            cursor.execute(
+                "INSERT INTO bench_plain VALUES (%s, %s, %s, %s, %s)",
+                [i, story.reference, story.stage, story.title, summary],
+            )
+            key, key_set = keys[i], envelopes[i].key_set
+            title_blob = crypto.seal_str(key, story.title, ("bench_case", str(i), "title"))
+            summary_blob = crypto.seal_str(key, summary, ("bench_case", str(i), "summary"))
+            cursor.execute(
+                "INSERT INTO bench_sealed VALUES (%s, %s, %s, %s, %s, %s)",
+                [i, key_set.pk, story.reference, story.stage, title_blob, summary_blob],
+            )
+
+
+def render_plain(template: Any) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reference, stage, title, summary FROM bench_plain ORDER BY id")
+        rows = [{"reference": r, "stage": s, "title": t, "summary": m} for r, s, t, m in cursor.fetchall()]
+    return str(template.render({"rows": rows}))
+
+
+def keys_via_ring(staff_id: int, private: bytes, key_set_ids: list[int]) -> dict[int, bytes]:
+    """A fresh ring, as in a new request: one grant query and one sealed-box open per key set."""
+    from ferry.vault.keysets import KeyRing
+    from ferry.vault.models import KeySet
+
+    ring = KeyRing(staff_id=staff_id, private_key=private)
+    key_sets = KeySet.objects.in_bulk(key_set_ids)
+    return {pk: ring.key_for(key_sets[pk]) for pk in key_set_ids}
+
+
+def keys_via_one_query(staff_id: int, private: bytes, key_set_ids: list[int]) -> dict[int, bytes]:
+    """Every grant in one query, then the same opens: what a bulk-loading ring would cost."""
+    from django.db.models import F
+
+    from ferry.vault import crypto
+    from ferry.vault.models import Grant
+
+    grants = Grant.objects.filter(
+        staff_id=staff_id, key_set_id__in=key_set_ids, generation=F("key_set__generation"), key_set__shredded_at=None
+    ).values_list("key_set_id", "sealed_key")
+    return {pk: crypto.unseal_from(private, bytes(sealed)) for pk, sealed in grants}
+
+
+KeysFor = Callable[[int, bytes, list[int]], dict[int, bytes]]
+
+
+def render_sealed(template: Any, staff_id: int, private: bytes, keys_for: KeysFor) -> str:
+    """Like render_plain, opening each row's key set and its two sealed fields."""
+    from django.db import connection
+
+    from ferry.vault import crypto
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, key_set_id, reference, stage, title, summary FROM bench_sealed ORDER BY id")
+        fetched = cursor.fetchall()
+    keys = keys_for(staff_id, private, [row[1] for row in fetched])
+    rows = [
+        {
+            "reference": reference,
+            "stage": stage,
+            "title": crypto.unseal_str(keys[key_set_id], bytes(title), ("bench_case", str(pk), "title")),
+            "summary": crypto.unseal_str(keys[key_set_id], bytes(summary), ("bench_case", str(pk), "summary")),
+        }
+        for pk, key_set_id, reference, stage, title, summary in fetched
+    ]
+    return str(template.render({"rows": rows}))
+
+
+def page_medians(staff_id: int, private: bytes) -> tuple[float, float, float]:
+    """Median render times (via the ring, grants in one query, plain), runs interleaved so drift hits all alike."""
+    from django.template import engines
+
+    template = engines["django"].from_string(PAGE)
+    renders = (
+        lambda: render_sealed(template, staff_id, private, keys_via_ring),
+        lambda: render_sealed(template, staff_id, private, keys_via_one_query),
+        lambda: render_plain(template),
+    )
+    if len({render() for render in renders}) != 1:
+        raise RuntimeError("the decrypted pages differ from the plain one")
+    times: list[list[float]] = [[], [], []]
+    for _ in range(RENDER_RUNS):
+        for render, samples in zip(renders, times, strict=True):
+            samples.append(median_seconds(render, 1))
+    ring, one_query, plain = (statistics.median(samples) for samples in times)
+    return ring, one_query, plain
+
+
+def run() -> list[Figure]:
+    from ferry.vault.models import Grant
+    from ferry.vault.staffkeys import kdf_profile, staff_key_unlock
+
+    generator = Generator(seed=2017)
+    staff_id = staff_setup()
+    unlock = median_seconds(lambda: staff_key_unlock(staff_id=staff_id, passphrase=PASSPHRASE), UNLOCK_RUNS)
+    private = staff_key_unlock(staff_id=staff_id, passphrase=PASSPHRASE)
+
+    envelopes, keys = envelopes_create(staff_id, generator)
+    grants = {
+        key_set_id: bytes(sealed)
+        for key_set_id, sealed in Grant.objects.filter(staff_id=staff_id).values_list("key_set_id", "sealed_key")
+    }
+    open_crypto_only(private, envelopes, grants)  # warm-up
+    crypto_ms = 1000 * median_seconds(lambda: open_crypto_only(private, envelopes, grants), OPEN_RUNS)
+    ring_ms = 1000 * median_seconds(lambda: open_with_ring(staff_id, private, envelopes), OPEN_RUNS)
+
+    page_tables_create(envelopes, keys, generator)
+    sealed_s, one_query_s, plain_s = page_medians(staff_id, private)
+    ratio = sealed_s / plain_s
+
+    low, high = UNLOCK_RANGE
+    opened = f"open {ENVELOPES} x {ENVELOPE_BYTES // 1024} KiB envelopes"
+    page = f"{PAGE_ROWS}-row page"
+    return [
+        Figure(
+            f"Argon2id unlock ({kdf_profile()}, median of {UNLOCK_RUNS})",
+            unlock,
+            "s",
+            f"{low}-{high} s",
+            low <= unlock <= high,
+        ),
+        Figure(f"{opened}, crypto only", crypto_ms, "ms", f"< {MAX_CRYPTO_MS:.0f} ms", crypto_ms < MAX_CRYPTO_MS),
+        Figure(f"{opened}, with grant lookup", ring_ms, "ms", f"< {MAX_RING_MS:.0f} ms", ring_ms < MAX_RING_MS),
+        Figure(f"{page} decrypted via KeyRing (median of {RENDER_RUNS})", 1000 * sealed_s, "ms", "", True),
+        Figure(f"{page} decrypted, grants in one query", 1000 * one_query_s, "ms", "", True),
+        Figure(f"{page} in clear (median of {RENDER_RUNS})", 1000 * plain_s, "ms", "", True),
+        Figure(f"{page} decrypted / in clear", ratio, "x", f"<= {MAX_PAGE_RATIO}", ratio <= MAX_PAGE_RATIO),
+    ]

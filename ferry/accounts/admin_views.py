@@ -1,0 +1,107 @@
+"""Administrators' pages: staff and invitations, and the escrow ceremonies (split, recover)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ferry.accounts import ceremony, forms, services
+from ferry.accounts.models import Role, Staff
+
+
+def _admin(request: HttpRequest) -> Staff:
+    staff: Staff = request.user  # type: ignore[assignment]
+    if not staff.has_role(Role.ADMINISTRATOR):
+        raise PermissionDenied
+    return staff
+
+
+def staff_list(request: HttpRequest) -> HttpResponse:
+    admin = _admin(request)
+    form = forms.InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invitation_create(
+                by=admin,
+                email=form.cleaned_data["email"],
+                roles=form.cleaned_data["roles"],
+                accept_url_for=lambda token: request.build_absolute_uri(reverse("accounts:accept", args=[token])),
+            )
+        except services.AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The invitation was sent."))
+            return redirect("accounts:staff")
+    context = {
+        "staff": services.staff_directory(by=admin),
+        "invitations": services.invitations_open(by=admin),
+        "form": form,
+    }
+    return render(request, "accounts/staff_list.html", context)
+
+
+@require_POST
+def staff_deactivate(request: HttpRequest, staff_id: int) -> HttpResponse:
+    admin = _admin(request)
+    try:
+        services.staff_deactivate(by=admin, staff_id=staff_id)
+    except services.AccountError as exc:
+        messages.error(request, str(exc))
+    except Staff.DoesNotExist:
+        messages.error(request, _("There is no such account."))
+    else:
+        messages.success(request, _("The account was deactivated and its keys to cases destroyed."))
+    return redirect("accounts:staff")
+
+
+def escrow_page(request: HttpRequest) -> HttpResponse:
+    admin = _admin(request)
+    status = ceremony.escrow_status()
+    split_form = forms.SplitEscrowForm(request.POST or None)
+    if request.method == "POST" and split_form.is_valid():
+        try:
+            shares = ceremony.escrow_split(
+                by=admin,
+                ring=request.ring,  # type: ignore[attr-defined]
+                threshold=split_form.cleaned_data["threshold"],
+                shares=split_form.cleaned_data["shares"],
+            )
+        except ceremony.CeremonyError as exc:
+            split_form.add_error(None, str(exc))
+        else:
+            return render(
+                request,
+                "accounts/escrow_shares.html",
+                {"shares": shares, "threshold": split_form.cleaned_data["threshold"]},
+            )
+    return render(
+        request,
+        "accounts/escrow.html",
+        {"status": status, "split_form": split_form, "is_custodian": status.custodian_id == admin.pk},
+    )
+
+
+def escrow_recover(request: HttpRequest) -> HttpResponse:
+    admin = _admin(request)
+    status = ceremony.escrow_status()
+    form = forms.RecoverKeySetsForm(request.POST or None, share_fields=status.threshold or 0, needs_shares=status.split)
+    if request.method == "POST" and form.is_valid():
+        try:
+            count = ceremony.escrow_recover(
+                by=admin,
+                ring=request.ring,  # type: ignore[attr-defined]
+                key_set_ids=form.cleaned_data["key_sets"],
+                to_staff_id=form.cleaned_data["to_staff"].pk,
+                share_codes=form.share_codes(),
+            )
+        except ceremony.CeremonyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("%(n)d key sets were granted.") % {"n": count})
+            return redirect("accounts:escrow")
+    return render(request, "accounts/escrow_recover.html", {"form": form, "status": status})

@@ -1,0 +1,83 @@
+"""Escrow ceremonies run by administrators: split the escrow key k-of-n, and recover key sets with k shares."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
+
+from ferry.accounts.models import Role, Staff
+from ferry.accounts.services import require_role
+from ferry.audit.services import audit_record
+from ferry.vault import escrow
+from ferry.vault.errors import VaultError
+from ferry.vault.keysets import KeyRing
+from ferry.vault.models import Grant, KeySet
+
+
+class CeremonyError(Exception):
+    """The ceremony could not go ahead; the message is translated and safe to show."""
+
+
+@dataclass(frozen=True)
+class EscrowStatus:
+    exists: bool
+    split: bool
+    custodian_id: int | None
+    threshold: int | None
+    share_count: int | None
+    split_at: datetime | None
+
+
+def escrow_status() -> EscrowStatus:
+    key = escrow.escrow_current()
+    if key is None:
+        return EscrowStatus(False, False, None, None, None, None)
+    return EscrowStatus(True, key.custody_wrap is None, key.custodian_id, key.threshold, key.share_count, key.split_at)
+
+
+def escrow_split(*, by: Staff, ring: KeyRing, threshold: int, shares: int) -> list[str]:
+    require_role(by, Role.ADMINISTRATOR)
+    try:
+        with transaction.atomic():
+            codes = escrow.escrow_split(ring=ring, threshold=threshold, shares=shares)
+            audit_record(
+                action="escrow.split", actor_id=by.pk, object_type="escrow", object_id=f"{threshold}-of-{shares}"
+            )
+    except escrow.EscrowError:
+        raise CeremonyError(_("Only the custodian can split the escrow key, and only once.")) from None
+    return codes
+
+
+def orphaned_key_sets() -> list[KeySet]:
+    """Key sets that no active staff member can open any more (someone left, was deactivated or under duress)."""
+    held = Grant.objects.filter(key_set=OuterRef("pk"), staff__is_active=True)
+    return list(KeySet.objects.filter(shredded_at__isnull=True).exclude(Exists(held)).order_by("pk"))
+
+
+def escrow_recover(
+    *, by: Staff, ring: KeyRing, key_set_ids: Sequence[int], to_staff_id: int, share_codes: Sequence[str]
+) -> int:
+    """Grant the given key sets to a staff member through the escrow key; needs k shares once the key is split."""
+    require_role(by, Role.ADMINISTRATOR)
+    if not Staff.objects.filter(pk=to_staff_id, is_active=True).exists():
+        raise CeremonyError(_("Choose an active staff member to receive the keys."))
+    try:
+        private = escrow.escrow_private_key(ring=ring, share_codes=share_codes)
+    except VaultError:
+        raise CeremonyError(_("These shares do not recover the escrow key. Check each one and try again.")) from None
+    key_sets = list(KeySet.objects.filter(pk__in=key_set_ids, shredded_at__isnull=True))
+    if not key_sets:
+        raise CeremonyError(_("Choose at least one key set to recover."))
+    with transaction.atomic():
+        for key_set in key_sets:
+            try:
+                escrow.escrow_recover_keyset(key_set=key_set, escrow_private=private, to_staff_id=to_staff_id)
+            except VaultError:
+                raise CeremonyError(_("A key set could not be recovered; nothing was changed.")) from None
+            audit_record(action="escrow.recover", actor_id=by.pk, object_type="key_set", object_id=key_set.pk)
+    return len(key_sets)

@@ -1,0 +1,131 @@
+"""A staff member's own security page (passphrase, duress passphrase, recovery code, sessions) and recovery."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ferry.accounts import forms, services, sessions
+from ferry.accounts.middleware import unlock_cookie_path
+from ferry.accounts.views import client_id
+
+
+def _page(request: HttpRequest, **bound: object) -> HttpResponse:
+    context = {
+        "passphrase_form": bound.get("passphrase_form") or forms.ChangePassphraseForm(prefix="change"),
+        "duress_form": bound.get("duress_form") or forms.DuressForm(prefix="duress"),
+        "recovery_form": bound.get("recovery_form") or forms.CurrentPassphraseForm(prefix="recovery"),
+        "clear_form": forms.CurrentPassphraseForm(prefix="clear"),
+        "has_duress": request.user.vault_key.duress_check is not None,  # type: ignore[union-attr]
+        "new_recovery_code": bound.get("new_recovery_code"),
+        "session_count": request.user.sessions.count(),  # type: ignore[union-attr]
+    }
+    return render(request, "accounts/security.html", context)
+
+
+def security(request: HttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@require_POST
+def change_passphrase(request: HttpRequest) -> HttpResponse:
+    form = forms.ChangePassphraseForm(request.POST, prefix="change")
+    if form.is_valid():
+        if form.cleaned_data["passphrase"] != form.cleaned_data["confirm"]:
+            form.add_error("confirm", _("The two passphrases differ."))
+        else:
+            try:
+                services.passphrase_change(
+                    staff=request.user,  # type: ignore[arg-type]
+                    current=form.cleaned_data["current"],
+                    new=form.cleaned_data["passphrase"],
+                )
+            except services.AccountError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Your passphrase was changed."))
+                return redirect("accounts:security")
+    return _page(request, passphrase_form=form)
+
+
+@require_POST
+def set_duress(request: HttpRequest) -> HttpResponse:
+    form = forms.DuressForm(request.POST, prefix="duress")
+    if form.is_valid():
+        if form.cleaned_data["passphrase"] != form.cleaned_data["confirm"]:
+            form.add_error("confirm", _("The two passphrases differ."))
+        else:
+            try:
+                services.duress_set(
+                    staff=request.user,  # type: ignore[arg-type]
+                    current=form.cleaned_data["current"],
+                    duress=form.cleaned_data["passphrase"],
+                )
+            except services.AccountError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Your duress passphrase was saved."))
+                return redirect("accounts:security")
+    return _page(request, duress_form=form)
+
+
+@require_POST
+def clear_duress(request: HttpRequest) -> HttpResponse:
+    form = forms.CurrentPassphraseForm(request.POST, prefix="clear")
+    if form.is_valid():
+        try:
+            services.duress_set(staff=request.user, current=form.cleaned_data["current"], duress=None)  # type: ignore[arg-type]
+        except services.AccountError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Your duress passphrase was removed."))
+    return redirect("accounts:security")
+
+
+@require_POST
+def renew_recovery_code(request: HttpRequest) -> HttpResponse:
+    form = forms.CurrentPassphraseForm(request.POST, prefix="recovery")
+    if form.is_valid():
+        try:
+            code = services.recovery_code_renew(staff=request.user, current=form.cleaned_data["current"])  # type: ignore[arg-type]
+        except services.AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return _page(request, new_recovery_code=code)
+    return _page(request, recovery_form=form)
+
+
+@require_POST
+def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    sessions.staff_sessions_end_all(staff=request.user)  # type: ignore[arg-type]
+    logout(request)
+    response = redirect(settings.LOGIN_URL)
+    response.delete_cookie(settings.FERRY_UNLOCK_COOKIE, path=unlock_cookie_path())
+    return response
+
+
+@login_not_required
+def recover(request: HttpRequest) -> HttpResponse:
+    form = forms.RecoverForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["passphrase"] != form.cleaned_data["confirm"]:
+            form.add_error("confirm", _("The two passphrases differ."))
+        else:
+            try:
+                code = services.account_recover(
+                    email=form.cleaned_data["email"],
+                    recovery_code=form.cleaned_data["recovery_code"],
+                    new_passphrase=form.cleaned_data["passphrase"],
+                    client=client_id(request),
+                )
+            except services.AccountError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return render(request, "accounts/recovered.html", {"code": code})
+    return render(request, "accounts/recover.html", {"form": form})

@@ -1,0 +1,118 @@
+"""Administrators: escrow split and recovery ceremonies through the pages, deactivation, and createstaff."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from ferry.accounts.models import Staff
+from ferry.audit.models import AuditEntry
+from ferry.vault import keysets
+from ferry.vault.keysets import KeyRing
+from ferry.vault.models import EscrowKey, Grant
+from tests.accounts.helpers import login
+from tests.conftest import TEST_PASSPHRASE
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_departed_caseworker_cases_recovered_with_k_of_n_shares(make_staff: Any) -> None:
+    admin = make_staff("administrator")
+    leaver = make_staff("caseworker")
+    newcomer = make_staff("caseworker")
+    key_set, _key = keysets.keyset_create(purpose="case", grant_to=[leaver.staff.pk])
+    client = login(Client(), admin.staff.email, TEST_PASSPHRASE, admin.totp_secret)
+
+    # The split ceremony: shares shown once, nothing of the key left on the server.
+    page = client.post("/staff/accounts/escrow/", {"threshold": 2, "shares": 3})
+    shares = re.findall(r'data-testid="escrow-share">([^<]+)<', page.content.decode())
+    assert len(shares) == 3
+    assert EscrowKey.objects.get().custody_wrap is None
+
+    # The caseworker leaves: their grants go, the key set is orphaned.
+    client.post(f"/staff/accounts/staff/{leaver.staff.pk}/deactivate/")
+    assert not Grant.objects.filter(staff=leaver.staff).exists()
+    form = client.get("/staff/accounts/escrow/recover/").content.decode()
+    assert f'value="{key_set.pk}"' in form
+    assert 'name="share_1"' in form
+    assert 'name="share_2"' in form
+    assert 'name="share_3"' not in form
+
+    # One share and a wrong one: refused, nothing granted.
+    bad = client.post(
+        "/staff/accounts/escrow/recover/",
+        {"key_sets": [key_set.pk], "to_staff": newcomer.staff.pk, "share_1": shares[0], "share_2": shares[0]},
+    )
+    assert "do not recover the escrow key" in bad.content.decode()
+    assert not Grant.objects.filter(staff=newcomer.staff).exists()
+
+    done = client.post(
+        "/staff/accounts/escrow/recover/",
+        {"key_sets": [key_set.pk], "to_staff": newcomer.staff.pk, "share_1": shares[2], "share_2": shares[0]},
+    )
+    assert done.status_code == 302
+    assert KeyRing(staff_id=newcomer.staff.pk, private_key=newcomer.private_key).can_open(key_set)
+    assert AuditEntry.objects.filter(
+        action="escrow.recover", object_id=str(key_set.pk), actor_id=admin.staff.pk
+    ).exists()
+    assert AuditEntry.objects.filter(action="escrow.split").exists()
+
+
+def test_escrow_pages_are_for_administrators_only(make_staff: Any) -> None:
+    make_staff("administrator")
+    coordinator = make_staff("coordinator")
+    client = login(Client(), coordinator.staff.email, TEST_PASSPHRASE, coordinator.totp_secret)
+    assert client.get("/staff/accounts/escrow/").status_code == 403
+    assert client.post("/staff/accounts/escrow/", {"threshold": 2, "shares": 3}).status_code == 403
+    assert client.get("/staff/accounts/escrow/recover/").status_code == 403
+    assert EscrowKey.objects.get().custody_wrap is not None
+
+
+def test_createstaff_prints_secrets_as_json(subprocess_env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "createstaff",
+            "--email",
+            "ops@example.org",
+            "--role",
+            "administrator",
+            "--role",
+            "auditor",
+        ],
+        input=f"{TEST_PASSPHRASE}\n",
+        capture_output=True,
+        text=True,
+        env=subprocess_env,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["roles"] == ["administrator", "auditor"]
+    assert re.fullmatch(r"[A-Z2-7]{32}", out["totp_secret"])
+    assert re.fullmatch(r"([A-Z2-9]{5}-){5}[A-Z2-9]{5}", out["recovery_code"])
+    staff = Staff.objects.get(email="ops@example.org")
+    assert staff.role_set() == {"administrator", "auditor"}
+    assert EscrowKey.objects.filter(custodian=staff).exists()
+    login(Client(), "ops@example.org", TEST_PASSPHRASE, out["totp_secret"])
+
+    weak = subprocess.run(
+        [sys.executable, "manage.py", "createstaff", "--email", "b@example.org", "--role", "caseworker"],
+        input="password\n",
+        capture_output=True,
+        text=True,
+        env=subprocess_env,
+        check=False,
+        timeout=60,
+    )
+    assert weak.returncode != 0
+    assert "Traceback" not in weak.stderr
+    assert not Staff.objects.filter(email="b@example.org").exists()

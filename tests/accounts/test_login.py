@@ -1,0 +1,125 @@
+"""Login: passphrase then one-time code, one answer for every failure, throttling, session lifetime."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.test import Client
+
+from ferry.accounts.models import StaffAlert, StaffSession
+from ferry.audit.models import AuditEntry
+from tests.accounts.helpers import code_for, login
+from tests.conftest import TEST_PASSPHRASE
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_login_with_passphrase_and_code_opens_the_dashboard(make_staff: Any) -> None:
+    member = make_staff("caseworker")
+    client = login(Client(), member.staff.email, TEST_PASSPHRASE, member.totp_secret)
+    page = client.get("/staff/")
+    assert page.status_code == 200
+    assert "Dashboard" in page.content.decode()
+    cookie = client.cookies[settings.FERRY_UNLOCK_COOKIE]
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Strict"
+    assert cookie["path"] == "/staff/"
+    assert not cookie["max-age"]  # dies with the browser session
+    assert AuditEntry.objects.filter(action="staff.login", actor_id=member.staff.pk).exists()
+
+
+def test_the_passphrase_alone_is_not_enough(make_staff: Any) -> None:
+    member = make_staff("caseworker")
+    client = Client()
+    client.post("/staff/accounts/login/", {"email": member.staff.email, "passphrase": TEST_PASSPHRASE})
+    assert client.get("/staff/").status_code == 302
+    wrong = client.post("/staff/accounts/login/code/", {"code": "000000"})
+    assert "That code did not work" in wrong.content.decode()
+    assert client.get("/staff/").status_code == 302
+
+
+def test_unknown_account_and_wrong_passphrase_get_the_same_answer(make_staff: Any) -> None:
+    member = make_staff("caseworker")
+    wrong = Client().post(
+        "/staff/accounts/login/", {"email": member.staff.email, "passphrase": "not the right one at all"}
+    )
+    unknown = Client().post("/staff/accounts/login/", {"email": "nobody@example.org", "passphrase": TEST_PASSPHRASE})
+    assert wrong.status_code == unknown.status_code == 200
+    assert "Wrong e-mail address or passphrase" in wrong.content.decode()
+
+    def normal(page: bytes, email: str) -> str:
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page.decode()).replace(email, "")
+
+    assert normal(wrong.content, member.staff.email) == normal(unknown.content, "nobody@example.org")
+    assert not StaffSession.objects.exists()
+
+
+def test_repeated_failures_lock_the_account_temporarily_and_alert(make_staff: Any) -> None:
+    admin = make_staff("administrator")
+    member = make_staff("caseworker")
+    client = Client()
+    for _ in range(5):
+        client.post("/staff/accounts/login/", {"email": member.staff.email, "passphrase": "wrong passphrase here"})
+    # Locked: even the right passphrase is refused, with the same message.
+    locked = client.post("/staff/accounts/login/", {"email": member.staff.email, "passphrase": TEST_PASSPHRASE})
+    assert "Wrong e-mail address or passphrase" in locked.content.decode()
+    assert AuditEntry.objects.filter(action="staff.lockout", object_id=str(member.staff.pk)).count() == 1
+    assert StaffAlert.objects.filter(kind="lockout", about_staff=member.staff, recipient=admin.staff).exists()
+    # Temporary: after the lockout period it works again.
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=16), tick=True):
+        again = Client().post("/staff/accounts/login/", {"email": member.staff.email, "passphrase": TEST_PASSPHRASE})
+        assert again.status_code == 302
+
+
+def test_session_ends_after_idle_timeout_and_without_its_cookie(make_staff: Any) -> None:
+    member = make_staff("caseworker")
+    client = login(Client(), member.staff.email, TEST_PASSPHRASE, member.totp_secret)
+    assert client.get("/staff/").status_code == 200
+    last_seen = StaffSession.objects.get(staff=member.staff).last_seen_at
+    with time_machine.travel(last_seen + timedelta(minutes=29)):
+        assert client.get("/staff/").status_code == 200
+    with time_machine.travel(last_seen + timedelta(minutes=29 + 31)):
+        assert client.get("/staff/").status_code == 302
+    assert not StaffSession.objects.filter(staff=member.staff).exists()
+
+    other = login(Client(), member.staff.email, TEST_PASSPHRASE, member.totp_secret)
+    del other.cookies[settings.FERRY_UNLOCK_COOKIE]
+    assert other.get("/staff/").status_code == 302
+
+
+def test_absolute_session_lifetime(make_staff: Any) -> None:
+    member = make_staff("caseworker")
+    client = login(Client(), member.staff.email, TEST_PASSPHRASE, member.totp_secret)
+    start = StaffSession.objects.get(staff=member.staff).created_at
+    for hour in range(1, 13):  # active every 20 minutes for 12 hours...
+        for third in range(3):
+            with time_machine.travel(start + timedelta(hours=hour - 1, minutes=20 * third)):
+                assert client.get("/staff/").status_code == 200
+    with time_machine.travel(start + timedelta(hours=12, minutes=1)):  # ...then the lifetime is over
+        assert client.get("/staff/").status_code == 302
+
+
+def test_sign_out_everywhere(make_staff: Any) -> None:
+    member = make_staff("caseworker")
+    laptop = login(Client(), member.staff.email, TEST_PASSPHRASE, member.totp_secret)
+    phone = login(Client(), member.staff.email, TEST_PASSPHRASE, member.totp_secret)
+    assert phone.get("/staff/").status_code == 200
+    laptop.post("/staff/accounts/security/sign-out-everywhere/")
+    assert phone.get("/staff/").status_code == 302
+    assert laptop.get("/staff/").status_code == 302
+    assert not StaffSession.objects.filter(staff=member.staff).exists()
+
+
+def test_code_is_checked_against_the_account(make_staff: Any) -> None:
+    first = make_staff("caseworker")
+    second = make_staff("caseworker")
+    client = Client()
+    client.post("/staff/accounts/login/", {"email": first.staff.email, "passphrase": TEST_PASSPHRASE})
+    response = client.post("/staff/accounts/login/code/", {"code": code_for(second.totp_secret)})
+    assert response.status_code == 200
+    assert client.get("/staff/").status_code == 302
