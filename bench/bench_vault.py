@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ RENDER_RUNS = 30
 
 UNLOCK_RANGE = (0.3, 1.0)  # seconds: slow enough to hurt guessing, quick enough for a login
 MAX_CRYPTO_MS = 100.0  # a whole caseload of 1,000 opens in a tenth of a second on one core
-MAX_RING_MS = 500.0  # the same with one grant query each: still under half a second
+MAX_RING_MS = 150.0  # the same through the key ring: all grants in one query, then the same opens
 MAX_PAGE_RATIO = 1.3  # encryption may cost a list page at most 30 % over the same page in clear
 
 PAGE = """<table class="cases">
@@ -96,11 +97,12 @@ def open_crypto_only(private: bytes, envelopes: list[Envelope], grants: dict[int
 
 def open_with_ring(staff_id: int, private: bytes, envelopes: list[Envelope]) -> None:
     from ferry.vault import crypto
-    from ferry.vault.keysets import KeyRing
+    from ferry.vault.keyring import KeyRing
 
     ring = KeyRing(staff_id=staff_id, private_key=private)
+    keys = ring.keys_for(envelope.key_set for envelope in envelopes)
     for envelope in envelopes:
-        crypto.unseal(ring.key_for(envelope.key_set), envelope.blob, envelope.context)
+        crypto.unseal(keys[envelope.key_set.pk], envelope.blob, envelope.context)
 
 
 def page_tables_create(envelopes: list[Envelope], keys: list[bytes], generator: Generator) -> None:
@@ -115,9 +117,10 @@ def page_tables_create(envelopes: list[Envelope], keys: list[bytes], generator: 
             "CREATE TABLE bench_plain (id integer PRIMARY KEY, reference varchar(7), stage varchar(20), "
             "title text, summary text)"
         )
+        # The fields a list shows sit together in one envelope per case (its "card"), as case models will.
         cursor.execute(
             "CREATE TABLE bench_sealed (id integer PRIMARY KEY, key_set_id integer, reference varchar(7), "
-            f"stage varchar(20), title {blob}, summary {blob})"
+            f"stage varchar(20), card {blob})"
         )
         for i, story in enumerate(generator.cases(PAGE_ROWS)):
             summary = padded(story.summary, SUMMARY_CHARS)
@@ -126,16 +129,19 @@ def page_tables_create(envelopes: list[Envelope], keys: list[bytes], generator: 
                 [i, story.reference, story.stage, story.title, summary],
             )
             key, key_set = keys[i], envelopes[i].key_set
-            title_blob = crypto.seal_str(key, story.title, ("bench_case", str(i), "title"))
-            summary_blob = crypto.seal_str(key, summary, ("bench_case", str(i), "summary"))
+            card = json.dumps({"title": story.title, "summary": summary}, ensure_ascii=False)
+            card_blob = crypto.seal_str(key, card, ("bench_case", str(i), "card"))
             cursor.execute(
-                "INSERT INTO bench_sealed VALUES (%s, %s, %s, %s, %s, %s)",
-                [i, key_set.pk, story.reference, story.stage, title_blob, summary_blob],
+                "INSERT INTO bench_sealed VALUES (%s, %s, %s, %s, %s)",
+                [i, key_set.pk, story.reference, story.stage, card_blob],
             )
 
 
-def render_plain(template: Any) -> str:
+def render_plain(template: Any, request_ring: Callable[[], object] | None = None) -> str:
     from django.db import connection
+
+    if request_ring is not None:
+        request_ring()  # every signed-in page unwraps its session's key, encrypted content or not
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT reference, stage, title, summary FROM bench_plain ORDER BY id")
@@ -144,71 +150,77 @@ def render_plain(template: Any) -> str:
 
 
 def keys_via_ring(staff_id: int, private: bytes, key_set_ids: list[int]) -> dict[int, bytes]:
-    """A fresh ring, as in a new request: one grant query and one sealed-box open per key set."""
-    from ferry.vault.keysets import KeyRing
+    """A ring without a session: every grant fetched in one query and opened with X25519."""
+    from ferry.vault.keyring import KeyRing
     from ferry.vault.models import KeySet
 
     ring = KeyRing(staff_id=staff_id, private_key=private)
-    key_sets = KeySet.objects.in_bulk(key_set_ids)
-    return {pk: ring.key_for(key_sets[pk]) for pk in key_set_ids}
+    return ring.keys_for(KeySet.objects.filter(pk__in=key_set_ids))
 
 
-def keys_via_one_query(staff_id: int, private: bytes, key_set_ids: list[int]) -> dict[int, bytes]:
-    """Every grant in one query, then the same opens: what a bulk-loading ring would cost."""
-    from django.db.models import F
+def keys_via_session(client_keys: dict[str, str]) -> KeysFor:
+    """As a signed-in request does: the session's ring (unwrapped from the cookie's key), keys from its cache."""
 
-    from ferry.vault import crypto
-    from ferry.vault.models import Grant
+    def keys_for(staff_id: int, private: bytes, key_set_ids: list[int]) -> dict[int, bytes]:
+        from ferry.accounts.sessions import staff_session_ring
+        from ferry.vault.models import KeySet
 
-    grants = Grant.objects.filter(
-        staff_id=staff_id, key_set_id__in=key_set_ids, generation=F("key_set__generation"), key_set__shredded_at=None
-    ).values_list("key_set_id", "sealed_key")
-    return {pk: crypto.unseal_from(private, bytes(sealed)) for pk, sealed in grants}
+        session_id, client_key = next(iter(client_keys.items()))
+        _row, ring = staff_session_ring(session_id=session_id, client_key=client_key)
+        return ring.keys_for(KeySet.objects.filter(pk__in=key_set_ids))
+
+    return keys_for
 
 
 KeysFor = Callable[[int, bytes, list[int]], dict[int, bytes]]
 
 
 def render_sealed(template: Any, staff_id: int, private: bytes, keys_for: KeysFor) -> str:
-    """Like render_plain, opening each row's key set and its two sealed fields."""
+    """Like render_plain, opening each row's key set and its sealed card."""
     from django.db import connection
 
     from ferry.vault import crypto
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id, key_set_id, reference, stage, title, summary FROM bench_sealed ORDER BY id")
+        cursor.execute("SELECT id, key_set_id, reference, stage, card FROM bench_sealed ORDER BY id")
         fetched = cursor.fetchall()
     keys = keys_for(staff_id, private, [row[1] for row in fetched])
-    rows = [
-        {
-            "reference": reference,
-            "stage": stage,
-            "title": crypto.unseal_str(keys[key_set_id], bytes(title), ("bench_case", str(pk), "title")),
-            "summary": crypto.unseal_str(keys[key_set_id], bytes(summary), ("bench_case", str(pk), "summary")),
-        }
-        for pk, key_set_id, reference, stage, title, summary in fetched
-    ]
+    rows = []
+    for pk, key_set_id, reference, stage, card in fetched:
+        opened = json.loads(crypto.unseal_str(keys[key_set_id], bytes(card), ("bench_case", str(pk), "card")))
+        rows.append({"reference": reference, "stage": stage, "title": opened["title"], "summary": opened["summary"]})
     return str(template.render({"rows": rows}))
 
 
 def page_medians(staff_id: int, private: bytes) -> tuple[float, float, float]:
-    """Median render times (via the ring, grants in one query, plain), runs interleaved so drift hits all alike."""
+    """Median render times (signed-in session, ring without session, plain), interleaved so drift hits all alike."""
     from django.template import engines
+
+    from ferry.accounts.models import Staff
+    from ferry.accounts.sessions import staff_session_start
+
+    unlocked = staff_session_start(staff=Staff.objects.get(pk=staff_id), private_key=private)
+    session = {unlocked.session.pk: unlocked.client_key}
+
+    def request_ring() -> object:
+        from ferry.accounts.sessions import staff_session_ring
+
+        return staff_session_ring(session_id=unlocked.session.pk, client_key=unlocked.client_key)
 
     template = engines["django"].from_string(PAGE)
     renders = (
+        lambda: render_sealed(template, staff_id, private, keys_via_session(session)),
         lambda: render_sealed(template, staff_id, private, keys_via_ring),
-        lambda: render_sealed(template, staff_id, private, keys_via_one_query),
-        lambda: render_plain(template),
+        lambda: render_plain(template, request_ring),
     )
-    if len({render() for render in renders}) != 1:
+    if len({render() for render in renders}) != 1:  # also warms the session's key cache, as a first visit does
         raise RuntimeError("the decrypted pages differ from the plain one")
     times: list[list[float]] = [[], [], []]
     for _ in range(RENDER_RUNS):
         for render, samples in zip(renders, times, strict=True):
             samples.append(median_seconds(render, 1))
-    ring, one_query, plain = (statistics.median(samples) for samples in times)
-    return ring, one_query, plain
+    in_session, no_session, plain = (statistics.median(samples) for samples in times)
+    return in_session, no_session, plain
 
 
 def run() -> list[Figure]:
@@ -230,7 +242,7 @@ def run() -> list[Figure]:
     ring_ms = 1000 * median_seconds(lambda: open_with_ring(staff_id, private, envelopes), OPEN_RUNS)
 
     page_tables_create(envelopes, keys, generator)
-    sealed_s, one_query_s, plain_s = page_medians(staff_id, private)
+    sealed_s, no_session_s, plain_s = page_medians(staff_id, private)
     ratio = sealed_s / plain_s
 
     low, high = UNLOCK_RANGE
@@ -246,8 +258,8 @@ def run() -> list[Figure]:
         ),
         Figure(f"{opened}, crypto only", crypto_ms, "ms", f"< {MAX_CRYPTO_MS:.0f} ms", crypto_ms < MAX_CRYPTO_MS),
         Figure(f"{opened}, with grant lookup", ring_ms, "ms", f"< {MAX_RING_MS:.0f} ms", ring_ms < MAX_RING_MS),
-        Figure(f"{page} decrypted via KeyRing (median of {RENDER_RUNS})", 1000 * sealed_s, "ms", "", True),
-        Figure(f"{page} decrypted, grants in one query", 1000 * one_query_s, "ms", "", True),
+        Figure(f"{page} decrypted in a signed-in session (median of {RENDER_RUNS})", 1000 * sealed_s, "ms", "", True),
+        Figure(f"{page} decrypted, first visit (X25519 per grant)", 1000 * no_session_s, "ms", "", True),
         Figure(f"{page} in clear (median of {RENDER_RUNS})", 1000 * plain_s, "ms", "", True),
         Figure(f"{page} decrypted / in clear", ratio, "x", f"<= {MAX_PAGE_RATIO}", ratio <= MAX_PAGE_RATIO),
     ]

@@ -112,5 +112,6 @@ def database(folder: Path) -> dict[str, Any]:
             ),
         }
         config.pop("CONN_HEALTH_CHECKS", None)
-        config["CONN_MAX_AGE"] = 0
+        # Reuse each thread's connection: opening one runs the PRAGMAs above every time.
+        config["CONN_MAX_AGE"] = 300
     return config

@@ -24,7 +24,7 @@ from django.test import Client
 from django_otp.oath import totp
 
 from ferry.vault import escrow, files, keysets, staffkeys
-from ferry.vault.keysets import KeyRing
+from ferry.vault.keyring import KeyRing
 from tests.testapp.models import Note
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -163,6 +163,17 @@ def test_seized_database_and_files_reveal_nothing(make_staff: Any, tmp_path: Pat
     with time_machine.travel(datetime.now(UTC) + timedelta(seconds=60)):
         _login(other, worker.staff.email, canary("worker-passphrase"), worker.totp_secret)
     secrets_written["live-unlock-cookie"] = other.cookies[settings.FERRY_UNLOCK_COOKIE].value.encode()
+    # That session opened the case, so its key cache holds the case key (sealed under the cookie's key).
+    from ferry.accounts.models import StaffSession
+    from ferry.accounts.sessions import staff_session_ring
+    from ferry.vault.models import SessionKey
+
+    live = StaffSession.objects.get(staff=worker.staff)
+    _row, live_ring = staff_session_ring(
+        session_id=live.pk, client_key=other.cookies[settings.FERRY_UNLOCK_COOKIE].value
+    )
+    assert live_ring.key_for(key_set) == secrets_written["case-key-generation-2"]
+    assert SessionKey.objects.filter(session=live).exists()
 
     taken = _dump(tmp_path)
     assert any(p.name.endswith(".bin") for p in taken), "the encrypted attachment should be in the data folder"

@@ -15,7 +15,7 @@ from ferry.accounts.services import require_role
 from ferry.audit.services import audit_record
 from ferry.vault import escrow
 from ferry.vault.errors import VaultError
-from ferry.vault.keysets import KeyRing
+from ferry.vault.keyring import KeyRing
 from ferry.vault.models import Grant, KeySet
 
 

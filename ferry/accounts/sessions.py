@@ -47,10 +47,10 @@ def staff_session_ring(*, session_id: str, client_key: str) -> tuple[StaffSessio
     if row.last_seen_at < now - idle or row.created_at < now - timedelta(hours=settings.FERRY_SESSION_MAX_HOURS):
         row.delete()
         raise session.VaultLocked("session expired")
-    private = session.session_unwrap(client_key=client_key, wrapped=row.wrapped_key, session_id=row.pk)
+    private, session_key = session.session_unwrap(client_key=client_key, wrapped=row.wrapped_key, session_id=row.pk)
     if row.last_seen_at < now - timedelta(seconds=30):
         StaffSession.objects.filter(pk=row.pk).update(last_seen_at=now)
-    return row, keysets.KeyRing(staff_id=row.staff_id, private_key=private)
+    return row, keysets.KeyRing(staff_id=row.staff_id, private_key=private, session_id=row.pk, session_key=session_key)
 
 
 def staff_session_end(*, session_id: str) -> None:

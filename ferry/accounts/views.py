@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from ferry.accounts import forms, services, sessions
 from ferry.accounts.middleware import STAFF_SESSION_KEY, set_unlock_cookie, unlock_cookie_path
 from ferry.accounts.models import Staff, StaffSession
-from ferry.vault.keysets import KeyRing
+from ferry.vault.keyring import KeyRing
 from ferry.vault.session import VaultLocked
 
 ENROL_KEY = "ferry_enrol_session"

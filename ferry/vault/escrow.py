@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from ferry.vault import crypto, shamir
 from ferry.vault.errors import BadShare, DecryptionFailed, NotEnoughShares, VaultError
-from ferry.vault.keysets import KeyRing, NoGrant, keyset_grant_with_key
+from ferry.vault.keyring import KeyRing, NoGrant
+from ferry.vault.keysets import keyset_grant_with_key
 from ferry.vault.models import EscrowKey, Grant, KeySet, StaffKey
 
 MIN_THRESHOLD = 2

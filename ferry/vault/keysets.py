@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
 
 from ferry.vault import crypto
-from ferry.vault.errors import DecryptionFailed, VaultError
-from ferry.vault.models import EscrowKey, FileKey, Grant, KeySet, SealedField, StaffKey
-
-
-class NoGrant(VaultError):
-    """The staff member holds no grant for this key set (or it was revoked or shredded)."""
+from ferry.vault.errors import VaultError
+from ferry.vault.keyring import KeyRing
+from ferry.vault.models import EscrowKey, FileKey, Grant, KeySet, SealedField, SessionKey, StaffKey
 
 
 class NoStaffKey(VaultError):
@@ -24,45 +20,6 @@ class NoStaffKey(VaultError):
 
 class EscrowMissing(VaultError):
     """No escrow key exists; key sets are never created without one."""
-
-
-@dataclass
-class KeyRing:
-    """One signed-in staff member's unlocked private key, and the key-set keys opened during this request."""
-
-    staff_id: int
-    private_key: bytes
-    _opened: dict[tuple[int, int], bytes] = field(default_factory=dict, repr=False)
-
-    def key_for(self, key_set: KeySet) -> bytes:
-        cache_key = (key_set.pk, key_set.generation)
-        if cache_key in self._opened:
-            return self._opened[cache_key]
-        if key_set.shredded_at is not None:
-            raise NoGrant("key set shredded")
-        grant = (
-            Grant.objects.filter(key_set=key_set, staff_id=self.staff_id, generation=key_set.generation)
-            .values_list("sealed_key", flat=True)
-            .first()
-        )
-        if grant is None:
-            raise NoGrant("no grant")
-        try:
-            key = crypto.unseal_from(self.private_key, bytes(grant))
-        except DecryptionFailed:
-            raise NoGrant("grant does not open with this key") from None
-        self._opened[cache_key] = key
-        return key
-
-    def can_open(self, key_set: KeySet) -> bool:
-        try:
-            self.key_for(key_set)
-        except NoGrant:
-            return False
-        return True
-
-    def forget(self) -> None:
-        self._opened.clear()
 
 
 def field_context(obj: models.Model, field_name: str) -> crypto.Context:
@@ -167,6 +124,7 @@ def keyset_grant_with_key(*, key_set: KeySet, key: bytes, staff_id: int) -> None
 def grants_destroy_for_staff(*, staff_id: int) -> int:
     """Delete every grant a staff member holds (duress, departure); escrow grants keep the content safe."""
     count, _detail = Grant.objects.filter(staff_id=staff_id).delete()
+    SessionKey.objects.filter(session__staff_id=staff_id).delete()
     return count
 
 

@@ -91,3 +91,21 @@ class FileKey(models.Model):
     key_set = models.ForeignKey(KeySet, on_delete=models.CASCADE, related_name="file_keys")
     wrapped_key = models.BinaryField()
     created_at = models.DateTimeField()
+
+
+class SessionKey(models.Model):
+    """A key-set key this session already opened, re-sealed under the session's client-held key.
+
+    Opening a grant costs an X25519 operation; this costs a symmetric one. It is useless without the
+    browser's cookie (like the session's wrapped private key), and it is bound to the key set's
+    generation, so a re-key or a shred makes it worthless."""
+
+    session = models.ForeignKey("accounts.StaffSession", on_delete=models.CASCADE, related_name="+")
+    key_set = models.ForeignKey(KeySet, on_delete=models.CASCADE, related_name="+")
+    generation = models.PositiveIntegerField()
+    wrapped_key = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "key_set", "generation"], name="session_key_once"),
+        ]

@@ -20,7 +20,8 @@ def session_wrap(*, private_key: bytes, session_id: str) -> tuple[str, bytes]:
     return base64.urlsafe_b64encode(client_key).decode("ascii").rstrip("="), wrapped
 
 
-def session_unwrap(*, client_key: str, wrapped: bytes, session_id: str) -> bytes:
+def session_unwrap(*, client_key: str, wrapped: bytes, session_id: str) -> tuple[bytes, bytes]:
+    """Returns (private key, session key bytes); VaultLocked if the client key is missing, malformed or wrong."""
     try:
         key = base64.urlsafe_b64decode(client_key + "=" * (-len(client_key) % 4))
     except (binascii.Error, ValueError):
@@ -28,6 +29,6 @@ def session_unwrap(*, client_key: str, wrapped: bytes, session_id: str) -> bytes
     if len(key) != crypto.KEY_BYTES:
         raise VaultLocked("unlock key malformed")
     try:
-        return crypto.unseal(key, bytes(wrapped), ("staff_session", session_id, "private_key"))
+        return crypto.unseal(key, bytes(wrapped), ("staff_session", session_id, "private_key")), key
     except (DecryptionFailed, BadFormat):
         raise VaultLocked("unlock key does not open this session") from None

@@ -14,7 +14,7 @@ from django.test import Client
 from ferry.accounts.models import Staff
 from ferry.audit.models import AuditEntry
 from ferry.vault import keysets
-from ferry.vault.keysets import KeyRing
+from ferry.vault.keyring import KeyRing
 from ferry.vault.models import EscrowKey, Grant
 from tests.accounts.helpers import login
 from tests.conftest import TEST_PASSPHRASE

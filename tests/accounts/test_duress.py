@@ -15,7 +15,7 @@ from ferry.accounts import services
 from ferry.accounts.models import StaffAlert, StaffSession
 from ferry.audit.models import AuditEntry
 from ferry.vault import keysets
-from ferry.vault.keysets import KeyRing
+from ferry.vault.keyring import KeyRing, NoGrant
 from ferry.vault.models import Grant
 from tests.accounts.helpers import code_for, login, next_window
 from tests.conftest import TEST_PASSPHRASE
@@ -66,7 +66,7 @@ def test_duress_login_looks_ordinary_and_sets_everything_off(make_staff: Any) ->
     # Its session holds a key that opens nothing.
     row = StaffSession.objects.get(staff=member.staff, duress=True)
     assert row.second_factor_done
-    with pytest.raises(keysets.NoGrant):
+    with pytest.raises(NoGrant):
         KeyRing(staff_id=member.staff.pk, private_key=b"\0" * 32).key_for(key_set)
 
 

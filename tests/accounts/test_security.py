@@ -11,7 +11,7 @@ from ferry.accounts import services
 from ferry.accounts.models import StaffSession
 from ferry.vault import keysets, staffkeys
 from ferry.vault.errors import WrongSecret
-from ferry.vault.keysets import KeyRing
+from ferry.vault.keyring import KeyRing
 from ferry.vault.models import StaffKey
 from tests.accounts.helpers import login
 from tests.conftest import TEST_PASSPHRASE

@@ -9,7 +9,8 @@ from django.db import transaction
 
 from ferry.vault import crypto, escrow, files, keysets
 from ferry.vault.errors import BadShare, DecryptionFailed, NotEnoughShares
-from ferry.vault.keysets import KeyRing, NoGrant, NoStaffKey
+from ferry.vault.keyring import KeyRing, NoGrant
+from ferry.vault.keysets import NoStaffKey
 from ferry.vault.models import EscrowKey, FileKey, Grant, KeySet
 from tests.testapp.models import Note
 
@@ -198,3 +199,35 @@ def test_escrow_ceremony_k_of_n(org: dict[str, Any], make_staff: Any) -> None:
         private = escrow.escrow_private_key(share_codes=[shares[4], shares[1], shares[3]])
         escrow.escrow_recover_keyset(key_set=key_set, escrow_private=private, to_staff_id=carol.staff.pk)
     assert _read(KeyRing(staff_id=carol.staff.pk, private_key=carol.private_key), note) == ("Title", "Body")
+
+
+def test_session_key_cache_is_bound_to_session_and_generation(org: dict[str, Any]) -> None:
+    from ferry.accounts.sessions import staff_session_ring, staff_session_start
+    from ferry.vault.models import SessionKey
+
+    alice, bob = org["alice"], org["bob"]
+    key_set, key = keysets.keyset_create(purpose="case", grant_to=[alice.staff.pk, bob.staff.pk])
+    unlocked = staff_session_start(staff=bob.staff, private_key=bob.private_key)
+    _row, ring = staff_session_ring(session_id=unlocked.session.pk, client_key=unlocked.client_key)
+    assert ring.key_for(key_set) == key
+    cached = SessionKey.objects.get(session=unlocked.session)
+    assert key not in bytes(cached.wrapped_key)
+
+    # A later request of the same session opens it from the cache, without the grant...
+    Grant.objects.filter(key_set=key_set, staff=bob.staff).update(sealed_key=b"\x01" + b"\0" * 80)
+    _row, again = staff_session_ring(session_id=unlocked.session.pk, client_key=unlocked.client_key)
+    assert again.key_for(key_set) == key
+    # ...but not after a revoke re-keyed the set: the cached key is for a dead generation.
+    keysets.keyset_revoke(key_set=key_set, ring=org["ring"]["alice"], staff_id=bob.staff.pk)
+    key_set.refresh_from_db()
+    _row, after = staff_session_ring(session_id=unlocked.session.pk, client_key=unlocked.client_key)
+    with pytest.raises(NoGrant):
+        after.key_for(key_set)
+    # Destroying a member's grants (duress, deactivation) empties their sessions' caches too.
+    keysets.keyset_grant(
+        key_set=key_set, ring=KeyRing(staff_id=alice.staff.pk, private_key=alice.private_key), staff_id=bob.staff.pk
+    )
+    staff_session_ring(session_id=unlocked.session.pk, client_key=unlocked.client_key)[1].key_for(key_set)
+    assert SessionKey.objects.filter(session=unlocked.session, generation=2).exists()
+    keysets.grants_destroy_for_staff(staff_id=bob.staff.pk)
+    assert not SessionKey.objects.filter(session=unlocked.session).exists()
