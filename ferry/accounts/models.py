@@ -117,3 +117,15 @@ class StaffAlert(models.Model):
     recipient = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="alerts")
     created_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True)
+
+
+class SecurityKey(models.Model):
+    """A WebAuthn security key registered as an optional second factor."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="security_keys")
+    name = models.CharField(max_length=60)
+    credential_id = models.BinaryField(unique=True)
+    public_key = models.BinaryField()
+    sign_count = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True)

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ferry.accounts import forms, services, sessions
+from ferry.accounts import forms, security_keys, services, sessions
 from ferry.accounts.middleware import unlock_cookie_path
 from ferry.accounts.views import client_id
 
@@ -25,6 +25,7 @@ def _page(request: HttpRequest, **bound: object) -> HttpResponse:
         "has_duress": request.user.vault_key.duress_check is not None,  # type: ignore[union-attr]
         "new_recovery_code": bound.get("new_recovery_code"),
         "session_count": request.user.sessions.count(),  # type: ignore[union-attr]
+        "security_keys": security_keys.security_keys_of(request.user),  # type: ignore[arg-type]
     }
     return render(request, "accounts/security.html", context)
 

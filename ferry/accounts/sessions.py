@@ -87,14 +87,14 @@ def login_passphrase(*, email: str, passphrase: str, client: str) -> PassphraseO
     if staff is None or locked:
         staffkeys.dummy_unlock_work()
         if not locked and throttle.throttle_failure(keys) and staff is not None:
-            _lockout_alert(staff)
+            lockout_alert(staff)
         raise LoginFailed(_("Wrong e-mail address or passphrase, or too many attempts. Try again later."))
     private, is_duress = staffkeys.staff_key_check_login(staff_id=staff.pk, passphrase=passphrase)
     if is_duress:
         return PassphraseOk(staff=staff, unlocked=_duress_triggered(staff))
     if private is None:
         if throttle.throttle_failure(keys):
-            _lockout_alert(staff)
+            lockout_alert(staff)
         raise LoginFailed(_("Wrong e-mail address or passphrase, or too many attempts. Try again later."))
     return PassphraseOk(staff=staff, unlocked=staff_session_start(staff=staff, private_key=private))
 
@@ -104,7 +104,7 @@ def login_second_factor(*, session_id: str, code: str, client: str) -> StaffSess
     keys = throttle.throttle_keys(email=row.staff.email, client=client)
     if throttle.throttle_locked(keys) or not totp_verify(staff=row.staff, code=code):
         if throttle.throttle_failure(keys):
-            _lockout_alert(row.staff)
+            lockout_alert(row.staff)
         raise LoginFailed(_("That code did not work. Check your authenticator app and try again."))
     throttle.throttle_success(keys)
     row.second_factor_done = True
@@ -138,7 +138,7 @@ def _alert(kind: str, about: Staff) -> None:
         )
 
 
-def _lockout_alert(staff: Staff) -> None:
+def lockout_alert(staff: Staff) -> None:
     audit_record(action="staff.lockout", object_type="staff", object_id=staff.pk)
     _alert(StaffAlert.Kind.LOCKOUT, staff)
 

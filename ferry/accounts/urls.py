@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ferry.accounts import admin_views, security_views, views
+from ferry.accounts import admin_views, key_views, security_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -12,6 +12,8 @@ urlpatterns = [
     path("enrol/recovery-code/", views.enrol_recovery, name="enrol_recovery"),
     path("login/", views.login_view, name="login"),
     path("login/code/", views.login_code, name="login_code"),
+    path("login/key/options/", key_views.login_options, name="login_key_options"),
+    path("login/key/", key_views.login_with_key, name="login_key"),
     path("logout/", views.logout_view, name="logout"),
     path("recover/", security_views.recover, name="recover"),
     path("security/", security_views.security, name="security"),
@@ -20,6 +22,9 @@ urlpatterns = [
     path("security/duress/remove/", security_views.clear_duress, name="clear_duress"),
     path("security/recovery-code/", security_views.renew_recovery_code, name="renew_recovery_code"),
     path("security/sign-out-everywhere/", security_views.sign_out_everywhere, name="sign_out_everywhere"),
+    path("security/keys/options/", key_views.register_options, name="key_register_options"),
+    path("security/keys/", key_views.register, name="key_register"),
+    path("security/keys/<int:key_id>/remove/", key_views.remove, name="key_remove"),
     path("staff/", admin_views.staff_list, name="staff"),
     path("staff/<int:staff_id>/deactivate/", admin_views.staff_deactivate, name="staff_deactivate"),
     path("escrow/", admin_views.escrow_page, name="escrow"),

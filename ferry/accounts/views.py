@@ -193,7 +193,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
             login(request, row.staff, backend="ferry.accounts.backends.VaultBackend")
             request.session[STAFF_SESSION_KEY] = row.pk
             return redirect("core:dashboard")
-    return render(request, "accounts/login_code.html", {"form": form})
+    has_keys = row.staff.security_keys.exists()
+    return render(request, "accounts/login_code.html", {"form": form, "has_keys": has_keys})
 
 
 @require_POST

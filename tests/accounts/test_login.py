@@ -123,3 +123,18 @@ def test_code_is_checked_against_the_account(make_staff: Any) -> None:
     response = client.post("/staff/accounts/login/code/", {"code": code_for(second.totp_secret)})
     assert response.status_code == 200
     assert client.get("/staff/").status_code == 302
+
+
+def test_forged_security_key_answer_is_refused_and_counted(make_staff: Any) -> None:
+    from ferry.accounts.models import LoginThrottle
+
+    member = make_staff("caseworker")
+    client = Client()
+    client.post("/staff/accounts/login/", {"email": member.staff.email, "passphrase": TEST_PASSPHRASE})
+    # No key registered: no challenge is offered.
+    assert client.post("/staff/accounts/login/key/options/").status_code == 400
+    forged = client.post("/staff/accounts/login/key/", data='{"rawId": "AAAA"}', content_type="application/json")
+    assert forged.status_code == 400
+    assert client.get("/staff/").status_code == 302
+    # Without a challenge issued the answer is not even checked: nothing to count.
+    assert not LoginThrottle.objects.exists()
