@@ -46,6 +46,19 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+SAFE_KDF_PROFILES = ("interactive", "moderate", "sensitive")
+
+
+def kdf_profile() -> str:
+    """The Argon2id cost. The test-only profile needs FERRY_INSECURE_TEST_KDF=1 as well, so it never slips in."""
+    name = env_str("FERRY_KDF_PROFILE", "moderate")
+    if name in SAFE_KDF_PROFILES:
+        return name
+    if name == "insecure-fast-test" and env_bool("FERRY_INSECURE_TEST_KDF"):
+        return name
+    raise ConfigError(f"FERRY_KDF_PROFILE must be one of {', '.join(SAFE_KDF_PROFILES)} (got {name!r}).")
+
+
 def data_dir() -> Path:
     """The folder holding the SQLite database, the secret key and encrypted files; created if missing."""
     path = Path(env_str("FERRY_DATA_DIR", str(BASE_DIR / "var"))).expanduser().resolve()

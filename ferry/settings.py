@@ -89,7 +89,7 @@ LOGIN_URL = "accounts:login"
 AUTHENTICATION_BACKENDS = ["ferry.accounts.backends.VaultBackend"]
 
 # Argon2id cost for staff keys and receipt codes: "moderate" is about 0.4 s and 256 MiB here.
-FERRY_KDF_PROFILE = config.env_str("FERRY_KDF_PROFILE", "moderate")
+FERRY_KDF_PROFILE = config.kdf_profile()
 FERRY_SESSION_IDLE_MINUTES = config.env_int("FERRY_SESSION_IDLE_MINUTES", 30, minimum=1)
 FERRY_SESSION_MAX_HOURS = config.env_int("FERRY_SESSION_MAX_HOURS", 12, minimum=1)
 FERRY_UNLOCK_COOKIE = "ferry_unlock"
@@ -113,11 +113,14 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 SESSION_COOKIE_NAME = "ferry_session"
+# Staff sessions live under the staff path only: public pages never see or carry them.
+SESSION_COOKIE_PATH = f"/{FERRY_STAFF_PATH}/"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_SECURE = FERRY_TLS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_AGE = None  # a browser-session cookie: nothing persistent stays on the device
 CSRF_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_SECURE = FERRY_TLS
 CSRF_FAILURE_VIEW = "ferry.core.views.csrf_failure"

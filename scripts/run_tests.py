@@ -47,7 +47,7 @@ def main(args: list[str]) -> int:
     ok &= run(
         "pytest on SQLite",
         [*pytest, f"--junitxml={RESULTS / 'sqlite.xml'}", *args],
-        env={**env, "FERRY_TEST_DB": "sqlite"},
+        env=env,
     )
     pg_note = ""
     try:
@@ -55,7 +55,7 @@ def main(args: list[str]) -> int:
             ok &= run(
                 "pytest on PostgreSQL",
                 [*pytest, f"--junitxml={RESULTS / 'postgres.xml'}", *args],
-                env={**env, "DATABASE_URL": url, "FERRY_TEST_DB": "postgres"},
+                env={**env, "DATABASE_URL": url},
             )
     except PostgresUnavailable as exc:
         if os.environ.get("REQUIRE_POSTGRES") == "1":

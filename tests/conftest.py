@@ -72,4 +72,5 @@ def subprocess_env() -> dict[str, str]:
         "FERRY_DATA_DIR": str(settings.DATA_DIR),
         "DJANGO_SETTINGS_MODULE": "ferry.settings",
         "FERRY_KDF_PROFILE": "insecure-fast-test",
+        "FERRY_INSECURE_TEST_KDF": "1",
     }

@@ -68,6 +68,8 @@ def escrow_recover(
         raise CeremonyError(_("Choose an active staff member to receive the keys."))
     try:
         private = escrow.escrow_private_key(ring=ring, share_codes=share_codes)
+    except escrow.EscrowError:
+        raise CeremonyError(_("Until the escrow key is split, only its custodian can recover key sets.")) from None
     except VaultError:
         raise CeremonyError(_("These shares do not recover the escrow key. Check each one and try again.")) from None
     key_sets = list(KeySet.objects.filter(pk__in=key_set_ids, shredded_at__isnull=True))

@@ -22,7 +22,7 @@ class StaffUnlockMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.ring = None  # type: ignore[attr-defined]
         request.staff_session = None  # type: ignore[attr-defined]
-        if request.user.is_authenticated:
+        if request.path.startswith(unlock_cookie_path()) and request.user.is_authenticated:
             try:
                 row, ring = sessions.staff_session_ring(
                     session_id=request.session.get(STAFF_SESSION_KEY, ""),

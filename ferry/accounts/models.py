@@ -26,7 +26,8 @@ class Staff(AbstractBaseUser):
 
     email = models.EmailField(unique=True)
     display_name = models.CharField(max_length=80, blank=True)
-    is_active = models.BooleanField(default=False, help_text="False until set-up is complete.")
+    is_active = models.BooleanField(default=False, help_text="False until set-up is complete, and after deactivation.")
+    deactivated_at = models.DateTimeField(null=True)
     time_zone = models.CharField(max_length=64, default="UTC")
     created_at = models.DateTimeField(auto_now_add=True)
 

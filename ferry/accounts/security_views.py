@@ -16,13 +16,18 @@ from ferry.accounts.middleware import unlock_cookie_path
 from ferry.accounts.views import client_id
 
 
+def _duress(request: HttpRequest) -> bool:
+    return bool(getattr(request, "staff_session", None) and request.staff_session.duress)  # type: ignore[attr-defined]
+
+
 def _page(request: HttpRequest, **bound: object) -> HttpResponse:
     context = {
         "passphrase_form": bound.get("passphrase_form") or forms.ChangePassphraseForm(prefix="change"),
         "duress_form": bound.get("duress_form") or forms.DuressForm(prefix="duress"),
         "recovery_form": bound.get("recovery_form") or forms.CurrentPassphraseForm(prefix="recovery"),
         "clear_form": forms.CurrentPassphraseForm(prefix="clear"),
-        "has_duress": request.user.vault_key.duress_check is not None,  # type: ignore[union-attr]
+        # A duress session must not show that a duress passphrase exists.
+        "has_duress": request.user.vault_key.duress_check is not None and not _duress(request),  # type: ignore[union-attr]
         "new_recovery_code": bound.get("new_recovery_code"),
         "session_count": request.user.sessions.count(),  # type: ignore[union-attr]
         "security_keys": security_keys.security_keys_of(request.user),  # type: ignore[arg-type]
@@ -46,6 +51,7 @@ def change_passphrase(request: HttpRequest) -> HttpResponse:
                     staff=request.user,  # type: ignore[arg-type]
                     current=form.cleaned_data["current"],
                     new=form.cleaned_data["passphrase"],
+                    duress=_duress(request),
                 )
             except services.AccountError as exc:
                 form.add_error(None, str(exc))
@@ -67,6 +73,7 @@ def set_duress(request: HttpRequest) -> HttpResponse:
                     staff=request.user,  # type: ignore[arg-type]
                     current=form.cleaned_data["current"],
                     duress=form.cleaned_data["passphrase"],
+                    in_duress_session=_duress(request),
                 )
             except services.AccountError as exc:
                 form.add_error(None, str(exc))
@@ -81,7 +88,12 @@ def clear_duress(request: HttpRequest) -> HttpResponse:
     form = forms.CurrentPassphraseForm(request.POST, prefix="clear")
     if form.is_valid():
         try:
-            services.duress_set(staff=request.user, current=form.cleaned_data["current"], duress=None)  # type: ignore[arg-type]
+            services.duress_set(
+                staff=request.user,  # type: ignore[arg-type]
+                current=form.cleaned_data["current"],
+                duress=None,
+                in_duress_session=_duress(request),
+            )
         except services.AccountError as exc:
             messages.error(request, str(exc))
         else:
@@ -94,7 +106,11 @@ def renew_recovery_code(request: HttpRequest) -> HttpResponse:
     form = forms.CurrentPassphraseForm(request.POST, prefix="recovery")
     if form.is_valid():
         try:
-            code = services.recovery_code_renew(staff=request.user, current=form.cleaned_data["current"])  # type: ignore[arg-type]
+            code = services.recovery_code_renew(
+                staff=request.user,  # type: ignore[arg-type]
+                current=form.cleaned_data["current"],
+                duress=_duress(request),
+            )
         except services.AccountError as exc:
             form.add_error(None, str(exc))
         else:

@@ -110,7 +110,7 @@ def invitation_create(*, by: Staff, email: str, roles: list[str], accept_url_for
     valid_roles = {r.value for r in Role}
     if not roles or not set(roles) <= valid_roles:
         raise AccountError(_("Choose at least one role."))
-    if Staff.objects.filter(email__iexact=email, is_active=True).exists():
+    if Staff.objects.filter(email__iexact=email).exclude(is_active=False, deactivated_at__isnull=True).exists():
         raise AccountError(_("An account with this e-mail address already exists."))
     token = secrets.token_urlsafe(32)
     now = timezone.now()
@@ -151,7 +151,8 @@ def invitation_accept(*, token: str, display_name: str, passphrase: str) -> tupl
     )
     if invitation is None:
         raise AccountError(_("This invitation has expired or was already used."))
-    Staff.objects.filter(email__iexact=invitation.email, is_active=False).delete()
+    # An earlier, unfinished enrolment with this address is replaced; a deactivated account never is.
+    Staff.objects.filter(email__iexact=invitation.email, is_active=False, deactivated_at__isnull=True).delete()
     staff, private = _staff_create(
         email=invitation.email, display_name=display_name, passphrase=passphrase, roles=invitation.roles
     )
@@ -209,7 +210,13 @@ def staff_activate(*, staff: Staff) -> None:
 # --- a staff member's own security ------------------------------------------------------------------
 
 
-def _check_current(staff: Staff, current: str) -> bytes:
+def _check_current(staff: Staff, current: str, *, duress: bool) -> bytes | None:
+    """The private key for the real passphrase. In a duress session the duress passphrase is the one that
+    "works" (and opens nothing), so the person watching sees the same answers as in a real session."""
+    if duress:
+        if staffkeys.staff_key_check_login(staff_id=staff.pk, passphrase=current) != (None, True):
+            raise AccountError(_("Your current passphrase is not right."))
+        return None
     try:
         return staffkeys.staff_key_unlock(staff_id=staff.pk, passphrase=current)
     except WrongSecret:
@@ -217,33 +224,39 @@ def _check_current(staff: Staff, current: str) -> bytes:
 
 
 @transaction.atomic
-def passphrase_change(*, staff: Staff, current: str, new: str) -> None:
+def passphrase_change(*, staff: Staff, current: str, new: str, duress: bool = False) -> None:
     """Re-wrap the key under a new passphrase; the key pair, and so every grant, stays."""
-    private = _check_current(staff, current)
+    private = _check_current(staff, current, duress=duress)
     problems = passphrase_problems(passphrase=new, confirm=new, email=staff.email, display_name=staff.display_name)
     if problems:
         raise AccountError(" ".join(problems))
+    if private is None:
+        return  # duress session: it looks done, nothing changes
     staffkeys.staff_key_set_passphrase(staff_id=staff.pk, private=private, passphrase=new)
     audit_record(action="staff.passphrase_change", actor_id=staff.pk, object_type="staff", object_id=staff.pk)
 
 
 @transaction.atomic
-def duress_set(*, staff: Staff, current: str, duress: str | None) -> None:
+def duress_set(*, staff: Staff, current: str, duress: str | None, in_duress_session: bool = False) -> None:
     """Set (or, with None, remove) the duress passphrase. It must differ from the real one."""
-    _check_current(staff, current)
+    private = _check_current(staff, current, duress=in_duress_session)
     if duress is not None:
         if duress == current:
             raise AccountError(_("The duress passphrase must differ from your real passphrase."))
         problems = check_passphrase(duress, user_inputs=[staff.email, staff.display_name])
         if problems:
             raise AccountError(" ".join(problems))
+    if private is None:
+        return  # duress session: it looks done, nothing changes
     staffkeys.staff_key_set_duress(staff_id=staff.pk, duress_passphrase=duress)
     action = "staff.duress_set" if duress is not None else "staff.duress_clear"
     audit_record(action=action, actor_id=staff.pk, object_type="staff", object_id=staff.pk)
 
 
-def recovery_code_renew(*, staff: Staff, current: str) -> str:
-    private = _check_current(staff, current)
+def recovery_code_renew(*, staff: Staff, current: str, duress: bool = False) -> str:
+    private = _check_current(staff, current, duress=duress)
+    if private is None:
+        return staffkeys.recovery_code_new()  # duress session: a code that opens nothing
     code = staffkeys.staff_key_new_recovery_code(staff_id=staff.pk, private=private)
     audit_record(action="staff.recovery_code_issue", actor_id=staff.pk, object_type="staff", object_id=staff.pk)
     return code
@@ -298,8 +311,12 @@ def staff_deactivate(*, by: Staff, staff_id: int) -> None:
     if staff_id == by.pk:
         raise AccountError(_("You cannot deactivate your own account."))
     staff = Staff.objects.select_for_update().get(pk=staff_id)
+    held = escrow.escrow_current()
+    if held is not None and held.custody_wrap is not None and held.custodian_id == staff.pk:
+        raise AccountError(_("This person holds the escrow key until it is split. Split it first."))
     staff.is_active = False
-    staff.save(update_fields=["is_active"])
+    staff.deactivated_at = timezone.now()
+    staff.save(update_fields=["is_active", "deactivated_at"])
     staff.sessions.all().delete()
     keysets.grants_destroy_for_staff(staff_id=staff.pk)
     audit_record(action="staff.deactivate", actor_id=by.pk, object_type="staff", object_id=staff.pk)

@@ -24,7 +24,10 @@ class Periodic:
 
 
 # Later apps add their minute jobs here (check-in sweep, retention, notifications).
-PERIODIC: tuple[Periodic, ...] = (Periodic("ferry.core.tasks.heartbeat", 60),)
+PERIODIC: tuple[Periodic, ...] = (
+    Periodic("ferry.core.tasks.heartbeat", 60),
+    Periodic("ferry.accounts.tasks.sessions_purge", 60),
+)
 
 
 def tick(now: datetime | None = None, periodic: tuple[Periodic, ...] = PERIODIC) -> list[str]:

@@ -12,7 +12,9 @@ from django.db import models
 
 
 class SealedField(models.BinaryField):
-    """Ciphertext sealed with a key set's key (ferry.vault.fields); the seizure test finds every one of these."""
+    """Ciphertext sealed with a key set's key (keysets.seal_field); the seizure test finds every one of these.
+
+    A model with sealed fields has a `key_set` foreign key and a UUID primary key set before the first save."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         kwargs.setdefault("null", True)

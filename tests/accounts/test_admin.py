@@ -116,3 +116,39 @@ def test_createstaff_prints_secrets_as_json(subprocess_env: dict[str, str]) -> N
     assert weak.returncode != 0
     assert "Traceback" not in weak.stderr
     assert not Staff.objects.filter(email="b@example.org").exists()
+
+
+def test_ceremony_commands_split_and_recover(make_staff: Any, subprocess_env: dict[str, str]) -> None:
+    admin = make_staff("administrator")
+    newcomer = make_staff("caseworker")
+    key_set, _key = keysets.keyset_create(purpose="case", grant_to=[admin.staff.pk])
+
+    def manage(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=subprocess_env,
+            check=False,
+            timeout=60,
+        )
+
+    wrong = manage("escrow_split", "--email", admin.staff.email, "--threshold", "2", "--shares", "3", stdin="nope\n")
+    assert wrong.returncode != 0
+    assert "passphrase is not right" in wrong.stderr
+    split = manage(
+        "escrow_split", "--email", admin.staff.email, "--threshold", "2", "--shares", "3", stdin=TEST_PASSPHRASE + "\n"
+    )
+    assert split.returncode == 0, split.stderr
+    shares = json.loads(split.stdout)["shares"]
+    assert len(shares) == 3
+
+    args = ("escrow_recover", "--key-set", str(key_set.pk), "--to", newcomer.staff.email, "--by", admin.staff.email)
+    too_few = manage(*args, stdin=shares[1] + "\n")
+    assert too_few.returncode != 0
+    assert "Traceback" not in too_few.stderr
+    assert not KeyRing(staff_id=newcomer.staff.pk, private_key=newcomer.private_key).can_open(key_set)
+    done = manage(*args, stdin=f"{shares[1]}\n{shares[2]}\n")
+    assert done.returncode == 0, done.stderr
+    assert KeyRing(staff_id=newcomer.staff.pk, private_key=newcomer.private_key).can_open(key_set)

@@ -125,7 +125,7 @@ def test_code_is_checked_against_the_account(make_staff: Any) -> None:
     assert client.get("/staff/").status_code == 302
 
 
-def test_forged_security_key_answer_is_refused_and_counted(make_staff: Any) -> None:
+def test_security_key_answer_without_a_challenge_is_refused(make_staff: Any) -> None:
     from ferry.accounts.models import LoginThrottle
 
     member = make_staff("caseworker")

@@ -11,7 +11,7 @@ from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from ferry.core.models import WorkerHeartbeat
-from ferry.core.scheduler import tick
+from ferry.core.scheduler import PERIODIC, Periodic, tick
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,8 +55,10 @@ def test_stale_heartbeat_is_reported(settings) -> None:
 
 
 def test_scheduler_enqueues_each_slot_exactly_once() -> None:
+    jobs = (Periodic("ferry.core.tasks.heartbeat", 60), Periodic("ferry.accounts.tasks.sessions_purge", 300))
     now = datetime(2026, 11, 24, 12, 0, 5, tzinfo=UTC)
-    assert tick(now) == ["ferry.core.tasks.heartbeat"]
-    assert tick(now + timedelta(seconds=30)) == []  # same minute: nothing more
-    assert tick(now + timedelta(seconds=60)) == ["ferry.core.tasks.heartbeat"]
-    assert DBTaskResult.objects.count() == 2
+    assert tick(now, jobs) == ["ferry.core.tasks.heartbeat", "ferry.accounts.tasks.sessions_purge"]
+    assert tick(now + timedelta(seconds=30), jobs) == []  # same slot: nothing more
+    assert tick(now + timedelta(seconds=60), jobs) == ["ferry.core.tasks.heartbeat"]
+    assert DBTaskResult.objects.count() == 3
+    assert {p.job for p in PERIODIC} >= {j.job for j in jobs}

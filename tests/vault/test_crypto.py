@@ -18,7 +18,7 @@ CONTEXT: Context = ("case", "42", "notes")
 
 
 @pytest.fixture
-def insecure_fast_kdf() -> KdfParams:
+def insecure_fast_kdf_params() -> KdfParams:
     """Argon2id parameters at the library minimum: fast, and trivially brute-forced."""
     return crypto.kdf_params_new("insecure-fast-test")
 
@@ -165,50 +165,52 @@ def test_sealed_box_format_errors() -> None:
 # --- key derivation ------------------------------------------------------------------
 
 
-def test_derive_key_is_deterministic(insecure_fast_kdf: KdfParams) -> None:
+def test_derive_key_is_deterministic(insecure_fast_kdf_params: KdfParams) -> None:
     """Given the same secret and parameters, then the same 32-byte key is derived."""
-    first = crypto.derive_key("correct horse", insecure_fast_kdf)
+    first = crypto.derive_key("correct horse", insecure_fast_kdf_params)
     assert len(first) == crypto.KEY_BYTES
-    assert crypto.derive_key(b"correct horse", insecure_fast_kdf) == first
+    assert crypto.derive_key(b"correct horse", insecure_fast_kdf_params) == first
 
 
-def test_derive_key_depends_on_salt_and_secret(insecure_fast_kdf: KdfParams) -> None:
+def test_derive_key_depends_on_salt_and_secret(insecure_fast_kdf_params: KdfParams) -> None:
     """Given a different salt or secret, then a different key is derived."""
-    other_salt = dataclasses.replace(insecure_fast_kdf, salt=bytes(16))
-    key = crypto.derive_key("correct horse", insecure_fast_kdf)
+    other_salt = dataclasses.replace(insecure_fast_kdf_params, salt=bytes(16))
+    key = crypto.derive_key("correct horse", insecure_fast_kdf_params)
     assert crypto.derive_key("correct horse", other_salt) != key
-    assert crypto.derive_key("correct horsf", insecure_fast_kdf) != key
+    assert crypto.derive_key("correct horsf", insecure_fast_kdf_params) != key
 
 
-def test_derive_key_normalises_text(insecure_fast_kdf: KdfParams) -> None:
+def test_derive_key_normalises_text(insecure_fast_kdf_params: KdfParams) -> None:
     """Given one passphrase in composed and decomposed Unicode, then the keys match."""
     composed, decomposed = "caf\u00e9", "cafe\u0301"
-    assert crypto.derive_key(composed, insecure_fast_kdf) == crypto.derive_key(decomposed, insecure_fast_kdf)
+    assert crypto.derive_key(composed, insecure_fast_kdf_params) == crypto.derive_key(
+        decomposed, insecure_fast_kdf_params
+    )
 
 
-def test_kdf_params_survive_json(insecure_fast_kdf: KdfParams) -> None:
+def test_kdf_params_survive_json(insecure_fast_kdf_params: KdfParams) -> None:
     """Given parameters, when stored as a dict and read back, then they are equal."""
-    assert KdfParams.from_dict(insecure_fast_kdf.to_dict()) == insecure_fast_kdf
+    assert KdfParams.from_dict(insecure_fast_kdf_params.to_dict()) == insecure_fast_kdf_params
 
 
 @pytest.mark.parametrize(
     "change",
     [{"alg": "scrypt"}, {"salt": "zz"}, {"opslimit": "2"}, {"memlimit": None}],
 )
-def test_kdf_params_refuse_bad_dicts(insecure_fast_kdf: KdfParams, change: dict[str, object]) -> None:
+def test_kdf_params_refuse_bad_dicts(insecure_fast_kdf_params: KdfParams, change: dict[str, object]) -> None:
     """Given a stored parameter dict with a bad field, then it is BadFormat."""
     with pytest.raises(BadFormat):
-        KdfParams.from_dict({**insecure_fast_kdf.to_dict(), **change})
+        KdfParams.from_dict({**insecure_fast_kdf_params.to_dict(), **change})
 
 
 @pytest.mark.parametrize(
     "change",
     [{"salt": b"short"}, {"alg": "scrypt"}, {"opslimit": 0}, {"memlimit": 1024}],
 )
-def test_derive_key_refuses_bad_params(insecure_fast_kdf: KdfParams, change: dict[str, Any]) -> None:
+def test_derive_key_refuses_bad_params(insecure_fast_kdf_params: KdfParams, change: dict[str, Any]) -> None:
     """Given a bad salt, algorithm or limit, then derivation refuses before running."""
     with pytest.raises(BadFormat):
-        crypto.derive_key("pw", dataclasses.replace(insecure_fast_kdf, **change))
+        crypto.derive_key("pw", dataclasses.replace(insecure_fast_kdf_params, **change))
 
 
 def _run_in_threads(count: int, target: Callable[[], None]) -> None:
@@ -222,7 +224,7 @@ def _run_in_threads(count: int, target: Callable[[], None]) -> None:
 
 @pytest.mark.usefixtures("fresh_kdf_budget")
 def test_kdf_budget_bounds_memory_yet_runs_concurrently(
-    monkeypatch: pytest.MonkeyPatch, insecure_fast_kdf: KdfParams
+    monkeypatch: pytest.MonkeyPatch, insecure_fast_kdf_params: KdfParams
 ) -> None:
     """Given a budget of two derivations, when six run, then two and no more overlap.
 
@@ -230,7 +232,7 @@ def test_kdf_budget_bounds_memory_yet_runs_concurrently(
     proves overlap deterministically: with a single global lock the barrier would break.
     """
     memlimit = 64 * 1024 * 1024
-    params = dataclasses.replace(insecure_fast_kdf, memlimit=memlimit)
+    params = dataclasses.replace(insecure_fast_kdf_params, memlimit=memlimit)
     crypto.set_kdf_memory_budget(2 * memlimit)
     barrier = threading.Barrier(2, timeout=30)
     observed: list[int] = []
@@ -256,12 +258,12 @@ def test_kdf_budget_bounds_memory_yet_runs_concurrently(
 
 
 @pytest.mark.usefixtures("fresh_kdf_budget")
-def test_kdf_budget_with_real_argon2(insecure_fast_kdf: KdfParams) -> None:
+def test_kdf_budget_with_real_argon2(insecure_fast_kdf_params: KdfParams) -> None:
     """Given real Argon2id at 64 MiB and a 128 MiB budget, when six threads derive,
     then reserved memory never exceeds the budget and every key is correct.
     """
     memlimit = 64 * 1024 * 1024
-    params = dataclasses.replace(insecure_fast_kdf, memlimit=memlimit)
+    params = dataclasses.replace(insecure_fast_kdf_params, memlimit=memlimit)
     crypto.set_kdf_memory_budget(2 * memlimit)
     expected = crypto.derive_key("pw", params)
     observed: list[int] = []
@@ -282,10 +284,12 @@ def test_kdf_budget_with_real_argon2(insecure_fast_kdf: KdfParams) -> None:
 
 
 @pytest.mark.usefixtures("fresh_kdf_budget")
-def test_kdf_larger_than_budget_runs_alone(monkeypatch: pytest.MonkeyPatch, insecure_fast_kdf: KdfParams) -> None:
+def test_kdf_larger_than_budget_runs_alone(
+    monkeypatch: pytest.MonkeyPatch, insecure_fast_kdf_params: KdfParams
+) -> None:
     """Given derivations each over the whole budget, then they run, one at a time."""
     memlimit = 64 * 1024 * 1024
-    params = dataclasses.replace(insecure_fast_kdf, memlimit=memlimit)
+    params = dataclasses.replace(insecure_fast_kdf_params, memlimit=memlimit)
     crypto.set_kdf_memory_budget(memlimit // 2)
     observed: list[int] = []
 

@@ -1,0 +1,30 @@
+"""Background jobs of accounts: ended sessions and stale throttle rows are deleted within a minute."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks import task
+
+from ferry.accounts.models import LoginThrottle, SetupToken, StaffSession
+from ferry.accounts.throttle import WINDOW
+
+
+@task()
+def sessions_purge() -> None:
+    """A session past its idle or absolute limit keeps a wrapped key; delete it rather than wait for its browser."""
+    now = timezone.now()
+    StaffSession.objects.filter(
+        Q(last_seen_at__lt=now - timedelta(minutes=settings.FERRY_SESSION_IDLE_MINUTES))
+        | Q(created_at__lt=now - timedelta(hours=settings.FERRY_SESSION_MAX_HOURS))
+    ).delete()
+    Session.objects.filter(expire_date__lt=now).delete()
+    # Throttle rows are keyed hashes of client addresses: keep them only while they can still matter.
+    LoginThrottle.objects.filter(window_start__lt=now - WINDOW).filter(
+        Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    ).delete()
+    SetupToken.objects.filter(used_at__isnull=True, created_at__lt=now - timedelta(days=7)).delete()
