@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from ferry.accounts import ceremony, forms, services
@@ -102,6 +103,8 @@ def escrow_recover(request: HttpRequest) -> HttpResponse:
         except ceremony.CeremonyError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, _("%(n)d key sets were granted.") % {"n": count})
+            messages.success(
+                request, ngettext("%(n)d key set was granted.", "%(n)d key sets were granted.", count) % {"n": count}
+            )
             return redirect("accounts:escrow")
     return render(request, "accounts/escrow_recover.html", {"form": form, "status": status})

@@ -145,7 +145,7 @@ class RecoverKeySetsForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         choices = [
-            (ks.pk, _("Key set %(id)d (%(purpose)s)") % {"id": ks.pk, "purpose": ks.purpose})
+            (ks.pk, _("Key set %(id)d (%(purpose)s)") % {"id": ks.pk, "purpose": ks.get_purpose_display()})
             for ks in orphaned_key_sets()
         ]
         self.fields["key_sets"].choices = choices  # type: ignore[attr-defined]

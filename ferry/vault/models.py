@@ -9,6 +9,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class SealedField(models.BinaryField):
@@ -49,9 +50,9 @@ class EscrowKey(models.Model):
 
 class KeySet(models.Model):
     class Purpose(models.TextChoices):
-        CASE = "case"
-        DOCUMENTATION = "documentation"
-        BLIND_INDEX = "blind_index"
+        CASE = "case", _("case")
+        DOCUMENTATION = "documentation", _("documentation")
+        BLIND_INDEX = "blind_index", _("contact index")
 
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     generation = models.PositiveIntegerField(default=1)
