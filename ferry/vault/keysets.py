@@ -153,7 +153,7 @@ def keyset_revoke(*, key_set: KeySet, ring: KeyRing, staff_id: int) -> None:
         fk.wrapped_key = crypto.seal(new, crypto.unseal(old, bytes(fk.wrapped_key), _file_ctx(fk)), _file_ctx(fk))
     FileKey.objects.bulk_update(file_keys, ["wrapped_key"], batch_size=500)
     generation = key_set.generation + 1
-    grants = list(Grant.objects.select_for_update().filter(key_set=key_set).select_related("escrow"))
+    grants = list(Grant.objects.select_for_update(of=("self",)).filter(key_set=key_set).select_related("escrow"))
     for grant in grants:
         public = bytes(grant.escrow.public_key) if grant.escrow is not None else _public_key(grant.staff_id)  # type: ignore[arg-type]
         grant.sealed_key = crypto.seal_to(public, new)
