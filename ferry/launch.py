@@ -97,6 +97,7 @@ def main() -> None:
             "gthread",
             "--graceful-timeout",
             "5",
+            "--no-control-socket",
             "--error-logfile",
             "-",
         ],

@@ -72,6 +72,9 @@ def escrow_recover(
         raise CeremonyError(_("Until the escrow key is split, only its custodian can recover key sets.")) from None
     except VaultError:
         raise CeremonyError(_("These shares do not recover the escrow key. Check each one and try again.")) from None
+    orphaned = {ks.pk for ks in orphaned_key_sets()}
+    if not set(key_set_ids) <= orphaned:
+        raise CeremonyError(_("Only key sets that no active staff member can open are recovered this way."))
     key_sets = list(KeySet.objects.filter(pk__in=key_set_ids, shredded_at__isnull=True))
     if not key_sets:
         raise CeremonyError(_("Choose at least one key set to recover."))

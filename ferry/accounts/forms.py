@@ -69,6 +69,19 @@ class InviteForm(forms.Form):
 
 
 class ChangePassphraseForm(PassphraseFields):
+    passphrase = forms.CharField(
+        label=_("New passphrase"),
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 12 characters. Several unrelated words are easy to remember and hard to guess."),
+    )
+    confirm = forms.CharField(
+        label=_("New passphrase again"),
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
     current = forms.CharField(
         label=_("Current passphrase"),
         strip=False,

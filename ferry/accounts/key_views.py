@@ -58,7 +58,8 @@ def register_options(request: HttpRequest) -> HttpResponse:
 def register(request: HttpRequest) -> JsonResponse:
     rp_id, origin = _rp(request)
     challenge = _take(request, REGISTER_CHALLENGE)
-    if not challenge:
+    # A duress session changes nothing real; it fails like a key the browser could not use.
+    if not challenge or request.staff_session.duress:  # type: ignore[attr-defined]
         return JsonResponse({"error": _("This page has expired. Reload it and try again.")}, status=400)
     try:
         sent = json.loads(_answer(request) or "{}")
@@ -81,6 +82,8 @@ def register(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 def remove(request: HttpRequest, key_id: int) -> HttpResponse:
+    if request.staff_session.duress:  # type: ignore[attr-defined]
+        return redirect("accounts:security")
     security_keys.security_key_remove(staff=request.user, key_id=key_id)  # type: ignore[arg-type]
     return redirect("accounts:security")
 

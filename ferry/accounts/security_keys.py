@@ -30,7 +30,7 @@ def registration_begin(*, staff: Staff, rp_id: str) -> Challenge:
         rp_id=rp_id,
         rp_name=settings.FERRY_ORG_NAME,
         user_id=_user_handle(staff),
-        user_name=staff.email,
+        user_name=staff.display_name or f"staff-{staff.pk}",
         existing=existing,
     )
 

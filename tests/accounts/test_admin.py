@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from ferry.accounts import services
 from ferry.accounts.models import Staff
 from ferry.audit.models import AuditEntry
 from ferry.vault import keysets
@@ -120,8 +121,10 @@ def test_createstaff_prints_secrets_as_json(subprocess_env: dict[str, str]) -> N
 
 def test_ceremony_commands_split_and_recover(make_staff: Any, subprocess_env: dict[str, str]) -> None:
     admin = make_staff("administrator")
+    leaver = make_staff("caseworker")
     newcomer = make_staff("caseworker")
-    key_set, _key = keysets.keyset_create(purpose="case", grant_to=[admin.staff.pk])
+    key_set, _key = keysets.keyset_create(purpose="case", grant_to=[leaver.staff.pk])
+    held, _key = keysets.keyset_create(purpose="case", grant_to=[newcomer.staff.pk])
 
     def manage(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -144,11 +147,26 @@ def test_ceremony_commands_split_and_recover(make_staff: Any, subprocess_env: di
     shares = json.loads(split.stdout)["shares"]
     assert len(shares) == 3
 
+    services.staff_deactivate(by=admin.staff, staff_id=leaver.staff.pk)
     args = ("escrow_recover", "--key-set", str(key_set.pk), "--to", newcomer.staff.email, "--by", admin.staff.email)
-    too_few = manage(*args, stdin=shares[1] + "\n")
+    not_admin = manage(*args, stdin=f"wrong passphrase\n{shares[1]}\n{shares[2]}\n")
+    assert "passphrase of --by is not right" in not_admin.stderr
+    still_held = manage(
+        "escrow_recover",
+        "--key-set",
+        str(held.pk),
+        "--to",
+        admin.staff.email,
+        "--by",
+        admin.staff.email,
+        stdin=f"{TEST_PASSPHRASE}\n{shares[1]}\n{shares[2]}\n",
+    )
+    assert still_held.returncode != 0
+    assert not KeyRing(staff_id=admin.staff.pk, private_key=admin.private_key).can_open(held)
+    too_few = manage(*args, stdin=f"{TEST_PASSPHRASE}\n{shares[1]}\n")
     assert too_few.returncode != 0
     assert "Traceback" not in too_few.stderr
     assert not KeyRing(staff_id=newcomer.staff.pk, private_key=newcomer.private_key).can_open(key_set)
-    done = manage(*args, stdin=f"{shares[1]}\n{shares[2]}\n")
+    done = manage(*args, stdin=f"{TEST_PASSPHRASE}\n{shares[1]}\n{shares[2]}\n")
     assert done.returncode == 0, done.stderr
     assert KeyRing(staff_id=newcomer.staff.pk, private_key=newcomer.private_key).can_open(key_set)

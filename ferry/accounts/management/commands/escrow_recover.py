@@ -9,11 +9,16 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ferry.accounts.ceremony import CeremonyError, escrow_recover, escrow_status
 from ferry.accounts.models import Role, Staff
+from ferry.vault import staffkeys
+from ferry.vault.errors import WrongSecret
 from ferry.vault.keyring import KeyRing
 
 
 class Command(BaseCommand):
-    help = "Grant key sets to a staff member through the split escrow key. Reads k shares from stdin, one a line."
+    help = (
+        "Grant orphaned key sets to a staff member through the split escrow key. Reads the leading "
+        "administrator's passphrase, then k shares, from stdin, one a line."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--key-set", type=int, action="append", required=True, dest="key_sets")
@@ -31,6 +36,10 @@ class Command(BaseCommand):
         to = Staff.objects.filter(email__iexact=to_email, is_active=True).first()
         if by is None or to is None:
             raise CommandError("--by must be an active administrator and --to an active staff member")
+        try:
+            staffkeys.staff_key_unlock(staff_id=by.pk, passphrase=sys.stdin.readline().rstrip("\n"))
+        except WrongSecret:
+            raise CommandError("the passphrase of --by is not right") from None
         shares = [line.strip() for line in sys.stdin if line.strip()]
         try:
             # The ring is unused once the key is split; the shares alone open the escrow key.
