@@ -9,21 +9,29 @@ from django.utils.translation import gettext_lazy as _
 
 from ferry.accounts.models import Role, Staff
 
+STRENGTH_HINT = _("At least 12 characters. Several unrelated words are easy to remember and hard to guess.")
+
+
+def passphrase_field(label: Any, *, autocomplete: str = "new-password", help_text: Any = "") -> forms.CharField:
+    """A passphrase input: never stripped, never echoed back into the page."""
+    return forms.CharField(
+        label=label,
+        strip=False,
+        max_length=1024,
+        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}),
+        help_text=help_text,
+    )
+
 
 class PassphraseFields(forms.Form):
-    passphrase = forms.CharField(
-        label=_("Passphrase"),
-        strip=False,
-        max_length=1024,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("At least 12 characters. Several unrelated words are easy to remember and hard to guess."),
-    )
-    confirm = forms.CharField(
-        label=_("Passphrase again"),
-        strip=False,
-        max_length=1024,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
+    passphrase = passphrase_field(_("Passphrase"), help_text=STRENGTH_HINT)
+    confirm = passphrase_field(_("Passphrase again"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("passphrase") and data.get("confirm") is not None and data["passphrase"] != data["confirm"]:
+            self.add_error("confirm", _("The two passphrases differ."))
+        return data
 
 
 class FirstAdminForm(PassphraseFields):
@@ -55,12 +63,7 @@ class RecoverySavedForm(forms.Form):
 
 class LoginForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"), max_length=254)
-    passphrase = forms.CharField(
-        label=_("Passphrase"),
-        strip=False,
-        max_length=1024,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+    passphrase = passphrase_field(_("Passphrase"), autocomplete="current-password")
 
 
 class InviteForm(forms.Form):
@@ -69,48 +72,20 @@ class InviteForm(forms.Form):
 
 
 class ChangePassphraseForm(PassphraseFields):
-    passphrase = forms.CharField(
-        label=_("New passphrase"),
-        strip=False,
-        max_length=1024,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("At least 12 characters. Several unrelated words are easy to remember and hard to guess."),
-    )
-    confirm = forms.CharField(
-        label=_("New passphrase again"),
-        strip=False,
-        max_length=1024,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    current = forms.CharField(
-        label=_("Current passphrase"),
-        strip=False,
-        max_length=1024,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+    current = passphrase_field(_("Current passphrase"), autocomplete="current-password")
+    passphrase = passphrase_field(_("New passphrase"), help_text=STRENGTH_HINT)
+    confirm = passphrase_field(_("New passphrase again"))
     field_order = ["current", "passphrase", "confirm"]
 
 
 class DuressForm(PassphraseFields):
-    passphrase = forms.CharField(
-        label=_("Duress passphrase"),
-        strip=False,
-        max_length=1024,
-        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    current = passphrase_field(_("Current passphrase"), autocomplete="current-password")
+    passphrase = passphrase_field(
+        _("Duress passphrase"),
+        autocomplete="off",
         help_text=_("Different from your real one. Anyone who signs in with it sees an ordinary, empty workspace."),
     )
-    confirm = forms.CharField(
-        label=_("Duress passphrase again"),
-        strip=False,
-        max_length=1024,
-        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
-    )
-    current = forms.CharField(
-        label=_("Current passphrase"),
-        strip=False,
-        max_length=1024,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+    confirm = passphrase_field(_("Duress passphrase again"), autocomplete="off")
     field_order = ["current", "passphrase", "confirm"]
 
 
@@ -121,12 +96,7 @@ class RecoverForm(PassphraseFields):
 
 
 class CurrentPassphraseForm(forms.Form):
-    current = forms.CharField(
-        label=_("Current passphrase"),
-        strip=False,
-        max_length=1024,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+    current = passphrase_field(_("Current passphrase"), autocomplete="current-password")
 
 
 class SplitEscrowForm(forms.Form):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -39,48 +42,55 @@ def security(request: HttpRequest) -> HttpResponse:
     return _page(request)
 
 
+def _submit(
+    request: HttpRequest,
+    form: forms.PassphraseFields,
+    bound_as: str,
+    act: Callable[[dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """Run a security action from a valid form; on a refusal, show the page again with the form's errors."""
+    if form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except services.AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, done)
+            return redirect("accounts:security")
+    return _page(request, **{bound_as: form})
+
+
 @require_POST
 def change_passphrase(request: HttpRequest) -> HttpResponse:
-    form = forms.ChangePassphraseForm(request.POST, prefix="change")
-    if form.is_valid():
-        if form.cleaned_data["passphrase"] != form.cleaned_data["confirm"]:
-            form.add_error("confirm", _("The two passphrases differ."))
-        else:
-            try:
-                services.passphrase_change(
-                    staff=request.user,  # type: ignore[arg-type]
-                    current=form.cleaned_data["current"],
-                    new=form.cleaned_data["passphrase"],
-                    duress=_duress(request),
-                )
-            except services.AccountError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("Your passphrase was changed."))
-                return redirect("accounts:security")
-    return _page(request, passphrase_form=form)
+    return _submit(
+        request,
+        forms.ChangePassphraseForm(request.POST, prefix="change"),
+        "passphrase_form",
+        lambda data: services.passphrase_change(
+            staff=request.user,  # type: ignore[arg-type]
+            current=data["current"],
+            new=data["passphrase"],
+            duress=_duress(request),
+        ),
+        _("Your passphrase was changed."),
+    )
 
 
 @require_POST
 def set_duress(request: HttpRequest) -> HttpResponse:
-    form = forms.DuressForm(request.POST, prefix="duress")
-    if form.is_valid():
-        if form.cleaned_data["passphrase"] != form.cleaned_data["confirm"]:
-            form.add_error("confirm", _("The two passphrases differ."))
-        else:
-            try:
-                services.duress_set(
-                    staff=request.user,  # type: ignore[arg-type]
-                    current=form.cleaned_data["current"],
-                    duress=form.cleaned_data["passphrase"],
-                    in_duress_session=_duress(request),
-                )
-            except services.AccountError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("Your duress passphrase was saved."))
-                return redirect("accounts:security")
-    return _page(request, duress_form=form)
+    return _submit(
+        request,
+        forms.DuressForm(request.POST, prefix="duress"),
+        "duress_form",
+        lambda data: services.duress_set(
+            staff=request.user,  # type: ignore[arg-type]
+            current=data["current"],
+            duress=data["passphrase"],
+            in_duress_session=_duress(request),
+        ),
+        _("Your duress passphrase was saved."),
+    )
 
 
 @require_POST
@@ -131,18 +141,15 @@ def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 def recover(request: HttpRequest) -> HttpResponse:
     form = forms.RecoverForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if form.cleaned_data["passphrase"] != form.cleaned_data["confirm"]:
-            form.add_error("confirm", _("The two passphrases differ."))
+        try:
+            code = services.account_recover(
+                email=form.cleaned_data["email"],
+                recovery_code=form.cleaned_data["recovery_code"],
+                new_passphrase=form.cleaned_data["passphrase"],
+                client=client_id(request),
+            )
+        except services.AccountError as exc:
+            form.add_error(None, str(exc))
         else:
-            try:
-                code = services.account_recover(
-                    email=form.cleaned_data["email"],
-                    recovery_code=form.cleaned_data["recovery_code"],
-                    new_passphrase=form.cleaned_data["passphrase"],
-                    client=client_id(request),
-                )
-            except services.AccountError as exc:
-                form.add_error(None, str(exc))
-            else:
-                return render(request, "accounts/recovered.html", {"code": code})
+            return render(request, "accounts/recovered.html", {"code": code})
     return render(request, "accounts/recover.html", {"form": form})
