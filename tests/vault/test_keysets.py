@@ -231,3 +231,28 @@ def test_session_key_cache_is_bound_to_session_and_generation(org: dict[str, Any
     assert SessionKey.objects.filter(session=unlocked.session, generation=2).exists()
     keysets.grants_destroy_for_staff(staff_id=bob.staff.pk)
     assert not SessionKey.objects.filter(session=unlocked.session).exists()
+
+
+def test_blind_index_needs_a_grant_and_matches_equal_contacts(org: dict[str, Any]) -> None:
+    from ferry.vault import blind
+
+    admin_ring = org["ring"]["admin"]
+    first = blind.blind_index(ring=admin_ring, kind="phone", value="+7 912 345-67-89")
+    assert first == blind.blind_index(ring=admin_ring, kind="phone", value="8 (912) 345 67 89")
+    assert first != blind.blind_index(ring=admin_ring, kind="telegram", value="+79123456789")
+    assert "79123456789" not in first
+    # Denied before a grant of the index key set, allowed after.
+    alice = org["ring"]["alice"]
+    with pytest.raises(NoGrant):
+        blind.blind_index(ring=alice, kind="phone", value="+79123456789")
+    index_set = blind.index_key_set()
+    assert index_set is not None
+    keysets.keyset_grant(key_set=index_set, ring=admin_ring, staff_id=org["alice"].staff.pk)
+    assert (
+        blind.blind_index(
+            ring=KeyRing(staff_id=org["alice"].staff.pk, private_key=org["alice"].private_key),
+            kind="phone",
+            value="+79123456789",
+        )
+        == first
+    )
