@@ -34,12 +34,6 @@ def file_get(*, file_id: uuid.UUID, ring: KeyRing) -> bytes:
         return open_file(key, str(fk.pk), handle.read())
 
 
-def file_delete(*, file_id: uuid.UUID) -> None:
-    """Remove the stored ciphertext and its key."""
-    storage().delete(_path(str(file_id)))
-    FileKey.objects.filter(pk=file_id).delete()
-
-
 def stored_files_delete(file_ids: list[str]) -> None:
     """Remove stored ciphertexts whose keys are already gone (after a shred)."""
     store = storage()

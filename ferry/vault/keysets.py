@@ -128,10 +128,6 @@ def grants_destroy_for_staff(*, staff_id: int) -> int:
     return count
 
 
-def keyset_holders(key_set: KeySet) -> list[int]:
-    return list(Grant.objects.filter(key_set=key_set, staff__isnull=False).values_list("staff_id", flat=True))
-
-
 @transaction.atomic
 def keyset_revoke(*, key_set: KeySet, ring: KeyRing, staff_id: int) -> None:
     """Remove a grant and re-key: new key, sealed fields re-encrypted, file keys re-wrapped, old key gone.

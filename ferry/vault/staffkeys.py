@@ -127,11 +127,6 @@ def staff_key_check_login(*, staff_id: int, passphrase: str) -> tuple[bytes | No
     return (None, True) if is_duress and private is None else (private, False)
 
 
-def staff_public_key(staff_id: int) -> bytes | None:
-    value = StaffKey.objects.filter(staff_id=staff_id).values_list("public_key", flat=True).first()
-    return bytes(value) if value is not None else None
-
-
 def dummy_unlock_work() -> None:
     """The cost of a login check for an unknown account, so 'no such account' and 'wrong passphrase' look alike."""
     params = crypto.kdf_params_new(kdf_profile())

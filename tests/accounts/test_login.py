@@ -138,3 +138,32 @@ def test_security_key_answer_without_a_challenge_is_refused(make_staff: Any) -> 
     assert client.get("/staff/").status_code == 302
     # Without a challenge issued the answer is not even checked: nothing to count.
     assert not LoginThrottle.objects.exists()
+
+
+def test_one_client_guessing_across_accounts_is_locked_out(make_staff: Any) -> None:
+    members = [make_staff("caseworker") for _ in range(5)]
+    target = make_staff("caseworker")
+    guesser = Client(REMOTE_ADDR="198.51.100.9")
+    # Four wrong tries on each of five accounts: no account reaches its own limit of five...
+    for member in members:
+        for _ in range(4):
+            guesser.post("/staff/accounts/login/", {"email": member.staff.email, "passphrase": "a wrong guess here"})
+    # ...but the client has reached its limit of twenty: even a right passphrase from it is refused,
+    locked = guesser.post("/staff/accounts/login/", {"email": target.staff.email, "passphrase": TEST_PASSPHRASE})
+    assert "Wrong e-mail address or passphrase" in locked.content.decode()
+    # while the same account signs in from elsewhere.
+    elsewhere = Client(REMOTE_ADDR="192.0.2.4").post(
+        "/staff/accounts/login/", {"email": target.staff.email, "passphrase": TEST_PASSPHRASE}
+    )
+    assert elsewhere.status_code == 302
+
+
+def test_unlock_cookie_is_secure_behind_tls(make_staff: Any, settings: Any) -> None:
+    settings.FERRY_TLS = True
+    member = make_staff("caseworker")
+    response = Client().post(
+        "/staff/accounts/login/", {"email": member.staff.email, "passphrase": TEST_PASSPHRASE}, secure=True
+    )
+    cookie = response.cookies[settings.FERRY_UNLOCK_COOKIE]
+    assert cookie["secure"]
+    assert cookie["httponly"]

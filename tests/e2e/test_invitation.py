@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.accounts.helpers import code_for, next_window
 from tests.conftest import TEST_PASSPHRASE
+from tests.e2e.steps import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NEW_PASSPHRASE = "янтарный маяк тихий луг 2024"
@@ -21,13 +22,7 @@ def test_admin_invites_and_caseworker_enrols_in_russian(browser: Browser, live_s
     base = live_server.url
 
     office = browser.new_page()
-    office.goto(f"{base}/staff/accounts/login/")
-    office.get_by_label("E-mail address").fill(admin.staff.email)
-    office.get_by_label("Passphrase").fill(TEST_PASSPHRASE)
-    office.get_by_role("button", name="Continue").click()
-    with next_window():
-        office.get_by_label("Six-digit code from your authenticator app").fill(code_for(admin.totp_secret))
-        office.get_by_role("button", name="Sign in").click()
+    sign_in(office, base, admin.staff.email, TEST_PASSPHRASE, admin.totp_secret)
     office.get_by_role("link", name="Staff", exact=True).click()
     office.get_by_label("E-mail address").fill("lev@example.org")
     office.get_by_label("Caseworker").check()

@@ -9,17 +9,10 @@ from playwright.sync_api import Page, expect
 
 from ferry.accounts.models import SecurityKey
 from ferry.audit.models import AuditEntry
-from tests.accounts.helpers import code_for, next_window
 from tests.conftest import TEST_PASSPHRASE
+from tests.e2e.steps import code_step, passphrase_step
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _passphrase_step(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/staff/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Passphrase").fill(TEST_PASSPHRASE)
-    page.get_by_role("button", name="Continue").click()
 
 
 def test_security_key_registers_and_replaces_the_code(page: Page, live_server: Any, make_staff: Any) -> None:
@@ -39,11 +32,9 @@ def test_security_key_registers_and_replaces_the_code(page: Page, live_server: A
         },
     )
     base = live_server.url
-    _passphrase_step(page, base, member.staff.email)
+    passphrase_step(page, base, member.staff.email, TEST_PASSPHRASE)
     expect(page.get_by_role("button", name="Use a security key instead")).to_have_count(0)
-    with next_window():
-        page.get_by_label("Six-digit code from your authenticator app").fill(code_for(member.totp_secret))
-        page.get_by_role("button", name="Sign in").click()
+    code_step(page, member.totp_secret)
     expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
 
     page.get_by_role("link", name="Security").click()
@@ -53,7 +44,7 @@ def test_security_key_registers_and_replaces_the_code(page: Page, live_server: A
     assert SecurityKey.objects.filter(staff=member.staff, name="Blue key").count() == 1
 
     page.get_by_role("button", name="Sign out", exact=True).click()
-    _passphrase_step(page, base, member.staff.email)
+    passphrase_step(page, base, member.staff.email, TEST_PASSPHRASE)
     page.get_by_role("button", name="Use a security key instead").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
     key = SecurityKey.objects.get(staff=member.staff)
@@ -65,10 +56,8 @@ def test_without_javascript_the_code_still_works(browser: Any, live_server: Any,
     member = make_staff("caseworker")
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    _passphrase_step(page, live_server.url, member.staff.email)
-    with next_window():
-        page.get_by_label("Six-digit code from your authenticator app").fill(code_for(member.totp_secret))
-        page.get_by_role("button", name="Sign in").click()
+    passphrase_step(page, live_server.url, member.staff.email, TEST_PASSPHRASE)
+    code_step(page, member.totp_secret)
     expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
     page.get_by_role("link", name="Security").click()
     expect(page.get_by_text("Adding a security key needs JavaScript")).to_be_visible()
