@@ -133,6 +133,25 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if FERRY_TLS else 
 X_FRAME_OPTIONS = "DENY"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Uploads stay in memory and within limits (ferry/core/uploads.py); plaintext never touches a temp file.
+FILE_UPLOAD_HANDLERS = ["ferry.core.uploads.BoundedMemoryUploadHandler"]
+FERRY_UPLOAD_MAX_FILE_BYTES = config.env_int("FERRY_UPLOAD_MAX_FILE_MB", 10, minimum=1) * 1024 * 1024
+FERRY_UPLOAD_MAX_TOTAL_BYTES = config.env_int("FERRY_UPLOAD_MAX_TOTAL_MB", 25, minimum=1) * 1024 * 1024
+FERRY_UPLOAD_MAX_FILES = 5
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+
+# The anonymous intake (ferry/intake): where it lives, its camouflage, and its flood limits.
+FERRY_INTAKE_PATH = config.env_str("FERRY_INTAKE_PATH", "").strip("/")
+FERRY_INTAKE_TITLE = config.env_str("FERRY_INTAKE_TITLE", "")
+FERRY_QUICK_EXIT_URL = config.env_str("FERRY_QUICK_EXIT_URL", "https://www.wikipedia.org/")
+FERRY_INTAKE_HOURLY_CAP = config.env_int("FERRY_INTAKE_HOURLY_CAP", 300, minimum=0)
+FERRY_INTAKE_LOOKUPS_PER_MINUTE = config.env_int("FERRY_INTAKE_LOOKUPS_PER_MINUTE", 120, minimum=1)
+FERRY_INTAKE_FOCUS_COUNTRIES = [
+    c.strip().upper()
+    for c in config.env_str("FERRY_INTAKE_FOCUS_COUNTRIES", "RU,BY,KZ,UZ,KG,TJ,TM,AZ,AM,GE,UA,TR").split(",")
+    if c.strip()
+]
+FERRY_MAILBOX_IDLE_MINUTES = 30
 
 EMAIL_HOST = config.env_str("FERRY_SMTP_HOST", "localhost")
 EMAIL_PORT = config.env_int("FERRY_SMTP_PORT", 25, minimum=1)

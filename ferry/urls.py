@@ -1,8 +1,7 @@
-"""Top-level URL map: the public allow-list (health, setup, login) and the staff area under its path."""
+"""Top-level URL map: health, the staff area under its path, and the anonymous intake (the site root by default)."""
 
 from django.conf import settings
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from ferry.core import views as core_views
 
@@ -12,5 +11,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path(f"{staff}/", include("ferry.core.urls")),
     path(f"{staff}/accounts/", include("ferry.accounts.urls")),
-    path("", RedirectView.as_view(pattern_name="core:dashboard", permanent=False)),
+    path(f"{staff}/intake/", include("ferry.intake.staff_urls")),
+    # The anonymous intake: the site root unless FERRY_INTAKE_PATH moves it.
+    path(f"{settings.FERRY_INTAKE_PATH}/" if settings.FERRY_INTAKE_PATH else "", include("ferry.intake.urls")),
 ]

@@ -1,7 +1,10 @@
-"""Urgent staff alerts (duress, lockouts): listing and acknowledging them."""
+"""Staff alerts (duress, lockouts, new requests and messages): raising, listing and acknowledging them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from django.db import transaction
 from django.utils import timezone
 
 from ferry.accounts.models import Staff, StaffAlert
@@ -22,3 +25,30 @@ def alert_acknowledge(*, recipient: Staff, alert_id: int) -> None:
     )
     if updated:
         audit_record(action="alert.acknowledge", actor_id=recipient.pk, object_type="staff_alert", object_id=alert_id)
+
+
+# Kinds that pile up under a flood: one unacknowledged alert per recipient (and reference) is enough.
+_COALESCED = {StaffAlert.Kind.NEW_REQUEST, StaffAlert.Kind.NEW_MESSAGE}
+
+
+def activity_alert(*, kind: str, recipient_ids: Iterable[int], reference: str = "") -> None:
+    """Raise an in-app alert for each recipient, and queue a content-free e-mail to those newly alerted.
+
+    Safe inside an anonymous request: the e-mail goes from the worker, carrying no content and no time."""
+    ids = set(recipient_ids)
+    if kind in _COALESCED:
+        ids -= set(
+            StaffAlert.objects.filter(
+                kind=kind, reference=reference, recipient_id__in=ids, acknowledged_at__isnull=True
+            ).values_list("recipient_id", flat=True)
+        )
+    if not ids:
+        return
+    now = timezone.now()
+    StaffAlert.objects.bulk_create(
+        [StaffAlert(kind=kind, recipient_id=pk, reference=reference, created_at=now) for pk in sorted(ids)]
+    )
+    from ferry.accounts.tasks import activity_email
+
+    staff_ids = sorted(ids)
+    transaction.on_commit(lambda: activity_email.enqueue(staff_ids))

@@ -112,9 +112,13 @@ class StaffAlert(models.Model):
     class Kind(models.TextChoices):
         DURESS = "duress", _("Duress login")
         LOCKOUT = "lockout", _("Account locked after failed logins")
+        NEW_REQUEST = "new_request", _("New requests for help")
+        NEW_MESSAGE = "new_message", _("New message from a person")
+        REQUESTER_DURESS = "requester_duress", _("A person used their duress code")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     about_staff = models.ForeignKey(Staff, on_delete=models.CASCADE, null=True, related_name="+")
+    reference = models.CharField(max_length=7, blank=True)
     recipient = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="alerts")
     created_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True)

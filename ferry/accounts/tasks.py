@@ -6,11 +6,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.mail import send_mail
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
 from django_tasks import task
 
-from ferry.accounts.models import LoginThrottle, SetupToken, StaffSession
+from ferry.accounts.models import LoginThrottle, SetupToken, Staff, StaffSession
 from ferry.accounts.throttle import WINDOW
 
 
@@ -28,3 +31,17 @@ def sessions_purge() -> None:
         Q(locked_until__isnull=True) | Q(locked_until__lt=now)
     ).delete()
     SetupToken.objects.filter(used_at__isnull=True, created_at__lt=now - timedelta(days=7)).delete()
+
+
+@task()
+def activity_email(staff_ids: list[int]) -> None:
+    """A content-free "new activity" e-mail to each active staff member listed, in the site's language."""
+    emails = list(Staff.objects.filter(pk__in=staff_ids, is_active=True).values_list("email", flat=True))
+    if not emails:
+        return
+    with override(settings.LANGUAGE_CODE):
+        subject = _("New activity")
+        body = _("There is new activity that needs your attention. Sign in to see it.")
+    for email in emails:
+        # One message per person: recipients never see each other's addresses.
+        send_mail(subject=subject, message=body, from_email=None, recipient_list=[email], fail_silently=True)

@@ -27,6 +27,7 @@ class Periodic:
 PERIODIC: tuple[Periodic, ...] = (
     Periodic("ferry.core.tasks.heartbeat", 60),
     Periodic("ferry.accounts.tasks.sessions_purge", 60),
+    Periodic("ferry.intake.tasks.intake_housekeeping", 60),
 )
 
 

@@ -17,7 +17,7 @@ import nacl.secret
 import nacl.utils
 from nacl.pwhash import argon2id
 
-from ferry.vault.errors import BadFormat, DecryptionFailed, VaultError
+from ferry.vault.errors import BadFormat, Busy, DecryptionFailed, VaultError
 from ferry.vault.normalise import normalise
 
 KEY_BYTES = 32
@@ -133,6 +133,9 @@ KDF_PROFILES: dict[str, tuple[int, int]] = {
     "interactive": (argon2id.OPSLIMIT_INTERACTIVE, argon2id.MEMLIMIT_INTERACTIVE),
     "moderate": (argon2id.OPSLIMIT_MODERATE, argon2id.MEMLIMIT_MODERATE),
     "sensitive": (argon2id.OPSLIMIT_SENSITIVE, argon2id.MEMLIMIT_SENSITIVE),
+    # Receipt codes: their 18 random digits, not this cost, carry the strength (docs/threat-model.md);
+    # the cost stays low enough that the anonymous intake takes 10 requests a second on 2 cores.
+    "requester": (3, 32 * 1024 * 1024),
     # Exists only for tests: trivially brute-forced, never use it for stored secrets.
     "insecure-fast-test": (argon2id.OPSLIMIT_MIN, argon2id.MEMLIMIT_MIN),
 }
@@ -203,9 +206,14 @@ class _MemoryBudget:
             self._condition.notify_all()
 
     @contextmanager
-    def reserve(self, amount: int) -> Iterator[None]:
+    def reserve(self, amount: int, timeout: float | None = None) -> Iterator[None]:
+        """Wait for room; with a timeout, raise Busy when none came in time."""
         with self._condition:
-            self._condition.wait_for(lambda: self._in_flight == 0 or self._in_flight + amount <= self._budget)
+            admitted = self._condition.wait_for(
+                lambda: self._in_flight == 0 or self._in_flight + amount <= self._budget, timeout
+            )
+            if not admitted:
+                raise Busy("key derivation lane is full")
             self._in_flight += amount
         try:
             yield
@@ -225,6 +233,10 @@ def _budget_from_env() -> int:
 
 
 _kdf_budget = _MemoryBudget(_budget_from_env())
+# Receipt-code look-ups have their own small lane: a flood of guesses waits or is turned away there,
+# and never holds memory or cores that new requests for help and staff logins need.
+_LOOKUP_LANE_BYTES = 32 * 1024 * 1024
+_lookup_budget = _MemoryBudget(_LOOKUP_LANE_BYTES)
 
 
 def set_kdf_memory_budget(budget: int) -> None:
@@ -249,11 +261,12 @@ def _argon2id(secret: bytes, params: KdfParams) -> bytes:
     )
 
 
-def derive_key(secret: str | bytes, params: KdfParams) -> bytes:
+def derive_key(secret: str | bytes, params: KdfParams, *, lane: str = "default", timeout: float | None = None) -> bytes:
     """Derive a 32-byte key from a passphrase or code with Argon2id.
 
     Text is NFC-normalised first, so the same passphrase typed on another keyboard or
-    OS derives the same key.
+    OS derives the same key. The "lookup" lane admits one derivation per process at a time;
+    with a timeout, Busy is raised when the lane stays full.
     """
     if params.alg != _KDF_ALG:
         raise BadFormat("unknown key derivation algorithm")
@@ -267,8 +280,26 @@ def derive_key(secret: str | bytes, params: KdfParams) -> bytes:
         raise BadFormat("key derivation limits out of range")
     if isinstance(secret, str):
         secret = unicodedata.normalize("NFC", secret).encode()
-    with _kdf_budget.reserve(params.memlimit):
+    budget = _lookup_budget if lane == "lookup" else _kdf_budget
+    with budget.reserve(params.memlimit, timeout):
         return _argon2id(secret, params)
+
+
+def keypair_from_seed(seed: bytes) -> tuple[bytes, bytes]:
+    """The X25519 key pair (public, private) deterministically derived from a 32-byte seed."""
+    _check_key(seed, "seed")
+    private = nacl.public.PrivateKey.from_seed(seed)
+    return bytes(private.public_key), bytes(private)
+
+
+def tag(key: bytes, person: bytes, message: bytes = b"") -> bytes:
+    """A keyed 32-byte BLAKE2b of the message under a 32-byte key, personalised for one use."""
+    _check_key(key)
+    return nacl.hash.blake2b(message, digest_size=32, key=key, person=person, encoder=nacl.encoding.RawEncoder)
+
+
+def random_bytes(size: int) -> bytes:
+    return nacl.utils.random(size)
 
 
 def blind_index(index_key: bytes, kind: str, value: str) -> bytes:

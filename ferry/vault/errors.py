@@ -23,3 +23,7 @@ class NotEnoughShares(VaultError):
 
 class BadShare(VaultError):
     """A Shamir share is malformed, duplicated, or fails its checksum."""
+
+
+class Busy(VaultError):
+    """The key-derivation lane is full; the caller should answer "try again shortly" instead of queueing."""

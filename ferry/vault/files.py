@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -20,16 +21,23 @@ def _path(file_key_id: str) -> str:
     return f"{file_key_id[:2]}/{file_key_id}.bin"
 
 
-def file_put(*, key_set: KeySet, ring: KeyRing, content: bytes) -> uuid.UUID:
+def file_put(
+    *,
+    key_set: KeySet,
+    content: bytes,
+    ring: KeyRing | None = None,
+    set_key: bytes | None = None,
+    when: datetime | None = None,
+) -> uuid.UUID:
     """Seal and store a file; returns its id (the id of its file key). Plaintext never touches storage."""
-    fk, key = file_key_new(key_set=key_set, ring=ring)
+    fk, key = file_key_new(key_set=key_set, ring=ring, set_key=set_key, when=when)
     storage().save(_path(str(fk.pk)), ContentFile(seal_file(key, str(fk.pk), content)))
     return fk.pk
 
 
-def file_get(*, file_id: uuid.UUID, ring: KeyRing) -> bytes:
+def file_get(*, file_id: uuid.UUID, ring: KeyRing | None = None, set_key: bytes | None = None) -> bytes:
     fk = FileKey.objects.select_related("key_set").get(pk=file_id)
-    key = file_key_open(file_key=fk, ring=ring)
+    key = file_key_open(file_key=fk, ring=ring, set_key=set_key)
     with storage().open(_path(str(fk.pk))) as handle:
         return open_file(key, str(fk.pk), handle.read())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.apps import apps
 from django.db import models, transaction
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from ferry.vault import crypto
 from ferry.vault.errors import VaultError
-from ferry.vault.keyring import KeyRing
+from ferry.vault.keyring import KeyRing, NoGrant
 from ferry.vault.models import EscrowKey, FileKey, Grant, KeySet, SealedField, SessionKey, StaffKey
 
 
@@ -62,11 +63,18 @@ def _public_key(staff_id: int) -> bytes:
 
 
 @transaction.atomic
-def keyset_create(*, purpose: str, grant_to: Iterable[int]) -> tuple[KeySet, bytes]:
-    """A new key set with a random key, sealed to the escrow key and to each listed staff member."""
+def keyset_create(
+    *,
+    purpose: str,
+    grant_to: Iterable[int],
+    requester_key: bytes | None = None,
+    when: datetime | None = None,
+) -> tuple[KeySet, bytes]:
+    """A new key set with a random key, sealed to the escrow key, to each listed staff member and, for
+    an anonymous request, to the requester's public key. `when` lets the intake store only the day."""
     escrow = _active_escrow()
     recipients = {staff_id: _public_key(staff_id) for staff_id in grant_to}
-    now = timezone.now()
+    now = when or timezone.now()
     key_set = KeySet.objects.create(purpose=purpose, created_at=now)
     key = crypto.random_key()
     grants = [
@@ -88,8 +96,29 @@ def keyset_create(*, purpose: str, grant_to: Iterable[int]) -> tuple[KeySet, byt
         )
         for staff_id, public in recipients.items()
     ]
+    if requester_key is not None:
+        grants.append(
+            Grant(
+                key_set=key_set,
+                requester_key=requester_key,
+                generation=1,
+                created_at=now,
+                sealed_key=crypto.seal_to(requester_key, key),
+            )
+        )
     Grant.objects.bulk_create(grants)
     return key_set, key
+
+
+def requester_key_open(*, key_set: KeySet, private_key: bytes) -> bytes:
+    """Open the key set's key with a requester's private key (derived from their receipt code)."""
+    public = crypto.public_from_private(private_key)
+    for sealed, stored_public in Grant.objects.filter(
+        key_set=key_set, requester_key__isnull=False, generation=key_set.generation
+    ).values_list("sealed_key", "requester_key"):
+        if stored_public is not None and crypto.constant_time_equal(bytes(stored_public), public):
+            return crypto.unseal_from(private_key, bytes(sealed))
+    raise NoGrant("no grant")
 
 
 @transaction.atomic
@@ -151,7 +180,12 @@ def keyset_revoke(*, key_set: KeySet, ring: KeyRing, staff_id: int) -> None:
     generation = key_set.generation + 1
     grants = list(Grant.objects.select_for_update(of=("self",)).filter(key_set=key_set).select_related("escrow"))
     for grant in grants:
-        public = bytes(grant.escrow.public_key) if grant.escrow is not None else _public_key(grant.staff_id)  # type: ignore[arg-type]
+        if grant.escrow is not None:
+            public = bytes(grant.escrow.public_key)
+        elif grant.requester_key is not None:
+            public = bytes(grant.requester_key)
+        else:
+            public = _public_key(grant.staff_id)  # type: ignore[arg-type]
         grant.sealed_key = crypto.seal_to(public, new)
         grant.generation = generation
     Grant.objects.bulk_update(grants, ["sealed_key", "generation"], batch_size=500)
@@ -181,18 +215,27 @@ def _file_ctx(fk: FileKey) -> crypto.Context:
     return ("file_key", str(fk.pk), "key")
 
 
-def file_key_new(*, key_set: KeySet, ring: KeyRing) -> tuple[FileKey, bytes]:
-    """A random key for one file, stored wrapped by the key set's key."""
-    set_key = ring.key_for(key_set)
+def file_key_new(
+    *, key_set: KeySet, ring: KeyRing | None = None, set_key: bytes | None = None, when: datetime | None = None
+) -> tuple[FileKey, bytes]:
+    """A random key for one file, stored wrapped by the key set's key (from the ring, or given)."""
+    if set_key is None:
+        if ring is None:
+            raise VaultError("a key ring or the key set's key is needed")
+        set_key = ring.key_for(key_set)
     file_key = crypto.random_key()
-    fk = FileKey(key_set=key_set, created_at=timezone.now())
+    fk = FileKey(key_set=key_set, created_at=when or timezone.now())
     fk.wrapped_key = crypto.seal(set_key, file_key, _file_ctx(fk))
     fk.save()
     return fk, file_key
 
 
-def file_key_open(*, file_key: FileKey, ring: KeyRing) -> bytes:
-    return crypto.unseal(ring.key_for(file_key.key_set), bytes(file_key.wrapped_key), _file_ctx(file_key))
+def file_key_open(*, file_key: FileKey, ring: KeyRing | None = None, set_key: bytes | None = None) -> bytes:
+    if set_key is None:
+        if ring is None:
+            raise VaultError("a key ring or the key set's key is needed")
+        set_key = ring.key_for(file_key.key_set)
+    return crypto.unseal(set_key, bytes(file_key.wrapped_key), _file_ctx(file_key))
 
 
 def seal_file(file_key: bytes, file_key_id: str, content: bytes) -> bytes:

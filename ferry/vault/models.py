@@ -61,7 +61,8 @@ class KeySet(models.Model):
 
 
 class Grant(models.Model):
-    """The key set's key sealed to one staff member's public key, or to the escrow public key."""
+    """The key set's key sealed to one staff member's public key, to the escrow public key, or to a
+    requester's public key (derived from their receipt code; see vault/requester.py)."""
 
     key_set = models.ForeignKey(KeySet, on_delete=models.CASCADE, related_name="grants")
     staff = models.ForeignKey(
@@ -71,6 +72,7 @@ class Grant(models.Model):
         related_name="grants",
     )
     escrow = models.ForeignKey(EscrowKey, on_delete=models.PROTECT, null=True, related_name="grants")
+    requester_key = models.BinaryField(null=True)
     generation = models.PositiveIntegerField()
     sealed_key = models.BinaryField()
     created_at = models.DateTimeField()
@@ -80,9 +82,10 @@ class Grant(models.Model):
             models.UniqueConstraint(fields=["key_set", "staff"], name="grant_once_per_staff"),
             models.UniqueConstraint(fields=["key_set", "escrow"], name="grant_once_per_escrow"),
             models.CheckConstraint(
-                condition=models.Q(staff__isnull=False, escrow__isnull=True)
-                | models.Q(staff__isnull=True, escrow__isnull=False),
-                name="grant_to_staff_or_escrow",
+                condition=models.Q(staff__isnull=False, escrow__isnull=True, requester_key__isnull=True)
+                | models.Q(staff__isnull=True, escrow__isnull=False, requester_key__isnull=True)
+                | models.Q(staff__isnull=True, escrow__isnull=True, requester_key__isnull=False),
+                name="grant_to_one_recipient",
             ),
         ]
 

@@ -1,0 +1,171 @@
+"""Forms of the anonymous intake and of the hotline's triage actions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django import forms
+from django.core import signing
+from django.utils.translation import gettext_lazy as _
+
+from ferry.intake import places
+from ferry.intake.models import Request, Urgency
+from ferry.vault.normalise import normalise
+
+FORM_TOKEN_MAX_AGE = 12 * 3600
+_FORM_SALT = "ferry.intake.form"
+
+
+def form_token_new() -> str:
+    """A signed, single-use token for one copy of the request form (our CSRF check: no cookie needed)."""
+    return signing.dumps(secrets.token_hex(16), salt=_FORM_SALT)
+
+
+def form_token_nonce(token: str) -> str | None:
+    """The digest to record for a valid token, or None when it is missing, forged or too old."""
+    try:
+        nonce = signing.loads(token or "", salt=_FORM_SALT, max_age=FORM_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(nonce, str):
+        return None
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+class RegionSelect(forms.Select):
+    """A select whose choices are optgroups built per request, in the page's language."""
+
+
+class RequestForm(forms.Form):
+    name = forms.CharField(
+        label=_("How should we address you?"),
+        help_text=_("Any name, or none."),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone number"),
+        help_text=_("Only if it is safe for us to call or text it. With the country code, e.g. +7 912 345 67 89."),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
+    )
+    handle = forms.CharField(
+        label=_("Telegram or Signal"),
+        help_text=_("A username or number, if you want us to write there."),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    country = forms.ChoiceField(label=_("Country where you are now"), required=False)
+    region = forms.ChoiceField(label=_("Region"), required=False, widget=RegionSelect)
+    place = forms.CharField(
+        label=_("Where exactly, in your own words"),
+        help_text=_("Only as much as you want to say."),
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    story = forms.CharField(
+        label=_("What happened?"),
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+    needs = forms.CharField(
+        label=_("What do you need?"),
+        max_length=5_000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    urgency = forms.ChoiceField(label=_("How urgent is it?"), choices=Urgency.choices, widget=forms.RadioSelect)
+    want_duress = forms.BooleanField(
+        label=_("Also give me a second code to hand over if someone forces me to open my mailbox."),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", _("Choose, or leave empty")), *places.country_choices()]  # type: ignore[attr-defined]
+        self.fields["region"].choices = [("", _("Choose, or leave empty")), *places.region_choices()]  # type: ignore[attr-defined]
+
+    def clean_phone(self) -> str:
+        value: str = self.cleaned_data["phone"].strip()
+        if value:
+            try:
+                normalise("phone", value)
+            except ValueError:
+                raise forms.ValidationError(
+                    _("This does not look like a phone number. Write it with the country code, e.g. +7 912 345 67 89.")
+                ) from None
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        region, country = data.get("region") or "", data.get("country") or ""
+        if region:
+            if not country:
+                data["country"] = places.country_of_region(region)
+            elif places.country_of_region(region) != country:
+                self.add_error("region", _("This region is not in the country you chose."))
+        return data
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Your code"),
+        help_text=_("The 24 digits you were given. Spaces do not matter."),
+        max_length=60,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric", "spellcheck": "false"}),
+    )
+
+
+class MessageForm(forms.Form):
+    text = forms.CharField(label=_("Your message"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 5}))
+
+
+# --- hotline ---------------------------------------------------------------------------------------------
+
+
+class VersionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(label=_("Reply to the person"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class DuplicateForm(VersionForm):
+    of_reference = forms.CharField(
+        label=_("Duplicate of request"), max_length=7, help_text=_("Its reference, e.g. K7Q-3XD.")
+    )
+
+
+class FlagForm(VersionForm):
+    flagged = forms.BooleanField(label=_("Possible entrapment"), required=False)
+    note = forms.CharField(
+        label=_("Why (kept encrypted)"), max_length=2_000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DeclineForm(VersionForm):
+    reason = forms.ChoiceField(label=_("Reason"), choices=Request.DeclineReason.choices)
+    note = forms.CharField(
+        label=_("Note (kept encrypted)"), max_length=2_000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AcceptForm(VersionForm):
+    caseworker = forms.TypedChoiceField(label=_("Caseworker"), coerce=int)
+
+    def __init__(self, *args: Any, caseworkers: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["caseworker"].choices = [(c.pk, c.display_name or c.email) for c in caseworkers]  # type: ignore[attr-defined]

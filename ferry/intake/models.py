@@ -1,0 +1,172 @@
+"""Anonymous requests for help, their mailboxes, messages, attachments and check-ins.
+
+In clear: the reference, urgency, status, the day (never the time) of arrival, flags, and the link
+between a request and its key set. Everything the person wrote is sealed under the request's key set.
+Rows a person creates carry dates, not times: a seized database must not tell when someone wrote.
+Check-ins are the exception the check-in plan needs; they carry their time.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ferry.vault.models import KeySet, SealedField
+
+
+class Urgency(models.TextChoices):
+    NOW = "now", _("In danger now")
+    SOON = "soon", _("Soon: within days")
+    LATER = "later", _("Not immediately")
+
+
+URGENCY_ORDER = {Urgency.NOW: 0, Urgency.SOON: 1, Urgency.LATER: 2}
+
+
+class Request(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        OPEN = "open", _("In conversation")
+        ACCEPTED = "accepted", _("Accepted into a case")
+        DUPLICATE = "duplicate", _("Duplicate")
+        DECLINED = "declined", _("Declined")
+
+    class DeclineReason(models.TextChoices):
+        SPAM = "spam", _("Spam or abuse")
+        OUT_OF_SCOPE = "out_of_scope", _("Outside what we can help with")
+        UNVERIFIABLE = "unverifiable", _("Could not be verified")
+        NO_CONTACT = "no_contact", _("No way to reach the person")
+        OTHER = "other", _("Other reason")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=7, unique=True)
+    key_set = models.ForeignKey(KeySet, on_delete=models.PROTECT, related_name="+")
+    urgency = models.CharField(max_length=8, choices=Urgency.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    received_on = models.DateField()
+    details = SealedField()
+    awaiting_reply = models.BooleanField(default=True)
+    last_activity_on = models.DateField()
+    entrapment_flag = models.BooleanField(default=False)
+    entrapment_note = SealedField()
+    duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, related_name="+")
+    decline_reason = models.CharField(max_length=15, choices=DeclineReason.choices, blank=True)
+    decline_note = SealedField()
+    contacts_indexed = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "urgency", "received_on"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Mailbox(models.Model):
+    """How the person finds their request again: a locator in clear, and what their receipt code derives."""
+
+    request = models.OneToOneField(Request, on_delete=models.CASCADE, related_name="mailbox")
+    locator = models.CharField(max_length=6, unique=True)
+    kdf = models.JSONField()
+    public_key = models.BinaryField()
+    duress_check = models.BinaryField()
+
+
+class MailboxSession(models.Model):
+    """An opened mailbox: the requester's private key wrapped under a key that only the page's form holds."""
+
+    id = models.CharField(max_length=32, primary_key=True)
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="+")
+    wrapped_key = models.BinaryField(null=True)
+    duress = models.BooleanField(default=False)
+    expires_at = models.DateTimeField()
+
+
+class Message(models.Model):
+    class Sender(models.TextChoices):
+        REQUESTER = "requester", _("The person")
+        STAFF = "staff", _("Staff")
+        DURESS = "duress", _("Sent with the duress code")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="messages")
+    key_set = models.ForeignKey(KeySet, on_delete=models.PROTECT, related_name="+")
+    sender = models.CharField(max_length=10, choices=Sender.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    sent_on = models.DateField()
+    content = SealedField()
+
+
+class Attachment(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, related_name="attachments")
+    key_set = models.ForeignKey(KeySet, on_delete=models.PROTECT, related_name="+")
+    file_id = models.UUIDField()
+    meta = SealedField()
+
+
+class ContactIndex(models.Model):
+    """Blind index of one contact detail of a request, for duplicate and entrapment hints."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="contact_indexes")
+    digest = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["request", "digest"], name="contact_index_once")]
+
+
+class CheckIn(models.Model):
+    class Kind(models.TextChoices):
+        SAFE = "safe", _("Safe")
+        DURESS = "duress", _("Duress: emergency")
+
+    class Source(models.TextChoices):
+        REQUESTER = "requester", _("The person, with their code")
+        STAFF = "staff", _("Recorded by staff")
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="checkins")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    source = models.CharField(max_length=10, choices=Source.choices)
+
+
+class FormNonce(models.Model):
+    """A request form that was sent, so sending the same page twice makes no second request."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    day = models.DateField()
+
+
+class LookupThrottle(models.Model):
+    """Wrong receipt codes per locator, with back-off; deleted when they stop mattering."""
+
+    locator = models.CharField(max_length=6, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    blocked_until = models.DateTimeField(null=True)
+    day = models.DateField()
+
+
+class IntakeWindow(models.Model):
+    """Counters for the current window only (submissions and refusals per hour, look-ups per minute).
+
+    Finished hours are folded into IntakeDay, so a seized database shows counts per day, not per hour."""
+
+    kind = models.CharField(max_length=12)
+    start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "start"], name="intake_window_once")]
+
+
+class IntakeDay(models.Model):
+    kind = models.CharField(max_length=12)
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "day"], name="intake_day_once")]

@@ -1,0 +1,767 @@
+"""The anonymous intake: sending a request, the requester's mailbox, and the hotline's triage actions.
+
+Requester side: nothing identifying is kept (no address, no browser, no time finer than the day), the
+content is sealed before it is stored, and receipt codes are checked on their own bounded lane.
+Staff side: every decryption is audited, and status changes use optimistic locking.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ferry.accounts.alerts import activity_alert
+from ferry.accounts.models import Role, Staff, StaffAlert
+from ferry.audit.services import audit_record
+from ferry.cases.models import Assignment, Case
+from ferry.intake.models import (
+    URGENCY_ORDER,
+    Attachment,
+    CheckIn,
+    ContactIndex,
+    FormNonce,
+    IntakeDay,
+    IntakeWindow,
+    LookupThrottle,
+    Mailbox,
+    MailboxSession,
+    Message,
+    Request,
+)
+from ferry.intake.uploads import CleanFile
+from ferry.vault import blind, files, keysets, requester, session
+from ferry.vault import errors as vault_errors
+from ferry.vault.keyring import KeyRing
+from ferry.vault.models import Grant, KeySet, StaffKey
+
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+LOOKUP_FAILURES_FREE = 5
+LOOKUP_BACKOFF_MAX = timedelta(hours=24)
+LOOKUP_WAIT_SECONDS = 3.0
+
+
+class IntakeError(Exception):
+    """A problem the person (or staff member) can act on; the message is translated and holds no data."""
+
+
+class Replayed(IntakeError):
+    pass
+
+
+class OverCap(IntakeError):
+    pass
+
+
+class Busy(IntakeError):
+    pass
+
+
+class MailboxClosed(IntakeError):
+    pass
+
+
+class Conflict(IntakeError):
+    pass
+
+
+# --- shared helpers ----------------------------------------------------------------------------------
+
+
+def _today() -> date:
+    return timezone.now().astimezone(UTC).date()
+
+
+def _day_start(day: date) -> datetime:
+    """Midnight UTC: what rows created by a requester store instead of the time."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _requester_profile() -> str:
+    return "insecure-fast-test" if settings.FERRY_KDF_PROFILE == "insecure-fast-test" else "requester"
+
+
+def reference_new() -> str:
+    """A short random reference like K7Q-3XD, with no letters or digits that are easy to confuse."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+    return f"{chars[:3]}-{chars[3:]}"
+
+
+def _seal_json(key: bytes, obj: Any, name: str, value: dict[str, Any]) -> None:
+    keysets.seal_field(key, obj, name, json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+def _open_json(key: bytes, obj: Any, name: str) -> dict[str, Any]:
+    text = keysets.open_field(key, obj, name)
+    return {} if text is None else json.loads(text)
+
+
+def _window_start(kind: str, now: datetime) -> datetime:
+    if kind == "lookup":
+        return now.replace(second=0, microsecond=0)
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
+def _window_bump(kind: str, now: datetime) -> int:
+    """Add one to the current window's counter and return the new count (one statement, no lost updates)."""
+    start = _window_start(kind, now)
+    updated = IntakeWindow.objects.filter(kind=kind, start=start).update(count=F("count") + 1)
+    if not updated:
+        try:
+            with transaction.atomic():
+                IntakeWindow.objects.create(kind=kind, start=start, count=1)
+                return 1
+        except IntegrityError:
+            IntakeWindow.objects.filter(kind=kind, start=start).update(count=F("count") + 1)
+    return IntakeWindow.objects.filter(kind=kind, start=start).values_list("count", flat=True).first() or 0
+
+
+def window_count(kind: str, now: datetime | None = None) -> int:
+    start = _window_start(kind, now or timezone.now())
+    return IntakeWindow.objects.filter(kind=kind, start=start).values_list("count", flat=True).first() or 0
+
+
+def windows_fold(now: datetime | None = None) -> None:
+    """Fold finished windows into per-day totals and drop stale rows (worker job, every minute)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        for row in IntakeWindow.objects.select_for_update().filter(start__lt=_window_start("submit", now)):
+            if row.kind != "lookup":
+                day_row, _created = IntakeDay.objects.get_or_create(kind=row.kind, day=row.start.date())
+                IntakeDay.objects.filter(pk=day_row.pk).update(count=F("count") + row.count)
+            row.delete()
+        IntakeWindow.objects.filter(kind="lookup", start__lt=_window_start("lookup", now)).delete()
+    today = now.date()
+    FormNonce.objects.filter(day__lt=today - timedelta(days=2)).delete()
+    MailboxSession.objects.filter(expires_at__lt=now).delete()
+    LookupThrottle.objects.filter(day__lt=today - timedelta(days=1)).exclude(blocked_until__gt=now).delete()
+    IntakeDay.objects.filter(day__lt=today - timedelta(days=90)).delete()
+
+
+def intake_coordinators() -> list[int]:
+    """Active coordinators with a key pair: every new request is sealed to them."""
+    return sorted(
+        StaffKey.objects.filter(staff__is_active=True, staff__roles__role=Role.COORDINATOR)
+        .values_list("staff_id", flat=True)
+        .distinct()
+    )
+
+
+def _holders(key_set: KeySet) -> list[int]:
+    """Active staff who hold a grant for this key set: the people to tell about new activity."""
+    return sorted(
+        Grant.objects.filter(key_set=key_set, staff__isnull=False, staff__is_active=True)
+        .values_list("staff_id", flat=True)
+        .distinct()
+    )
+
+
+# --- the person asking for help -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    name: str
+    phone: str
+    handle: str
+    email: str
+    country: str
+    region: str
+    place: str
+    story: str
+    needs: str
+    urgency: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    code: str
+    duress_code: str | None
+
+
+def _attach(*, request: Request, key: bytes, message: Message | None, uploads: Sequence[CleanFile], day: date) -> None:
+    for upload in uploads:
+        file_id = files.file_put(key_set=request.key_set, content=upload.data, set_key=key, when=_day_start(day))
+        attachment = Attachment(request=request, message=message, key_set=request.key_set, file_id=file_id)
+        _seal_json(
+            key,
+            attachment,
+            "meta",
+            {
+                "name": upload.name,
+                "type": upload.content_type,
+                "kind": upload.kind,
+                "size": len(upload.data),
+                "stripped": upload.stripped,
+            },
+        )
+        attachment.save()
+
+
+def submission_create(*, data: Submission, uploads: Sequence[CleanFile], want_duress: bool, nonce: str) -> Receipt:
+    """Seal and store a new request; return the receipt code (never stored) and the optional duress code.
+
+    Raises Replayed when this form was already sent, OverCap when the hourly limit is reached."""
+    now = timezone.now()
+    cap = settings.FERRY_INTAKE_HOURLY_CAP
+    if cap and window_count("submit", now) >= cap:
+        _window_bump("refused", now)
+        raise OverCap(_("We are receiving very many requests right now, and yours was not sent."))
+    code = requester.code_new()
+    duress = requester.code_new(locator=code.locator) if want_duress else None
+    # The slow part runs before the transaction, so it never holds the database's write lock.
+    enrolment, _private = requester.enrol(code=code, duress=duress, profile=_requester_profile())
+    day = now.astimezone(UTC).date()
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    FormNonce.objects.create(digest=nonce, day=day)
+            except IntegrityError:
+                raise Replayed(_("This form was already sent once.")) from None
+            if cap and _window_bump("submit", now) > cap:
+                raise OverCap(_("We are receiving very many requests right now, and yours was not sent."))
+            locator = _store_request(data=data, uploads=uploads, enrolment=enrolment, code=code, day=day, now=now)
+    except OverCap:
+        _window_bump("refused", now)
+        raise
+    final = requester.ReceiptCode(locator=locator, secret=code.secret)
+    final_duress = requester.ReceiptCode(locator=locator, secret=duress.secret) if duress else None
+    return Receipt(code=final.grouped(), duress_code=final_duress.grouped() if final_duress else None)
+
+
+def _store_request(
+    *,
+    data: Submission,
+    uploads: Sequence[CleanFile],
+    enrolment: requester.Enrolment,
+    code: requester.ReceiptCode,
+    day: date,
+    now: datetime,
+) -> str:
+    coordinators = intake_coordinators()
+    key_set, key = keysets.keyset_create(
+        purpose=KeySet.Purpose.CASE,
+        grant_to=coordinators,
+        requester_key=enrolment.public_key,
+        when=_day_start(day),
+    )
+    request = Request(key_set=key_set, urgency=data.urgency, received_on=day, last_activity_on=day)
+    details = {
+        "name": data.name,
+        "phone": data.phone,
+        "handle": data.handle,
+        "email": data.email,
+        "country": data.country,
+        "region": data.region,
+        "place": data.place,
+        "story": data.story,
+        "needs": data.needs,
+        # The time is sealed with the content: staff see it, a copy of the database does not.
+        "received_at": now.isoformat(),
+    }
+    _seal_json(key, request, "details", details)
+    for _attempt in range(20):
+        request.reference = reference_new()
+        try:
+            with transaction.atomic():
+                request.save(force_insert=True)
+            break
+        except IntegrityError:
+            continue
+    else:  # pragma: no cover - 887 million references
+        raise IntegrityError("no free reference")
+    locator = code.locator
+    for _attempt in range(50):
+        try:
+            with transaction.atomic():
+                Mailbox.objects.create(
+                    request=request,
+                    locator=locator,
+                    kdf=enrolment.kdf,
+                    public_key=enrolment.public_key,
+                    duress_check=enrolment.duress_check,
+                )
+            break
+        except IntegrityError:
+            # The locator only finds the mailbox; the secret digits were derived without it.
+            locator = requester.code_new().locator
+    else:  # pragma: no cover - a million locators
+        raise IntegrityError("no free locator")
+    _attach(request=request, key=key, message=None, uploads=uploads, day=day)
+    activity_alert(kind=StaffAlert.Kind.NEW_REQUEST, recipient_ids=coordinators)
+    return locator
+
+
+# --- the mailbox --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MailboxAccess:
+    token: str
+    duress: bool
+
+
+def _throttle_blocked(locator: str, now: datetime) -> bool:
+    return LookupThrottle.objects.filter(locator=locator, blocked_until__gt=now).exists()
+
+
+def _throttle_fail(locator: str, now: datetime) -> None:
+    row, _created = LookupThrottle.objects.get_or_create(locator=locator, defaults={"day": now.date()})
+    failures = row.failures + 1
+    blocked_until = None
+    if failures >= LOOKUP_FAILURES_FREE:
+        blocked_until = now + min(timedelta(minutes=2 ** (failures - LOOKUP_FAILURES_FREE)), LOOKUP_BACKOFF_MAX)
+    LookupThrottle.objects.filter(pk=row.pk).update(failures=failures, blocked_until=blocked_until, day=now.date())
+
+
+def _wrong_code() -> IntakeError:
+    return IntakeError(_("This code does not open a mailbox. Check the digits and try again."))
+
+
+def mailbox_open(code_text: str) -> MailboxAccess:
+    """Check a receipt or duress code; wrong codes cost the same time and count against the code's locator."""
+    code = requester.code_parse(code_text)
+    if code is None:
+        raise IntakeError(_("A code has 24 digits. Check it and try again."))
+    now = timezone.now()
+    if _window_bump("lookup", now) > settings.FERRY_INTAKE_LOOKUPS_PER_MINUTE:
+        raise Busy(_("Too many people are trying codes right now. Wait a minute and try again."))
+    if _throttle_blocked(code.locator, now):
+        raise Busy(_("Too many wrong attempts with this code. Wait an hour and try again."))
+    mailbox = Mailbox.objects.filter(locator=code.locator).first()
+    try:
+        if mailbox is None:
+            requester.dummy_open(profile=_requester_profile(), timeout=LOOKUP_WAIT_SECONDS)
+            opened = None
+        else:
+            opened = requester.open_mailbox(
+                code=code,
+                kdf=mailbox.kdf,
+                public_key=bytes(mailbox.public_key),
+                duress_check=bytes(mailbox.duress_check),
+                timeout=LOOKUP_WAIT_SECONDS,
+            )
+    except vault_errors.Busy:
+        raise Busy(_("Too many people are trying codes right now. Wait a minute and try again.")) from None
+    if opened is None or mailbox is None:
+        _throttle_fail(code.locator, now)
+        raise _wrong_code()
+    LookupThrottle.objects.filter(locator=code.locator).delete()
+    session_id = secrets.token_hex(16)
+    wrapped = None
+    client_key = secrets.token_urlsafe(32)
+    if opened.private_key is not None:
+        client_key, wrapped = session.session_wrap(
+            private_key=opened.private_key, session_id=session_id, kind="mailbox_session"
+        )
+    with transaction.atomic():
+        MailboxSession.objects.create(
+            id=session_id,
+            mailbox=mailbox,
+            wrapped_key=wrapped,
+            duress=opened.duress,
+            expires_at=now + timedelta(minutes=settings.FERRY_MAILBOX_IDLE_MINUTES),
+        )
+        if opened.duress:
+            _duress_checkin(mailbox.request)
+    return MailboxAccess(token=f"{session_id}.{client_key}", duress=opened.duress)
+
+
+def _duress_checkin(request: Request) -> None:
+    CheckIn.objects.create(
+        request=request, at=timezone.now(), kind=CheckIn.Kind.DURESS, source=CheckIn.Source.REQUESTER
+    )
+    activity_alert(
+        kind=StaffAlert.Kind.REQUESTER_DURESS,
+        recipient_ids=set(_holders(request.key_set)) | set(intake_coordinators()),
+        reference=request.reference,
+    )
+
+
+@dataclass
+class MailboxState:
+    session: MailboxSession
+    request: Request
+    key: bytes | None = field(repr=False)
+
+    @property
+    def duress(self) -> bool:
+        return self.session.duress
+
+
+def mailbox_state(token: str) -> MailboxState:
+    """The open mailbox behind a form's token; MailboxClosed when it expired, was closed, or never was."""
+    session_id, _dot, client_key = (token or "").partition(".")
+    now = timezone.now()
+    row = (
+        MailboxSession.objects.select_related("mailbox__request__key_set")
+        .filter(id=session_id[:32], expires_at__gt=now)
+        .first()
+    )
+    closed = MailboxClosed(_("Your mailbox was closed. Enter your code again to open it."))
+    if row is None or not client_key:
+        raise closed
+    key = None
+    if not row.duress:
+        if row.wrapped_key is None:
+            raise closed
+        try:
+            private, _session_key = session.session_unwrap(
+                client_key=client_key, wrapped=bytes(row.wrapped_key), session_id=row.id, kind="mailbox_session"
+            )
+            key = keysets.requester_key_open(key_set=row.mailbox.request.key_set, private_key=private)
+        except vault_errors.VaultError:
+            raise closed from None
+    MailboxSession.objects.filter(pk=row.pk).update(
+        expires_at=now + timedelta(minutes=settings.FERRY_MAILBOX_IDLE_MINUTES)
+    )
+    return MailboxState(session=row, request=row.mailbox.request, key=key)
+
+
+@dataclass(frozen=True)
+class ThreadItem:
+    sender: str
+    text: str
+    at: datetime | None
+    attachments: list[str]
+
+
+def mailbox_thread(state: MailboxState) -> list[ThreadItem]:
+    """The conversation as the person sees it; a duress mailbox is always empty."""
+    if state.key is None:
+        return []
+    return _thread(state.key, state.request)
+
+
+def _thread(key: bytes, request: Request) -> list[ThreadItem]:
+    messages = list(Message.objects.filter(request=request).prefetch_related("attachments"))
+    items = []
+    for message in messages:
+        content = _open_json(key, message, "content")
+        names = [_open_json(key, a, "meta").get("name", "") for a in message.attachments.all()]
+        at = datetime.fromisoformat(content["at"]) if content.get("at") else None
+        items.append(ThreadItem(sender=message.sender, text=content.get("text", ""), at=at, attachments=names))
+    items.sort(key=lambda item: item.at or datetime.min.replace(tzinfo=UTC))
+    return items
+
+
+def mailbox_send(state: MailboxState, *, text: str, uploads: Sequence[CleanFile]) -> None:
+    """A message from the person. Under the duress code it is accepted and dropped: there is no key to seal it."""
+    if state.key is None:
+        return
+    now = timezone.now()
+    day = _today()
+    with transaction.atomic():
+        request = Request.objects.select_for_update().get(pk=state.request.pk)
+        message = Message(request=request, key_set=request.key_set, sender=Message.Sender.REQUESTER, sent_on=day)
+        _seal_json(state.key, message, "content", {"text": text, "at": now.isoformat()})
+        message.save(force_insert=True)
+        _attach(request=request, key=state.key, message=message, uploads=uploads, day=day)
+        Request.objects.filter(pk=request.pk).update(awaiting_reply=True, last_activity_on=day)
+        activity_alert(
+            kind=StaffAlert.Kind.NEW_MESSAGE, recipient_ids=_holders(request.key_set), reference=request.reference
+        )
+
+
+def mailbox_checkin(state: MailboxState) -> datetime:
+    """ "I am safe". Under the duress code it is recorded as an emergency and alerts the case's staff."""
+    with transaction.atomic():
+        if state.duress:
+            _duress_checkin(state.request)
+        else:
+            CheckIn.objects.create(
+                request=state.request, at=timezone.now(), kind=CheckIn.Kind.SAFE, source=CheckIn.Source.REQUESTER
+            )
+    return timezone.now()
+
+
+def mailbox_last_checkin(state: MailboxState) -> datetime | None:
+    if state.duress:
+        return None
+    return (
+        CheckIn.objects.filter(request=state.request, kind=CheckIn.Kind.SAFE)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+
+
+def mailbox_close(token: str) -> None:
+    session_id = (token or "").partition(".")[0]
+    MailboxSession.objects.filter(id=session_id[:32]).delete()
+
+
+# --- the hotline ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueRow:
+    request: Request
+    can_open: bool
+    name: str = ""
+    excerpt: str = ""
+    received_at: datetime | None = None
+    hints: list[tuple[str, bool]] = field(default_factory=list)
+
+
+OPEN_STATUSES = (Request.Status.NEW, Request.Status.OPEN)
+
+
+def queue(*, ring: KeyRing, staff: Staff, status: str = "open") -> list[QueueRow]:
+    """Requests by urgency, then age; what the viewer can open is decrypted (and each decryption audited)."""
+    requests = Request.objects.select_related("key_set")
+    if status == "open":
+        requests = requests.filter(status__in=OPEN_STATUSES)
+    elif status in Request.Status.values:
+        requests = requests.filter(status=status)
+    rows = list(requests.order_by("received_on")[:500])
+    keys = ring.keys_for(r.key_set for r in rows)
+    result = []
+    with transaction.atomic():
+        for request in rows:
+            key = keys.get(request.key_set_id)
+            row = QueueRow(request=request, can_open=key is not None)
+            if key is not None:
+                details = _open_json(key, request, "details")
+                row.name = details.get("name", "")
+                row.excerpt = details.get("story", "")[:160]
+                row.received_at = datetime.fromisoformat(details["received_at"]) if "received_at" in details else None
+                _index_contacts(ring, request, details)
+                audit_record(
+                    action="intake.request_list", actor_id=staff.pk, object_type="request", object_id=request.pk.hex
+                )
+            result.append(row)
+    hints = contact_hints([r.request for r in result], keys)
+    for row in result:
+        row.hints = hints.get(row.request.pk, [])
+    far_future = datetime.max.replace(tzinfo=UTC)
+    result.sort(
+        key=lambda r: (
+            URGENCY_ORDER.get(r.request.urgency, 9),  # type: ignore[call-overload]
+            r.request.received_on,
+            r.received_at or far_future,
+        )
+    )
+    return result
+
+
+def _index_contacts(ring: KeyRing, request: Request, details: dict[str, Any]) -> None:
+    """Blind indexes of the request's contacts, computed the first time someone holding the index key opens it."""
+    index_set = blind.index_key_set()
+    if request.contacts_indexed or index_set is None or not ring.can_open(index_set):
+        return
+    digests = set()
+    for kind, name in (("phone", "phone"), ("handle", "handle"), ("email", "email")):
+        value = details.get(name) or ""
+        if not value.strip():
+            continue
+        try:
+            digests.add(blind.blind_index(ring=ring, kind=kind, value=value))
+        except (ValueError, vault_errors.VaultError):
+            continue
+    ContactIndex.objects.bulk_create(
+        [ContactIndex(request=request, digest=d) for d in sorted(digests)], ignore_conflicts=True
+    )
+    Request.objects.filter(pk=request.pk).update(contacts_indexed=True)
+    request.contacts_indexed = True
+
+
+def contact_hints(requests: Iterable[Request], keys: dict[int, bytes]) -> dict[uuid.UUID, list[tuple[str, bool]]]:
+    """For each request, the other requests sharing a contact: (reference, whether the viewer can open it)."""
+    ids = [r.pk for r in requests]
+    mine = ContactIndex.objects.filter(request_id__in=ids).values_list("request_id", "digest")
+    by_digest: dict[str, set[uuid.UUID]] = {}
+    for request_id, digest in mine:
+        by_digest.setdefault(digest, set()).add(request_id)
+    if not by_digest:
+        return {}
+    others = ContactIndex.objects.filter(digest__in=by_digest).values_list(
+        "digest", "request_id", "request__reference", "request__key_set_id"
+    )
+    hints: dict[uuid.UUID, dict[str, bool]] = {}
+    for digest, other_id, other_ref, other_key_set in others:
+        for request_id in by_digest.get(digest, ()):
+            if other_id != request_id:
+                hints.setdefault(request_id, {})[other_ref] = other_key_set in keys
+    return {pk: sorted(found.items()) for pk, found in hints.items()}
+
+
+@dataclass
+class RequestView:
+    request: Request
+    details: dict[str, Any]
+    thread: list[ThreadItem]
+    attachments: list[tuple[Attachment, dict[str, Any]]]
+    checkins: list[CheckIn]
+    hints: list[tuple[str, bool]]
+    entrapment_note: str
+    decline_note: str
+
+
+def _openable(ring: KeyRing, staff: Staff, reference: str) -> tuple[Request, bytes]:
+    """The request and its key, or Request.DoesNotExist when it does not exist or the viewer holds no grant."""
+    request = Request.objects.select_related("key_set").get(reference=reference)
+    keys = ring.keys_for([request.key_set])
+    key = keys.get(request.key_set_id)
+    if key is None:
+        audit_record(action="intake.request_denied", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+        raise Request.DoesNotExist
+    return request, key
+
+
+@transaction.atomic
+def request_open(*, ring: KeyRing, staff: Staff, reference: str) -> RequestView:
+    request, key = _openable(ring, staff, reference)
+    audit_record(action="intake.request_open", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+    details = _open_json(key, request, "details")
+    _index_contacts(ring, request, details)
+    attachments = [(a, _open_json(key, a, "meta")) for a in request.attachments.filter(message__isnull=True)]
+    keys = ring.keys_for([request.key_set])
+    return RequestView(
+        request=request,
+        details=details,
+        thread=_thread(key, request),
+        attachments=attachments,
+        checkins=list(request.checkins.order_by("-at")[:20]),
+        hints=contact_hints([request], keys).get(request.pk, []),
+        entrapment_note=keysets.open_field(key, request, "entrapment_note") or "",
+        decline_note=keysets.open_field(key, request, "decline_note") or "",
+    )
+
+
+@transaction.atomic
+def attachment_open(
+    *, ring: KeyRing, staff: Staff, reference: str, attachment_id: uuid.UUID
+) -> tuple[dict[str, Any], bytes]:
+    request, key = _openable(ring, staff, reference)
+    attachment = Attachment.objects.get(pk=attachment_id, request=request)
+    meta = _open_json(key, attachment, "meta")
+    content = files.file_get(file_id=attachment.file_id, set_key=key)
+    audit_record(
+        action="intake.attachment_open", actor_id=staff.pk, object_type="attachment", object_id=attachment.pk.hex
+    )
+    return meta, content
+
+
+def _bump(request: Request, version: int, **changes: Any) -> None:
+    """Apply changes only if nobody changed the request since the page was shown."""
+    updated = Request.objects.filter(pk=request.pk, version=version).update(version=F("version") + 1, **changes)
+    if not updated:
+        raise Conflict(_("Someone else changed this request while you were looking at it. Check it and try again."))
+
+
+@transaction.atomic
+def reply(*, ring: KeyRing, staff: Staff, reference: str, text: str) -> None:
+    request, key = _openable(ring, staff, reference)
+    now = timezone.now()
+    message = Message(
+        request=request, key_set=request.key_set, sender=Message.Sender.STAFF, author=staff, sent_on=now.date()
+    )
+    _seal_json(key, message, "content", {"text": text, "at": now.isoformat()})
+    message.save(force_insert=True)
+    status = Request.Status.OPEN if request.status == Request.Status.NEW else request.status
+    Request.objects.filter(pk=request.pk).update(awaiting_reply=False, status=status)
+    audit_record(action="intake.reply", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+
+
+@transaction.atomic
+def mark_duplicate(*, ring: KeyRing, staff: Staff, reference: str, version: int, of_reference: str) -> None:
+    request, _key = _openable(ring, staff, reference)
+    other = Request.objects.filter(reference=of_reference.strip().upper()).first()
+    if other is None or other.pk == request.pk:
+        raise IntakeError(_("There is no other request with that reference."))
+    _bump(request, version, status=Request.Status.DUPLICATE, duplicate_of=other, awaiting_reply=False)
+    audit_record(action="intake.duplicate", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+
+
+@transaction.atomic
+def flag_entrapment(*, ring: KeyRing, staff: Staff, reference: str, version: int, flagged: bool, note: str) -> None:
+    request, key = _openable(ring, staff, reference)
+    keysets.seal_field(key, request, "entrapment_note", note or None)
+    _bump(request, version, entrapment_flag=flagged, entrapment_note=request.entrapment_note)
+    audit_record(
+        action="intake.entrapment_flag" if flagged else "intake.entrapment_clear",
+        actor_id=staff.pk,
+        object_type="request",
+        object_id=request.pk.hex,
+    )
+
+
+@transaction.atomic
+def decline(*, ring: KeyRing, staff: Staff, reference: str, version: int, reason: str, note: str) -> None:
+    request, key = _openable(ring, staff, reference)
+    if reason not in Request.DeclineReason.values:
+        raise IntakeError(_("Choose a reason."))
+    keysets.seal_field(key, request, "decline_note", note or None)
+    _bump(request, version, status=Request.Status.DECLINED, decline_reason=reason, decline_note=request.decline_note)
+    audit_record(action="intake.decline", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+
+
+@transaction.atomic
+def reopen(*, ring: KeyRing, staff: Staff, reference: str, version: int) -> None:
+    request, _key = _openable(ring, staff, reference)
+    if request.status not in (Request.Status.DECLINED, Request.Status.DUPLICATE):
+        raise IntakeError(_("Only a declined or duplicate request can be reopened."))
+    _bump(request, version, status=Request.Status.OPEN, decline_reason="", duplicate_of=None)
+    audit_record(action="intake.reopen", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+
+
+def caseworkers() -> list[Staff]:
+    return list(
+        Staff.objects.filter(is_active=True, roles__role=Role.CASEWORKER, vault_key__isnull=False)
+        .distinct()
+        .order_by("display_name", "email")
+    )
+
+
+@transaction.atomic
+def accept(*, ring: KeyRing, staff: Staff, reference: str, version: int, caseworker_id: int) -> Case:
+    """Open a case for the request, assign the caseworker and seal the request's key to them."""
+    request, _key = _openable(ring, staff, reference)
+    if request.status not in OPEN_STATUSES:
+        raise IntakeError(_("Only a new or open request can be accepted."))
+    caseworker = next((c for c in caseworkers() if c.pk == caseworker_id), None)
+    if caseworker is None:
+        raise IntakeError(_("Choose an active caseworker."))
+    _bump(request, version, status=Request.Status.ACCEPTED)
+    now = timezone.now()
+    case = Case.objects.create(reference=request.reference, key_set=request.key_set, request=request, created_at=now)
+    Assignment.objects.create(case=case, staff=caseworker, assigned_by=staff, assigned_at=now)
+    keysets.keyset_grant(key_set=request.key_set, ring=ring, staff_id=caseworker.pk)
+    audit_record(action="intake.accept", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+    audit_record(action="case.assign", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
+    activity_alert(kind=StaffAlert.Kind.NEW_MESSAGE, recipient_ids=[caseworker.pk], reference=request.reference)
+    return case
+
+
+@dataclass(frozen=True)
+class IntakeLoad:
+    submitted_this_hour: int
+    refused_this_hour: int
+    cap: int
+    submitted_today: int
+    refused_today: int
+
+
+def intake_load() -> IntakeLoad:
+    now = timezone.now()
+    day_totals = dict(IntakeDay.objects.filter(day=now.date()).values_list("kind", "count"))
+    hour_submit, hour_refused = window_count("submit", now), window_count("refused", now)
+    return IntakeLoad(
+        submitted_this_hour=hour_submit,
+        refused_this_hour=hour_refused,
+        cap=settings.FERRY_INTAKE_HOURLY_CAP,
+        submitted_today=day_totals.get("submit", 0) + hour_submit,
+        refused_today=day_totals.get("refused", 0) + hour_refused,
+    )

@@ -1,0 +1,222 @@
+"""The hotline: the triage queue, a request's page, and the actions on it (coordinators only)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from ferry.accounts.models import Role
+from ferry.intake import forms, places, services
+from ferry.intake.models import Request
+
+
+def coordinator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.has_role(Role.COORDINATOR):  # type: ignore[union-attr]
+            raise PermissionDenied(_("You do not have the role needed for this."))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+STATUS_FILTERS = ["open", *Request.Status.values]
+
+
+@require_GET
+@coordinator
+def queue(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "open")
+    if status not in STATUS_FILTERS:
+        status = "open"
+    rows = services.queue(ring=request.ring, staff=request.user, status=status)  # type: ignore[attr-defined,arg-type]
+    visible = [r for r in rows if r.can_open]
+    context = {
+        "rows": visible,
+        "sealed_count": len(rows) - len(visible),
+        "status": status,
+        "filters": [("open", _("Open"))] + [(value, label) for value, label in Request.Status.choices],
+        "load": services.intake_load(),
+    }
+    return render(request, "intake/staff/queue.html", context)
+
+
+def _view_or_404(request: HttpRequest, reference: str) -> services.RequestView:
+    try:
+        return services.request_open(ring=request.ring, staff=request.user, reference=reference)  # type: ignore[attr-defined,arg-type]
+    except Request.DoesNotExist:
+        raise Http404 from None
+
+
+def _detail(request: HttpRequest, reference: str, status: int = 200, **bound: Any) -> HttpResponse:
+    view = _view_or_404(request, reference)
+    version = {"version": view.request.version}
+    details = view.details
+    context = {
+        "view": view,
+        "req": view.request,
+        "details": details,
+        "received_at": datetime.fromisoformat(details["received_at"]) if details.get("received_at") else None,
+        "place": places.place_label(details.get("country", ""), details.get("region", "")),
+        "reply_form": bound.get("reply_form") or forms.ReplyForm(),
+        "duplicate_form": bound.get("duplicate_form") or forms.DuplicateForm(initial=version),
+        "flag_form": bound.get("flag_form")
+        or forms.FlagForm(initial={**version, "flagged": view.request.entrapment_flag, "note": view.entrapment_note}),
+        "decline_form": bound.get("decline_form") or forms.DeclineForm(initial=version),
+        "accept_form": bound.get("accept_form")
+        or forms.AcceptForm(initial=version, caseworkers=services.caseworkers()),
+        "reopen_form": forms.VersionForm(initial=version),
+    }
+    return render(request, "intake/staff/detail.html", context, status=status)
+
+
+@require_GET
+@coordinator
+def detail(request: HttpRequest, reference: str) -> HttpResponse:
+    return _detail(request, reference)
+
+
+def _act(
+    request: HttpRequest,
+    reference: str,
+    *,
+    form: Any,
+    form_name: str,
+    act: Callable[[dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """Run a triage action from a valid form; on a refusal, show the request again with the form's errors."""
+    if form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except Request.DoesNotExist:
+            raise Http404 from None
+        except services.IntakeError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, done)
+            return redirect("triage:detail", reference=reference)
+    return _detail(request, reference, status=400, **{form_name: form})
+
+
+def _common(request: HttpRequest, reference: str) -> dict[str, Any]:
+    return {"ring": request.ring, "staff": request.user, "reference": reference}  # type: ignore[attr-defined]
+
+
+@require_POST
+@coordinator
+def reply(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        form=forms.ReplyForm(request.POST),
+        form_name="reply_form",
+        act=lambda d: services.reply(**_common(request, reference), text=d["text"]),
+        done=_("Your reply is in the person's mailbox."),
+    )
+
+
+@require_POST
+@coordinator
+def duplicate(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        form=forms.DuplicateForm(request.POST),
+        form_name="duplicate_form",
+        act=lambda d: services.mark_duplicate(
+            **_common(request, reference), version=d["version"], of_reference=d["of_reference"]
+        ),
+        done=_("Marked as a duplicate."),
+    )
+
+
+@require_POST
+@coordinator
+def flag(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        form=forms.FlagForm(request.POST),
+        form_name="flag_form",
+        act=lambda d: services.flag_entrapment(
+            **_common(request, reference), version=d["version"], flagged=d["flagged"], note=d["note"]
+        ),
+        done=_("Saved."),
+    )
+
+
+@require_POST
+@coordinator
+def decline(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        form=forms.DeclineForm(request.POST),
+        form_name="decline_form",
+        act=lambda d: services.decline(
+            **_common(request, reference), version=d["version"], reason=d["reason"], note=d["note"]
+        ),
+        done=_("The request was declined."),
+    )
+
+
+@require_POST
+@coordinator
+def reopen(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        form=forms.VersionForm(request.POST),
+        form_name="reopen_form",
+        act=lambda d: services.reopen(**_common(request, reference), version=d["version"]),
+        done=_("The request is open again."),
+    )
+
+
+@require_POST
+@coordinator
+def accept(request: HttpRequest, reference: str) -> HttpResponse:
+    return _act(
+        request,
+        reference,
+        form=forms.AcceptForm(request.POST, caseworkers=services.caseworkers()),
+        form_name="accept_form",
+        act=lambda d: services.accept(
+            **_common(request, reference), version=d["version"], caseworker_id=d["caseworker"]
+        ),
+        done=_("Accepted into a case. The caseworker can now open it."),
+    )
+
+
+@require_GET
+@coordinator
+def attachment(request: HttpRequest, reference: str, attachment_id: uuid.UUID) -> HttpResponse:
+    from ferry.intake.models import Attachment
+
+    try:
+        meta, content = services.attachment_open(
+            ring=request.ring,  # type: ignore[attr-defined]
+            staff=request.user,  # type: ignore[arg-type]
+            reference=reference,
+            attachment_id=attachment_id,
+        )
+    except (Request.DoesNotExist, Attachment.DoesNotExist):
+        raise Http404 from None
+    response = HttpResponse(content, content_type=meta.get("type", "application/octet-stream"))
+    # Always a download, never rendered in the staff page's origin.
+    name = "".join(ch for ch in meta.get("name", "file") if ch.isascii() and (ch.isalnum() or ch in "._-")) or "file"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,0 +1,133 @@
+"""Attachments from the intake: type decided by content, never by name; images re-encoded without metadata.
+
+An image is decoded and its pixels alone are written into a new file, so EXIF (GPS, camera, time), XMP,
+ICC profiles and comments are gone before anything is encrypted. Other accepted types are kept as sent;
+the form warns that documents can carry metadata.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from io import BytesIO
+
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps
+
+MAX_PIXELS = 50_000_000
+
+
+class Refused(Exception):
+    """The file is not accepted; the message is for the person, in their language."""
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    name: str
+    content_type: str
+    data: bytes
+    kind: str  # image, pdf, audio, video, text
+    stripped: bool
+
+
+def _mp4_kind(brand: bytes) -> tuple[str, str] | None:
+    if brand in {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif"}:
+        return None
+    if brand.startswith(b"M4A") or brand == b"M4B ":
+        return "audio", "audio/mp4"
+    if brand == b"qt  ":
+        return "video", "video/quicktime"
+    return "video", "video/mp4"
+
+
+_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
+    (b"\xff\xd8\xff", "image", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image", "image/png"),
+    (b"GIF87a", "image", "image/gif"),
+    (b"GIF89a", "image", "image/gif"),
+    (b"%PDF-", "pdf", "application/pdf"),
+    (b"OggS", "audio", "audio/ogg"),
+    (b"ID3", "audio", "audio/mpeg"),
+)
+_RIFF = {b"WEBP": ("image", "image/webp"), b"WAVE": ("audio", "audio/wav")}
+
+
+def _text_kind(data: bytes) -> tuple[str, str] | None:
+    if b"\x00" in data:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    lowered = text.lstrip("\ufeff \t\r\n").lower()
+    # Markup would render if anyone ever opened it in a browser: refuse it, whatever the file's name.
+    if lowered.startswith("<") or any(tag in lowered for tag in ("<script", "<html", "<svg")):
+        return None
+    return "text", "text/plain"
+
+
+def sniff(data: bytes) -> tuple[str, str] | None:
+    """(kind, content type) from the first bytes, or None when the content is not an accepted type."""
+    head = data[:16]
+    for magic, kind, content_type in _SIGNATURES:
+        if head.startswith(magic):
+            return kind, content_type
+    if head[:4] == b"RIFF" and head[8:12] in _RIFF:
+        return _RIFF[head[8:12]]
+    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        return "audio", "audio/mpeg"
+    if head[4:8] == b"ftyp":
+        return _mp4_kind(head[8:12])
+    return _text_kind(data)
+
+
+_OUTPUT = {"JPEG": ("JPEG", "image/jpeg"), "PNG": ("PNG", "image/png"), "WEBP": ("WEBP", "image/webp")}
+
+
+def strip_image(data: bytes) -> tuple[bytes, str]:
+    """The image's pixels in a fresh file of the same kind (GIF becomes PNG); raise Refused if undecodable."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data)) as opened:
+                if opened.width * opened.height > MAX_PIXELS:
+                    raise Refused(_("The picture is too large (too many pixels)."))
+                source_format = opened.format or ""
+                opened.load()
+                image = ImageOps.exif_transpose(opened)
+    except Refused:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise Refused(_("The picture could not be read. It may be damaged.")) from None
+    out_format, content_type = _OUTPUT.get(source_format, ("PNG", "image/png"))
+    if image.mode in {"P", "PA"}:
+        image = image.convert("RGBA")
+    if out_format == "JPEG" and image.mode not in {"RGB", "L", "CMYK"}:
+        image = image.convert("RGB")
+    # A new image from the pixels alone: no info dict, no EXIF, no ICC profile, no XMP, no comments.
+    clean = Image.frombytes(image.mode, image.size, image.tobytes())
+    out = BytesIO()
+    options = {"quality": 90} if out_format in {"JPEG", "WEBP"} else {}
+    clean.save(out, format=out_format, **options)
+    return out.getvalue(), content_type
+
+
+def clean_upload(name: str, data: bytes) -> CleanFile:
+    """Accept or refuse one uploaded file; images come back without metadata."""
+    if not data:
+        raise Refused(_("The file is empty."))
+    found = sniff(data)
+    if found is None:
+        raise Refused(
+            _(
+                "This kind of file is not accepted. Send pictures (JPEG, PNG, WebP, GIF), PDF, audio, video or "
+                "plain text. iPhone photos in HEIC format: choose JPEG or \u201cMost compatible\u201d."
+            )
+        )
+    kind, content_type = found
+    stripped = False
+    if kind == "image":
+        data, content_type = strip_image(data)
+        stripped = True
+    safe_name = "".join(ch for ch in name if ch.isprintable() and ch not in '/\\"')[:120] or "file"
+    return CleanFile(name=safe_name, content_type=content_type, data=data, kind=kind, stripped=stripped)

@@ -1,0 +1,238 @@
+"""The public intake pages: the request form, the receipt, and the requester's mailbox.
+
+No cookies: the request form carries a signed single-use token, and an opened mailbox travels in a
+hidden form field from page to page (every mailbox page is the answer to a POST, never a URL).
+No script is needed; the quick exit uses one where the browser runs it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from ferry.core.uploads import refused_uploads
+from ferry.intake import forms, services
+from ferry.intake.uploads import CleanFile, Refused, clean_upload
+
+FILES_FIELD = "files"
+
+
+def public(view: Any) -> Any:
+    """Open to anyone, no CSRF cookie (forms carry their own token), never cached."""
+    return login_not_required(csrf_exempt(never_cache(view)))
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    context.setdefault("max_files", settings.FERRY_UPLOAD_MAX_FILES)
+    context.setdefault("max_file_mb", settings.FERRY_UPLOAD_MAX_FILE_BYTES // (1024 * 1024))
+    return render(request, template, context, status=status)
+
+
+def _front(
+    request: HttpRequest,
+    *,
+    form: forms.RequestForm | None = None,
+    code_form: forms.CodeForm | None = None,
+    problem: str = "",
+    code_problem: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    return _render(
+        request,
+        "intake/front.html",
+        {
+            "form": form or forms.RequestForm(),
+            "code_form": code_form or forms.CodeForm(),
+            "form_token": forms.form_token_new(),
+            "problem": problem,
+            "code_problem": code_problem,
+        },
+        status=status,
+    )
+
+
+@public
+@require_GET
+def front(request: HttpRequest) -> HttpResponse:
+    return _front(request)
+
+
+def _uploads(request: HttpRequest) -> tuple[list[CleanFile], list[str]]:
+    """Accepted files and, for the others, one message each in the person's language."""
+    problems = [
+        _("“%(name)s” is too large. Each file may be up to %(mb)s MB, all together up to %(total)s MB.")
+        % {
+            "name": name,
+            "mb": settings.FERRY_UPLOAD_MAX_FILE_BYTES // (1024 * 1024),
+            "total": settings.FERRY_UPLOAD_MAX_TOTAL_BYTES // (1024 * 1024),
+        }
+        for name in refused_uploads(request)
+    ]
+    uploaded = request.FILES.getlist(FILES_FIELD)
+    if len(uploaded) > settings.FERRY_UPLOAD_MAX_FILES:
+        problems.append(_("Send at most %(count)s files at a time.") % {"count": settings.FERRY_UPLOAD_MAX_FILES})
+        return [], problems
+    accepted = []
+    for upload in uploaded:
+        try:
+            accepted.append(clean_upload(upload.name or "", upload.read()))
+        except Refused as exc:
+            problems.append(f"“{upload.name}”: {exc}")
+    return accepted, problems
+
+
+@public
+@require_POST
+def send(request: HttpRequest) -> HttpResponse:
+    form = forms.RequestForm(request.POST)
+    nonce = forms.form_token_nonce(request.POST.get("form_token", ""))
+    if not form.is_valid():
+        return _front(request, form=form, problem=_("Please check the highlighted fields."), status=400)
+    uploads, upload_problems = _uploads(request)
+    if nonce is None:
+        return _front(
+            request,
+            form=form,
+            problem=_(
+                "This page was open too long, or came from somewhere else. "
+                "Nothing was sent yet: check it and send again."
+            ),
+            status=400,
+        )
+    if upload_problems:
+        problem = " ".join(upload_problems) + " " + _("Nothing was sent yet. Choose the files again and send.")
+        return _front(request, form=form, problem=problem, status=400)
+    data = form.cleaned_data
+    try:
+        receipt = services.submission_create(
+            data=services.Submission(
+                name=data["name"],
+                phone=data["phone"],
+                handle=data["handle"],
+                email=data["email"],
+                country=data["country"],
+                region=data["region"],
+                place=data["place"],
+                story=data["story"],
+                needs=data["needs"],
+                urgency=data["urgency"],
+            ),
+            uploads=uploads,
+            want_duress=data["want_duress"],
+            nonce=nonce,
+        )
+    except services.Replayed:
+        return _front(
+            request,
+            form=form,
+            problem=_(
+                "This form was already sent once. If you did not see your code then, send it again now: "
+                "your text is still here (choose any files again)."
+            ),
+            status=409,
+        )
+    except services.OverCap as exc:
+        return _front(
+            request,
+            form=form,
+            problem=str(exc) + " " + _("Your text is still here: please try again in a few minutes."),
+            status=503,
+        )
+    return _render(request, "intake/receipt.html", {"receipt": receipt})
+
+
+# --- the mailbox ----------------------------------------------------------------------------------------
+
+
+def _mailbox(request: HttpRequest, state: services.MailboxState, token: str, **extra: Any) -> HttpResponse:
+    context = {
+        "token": token,
+        "thread": services.mailbox_thread(state),
+        "last_checkin": services.mailbox_last_checkin(state),
+        "message_form": extra.pop("message_form", None) or forms.MessageForm(),
+        "hide_languages": True,
+        **extra,
+    }
+    return _render(request, "intake/mailbox.html", context, status=extra.get("status", 200))
+
+
+@public
+@require_POST
+def mailbox_open(request: HttpRequest) -> HttpResponse:
+    code_form = forms.CodeForm(request.POST)
+    if not code_form.is_valid():
+        return _front(request, code_form=code_form, status=400)
+    try:
+        access = services.mailbox_open(code_form.cleaned_data["code"])
+    except services.Busy as exc:
+        return _front(request, code_form=forms.CodeForm(), code_problem=str(exc), status=429)
+    except services.IntakeError as exc:
+        # The code is not echoed back: someone may be looking over the person's shoulder.
+        return _front(request, code_form=forms.CodeForm(), code_problem=str(exc), status=400)
+    state = services.mailbox_state(access.token)
+    return _mailbox(request, state, access.token)
+
+
+def _with_state(request: HttpRequest) -> tuple[services.MailboxState, str] | HttpResponse:
+    token = request.POST.get("box", "")
+    try:
+        return services.mailbox_state(token), token
+    except services.MailboxClosed as exc:
+        return _front(request, code_problem=str(exc), status=400)
+
+
+@public
+@require_POST
+def mailbox_view(request: HttpRequest) -> HttpResponse:
+    found = _with_state(request)
+    if isinstance(found, HttpResponse):
+        return found
+    state, token = found
+    return _mailbox(request, state, token)
+
+
+@public
+@require_POST
+def mailbox_send(request: HttpRequest) -> HttpResponse:
+    found = _with_state(request)
+    if isinstance(found, HttpResponse):
+        return found
+    state, token = found
+    form = forms.MessageForm(request.POST)
+    if not form.is_valid():
+        return _mailbox(request, state, token, message_form=form, status=400)
+    uploads, problems = _uploads(request)
+    if problems:
+        problem = " ".join(problems) + " " + _("Nothing was sent yet. Choose the files again and send.")
+        return _mailbox(request, state, token, message_form=form, problem=problem, status=400)
+    services.mailbox_send(state, text=form.cleaned_data["text"], uploads=uploads)
+    return _mailbox(request, state, token, notice=_("Your message was sent."))
+
+
+@public
+@require_POST
+def mailbox_checkin(request: HttpRequest) -> HttpResponse:
+    found = _with_state(request)
+    if isinstance(found, HttpResponse):
+        return found
+    state, token = found
+    services.mailbox_checkin(state)
+    return _mailbox(request, state, token, notice=_("Thank you. We know you are safe now."))
+
+
+@public
+@require_POST
+def mailbox_close(request: HttpRequest) -> HttpResponse:
+    services.mailbox_close(request.POST.get("box", ""))
+    lang = request.GET.get("lang", "")
+    query = f"?lang={lang}" if lang in dict(settings.LANGUAGES) else ""
+    return redirect(reverse("intake:front") + query)

@@ -1,0 +1,14 @@
+// Quick exit: go to a neutral site and replace this page in the tab's history, so Back does not return here.
+// Without script the link still leaves at once; only the history entry stays.
+document.addEventListener("click", function (event) {
+  var link = event.target.closest ? event.target.closest("a.quick-exit") : null;
+  if (!link) { return; }
+  event.preventDefault();
+  window.location.replace(link.href);
+});
+document.addEventListener("keydown", function (event) {
+  if (event.key === "Escape") {
+    var link = document.querySelector("a.quick-exit");
+    if (link) { window.location.replace(link.href); }
+  }
+});
