@@ -12,6 +12,7 @@ from ferry.accounts import alerts
 from ferry.accounts.ceremony import escrow_status
 from ferry.accounts.models import Role
 from ferry.core import health
+from ferry.intake import services as intake_services
 
 
 @login_not_required
@@ -26,6 +27,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     staff = request.user
     is_admin = staff.has_role(Role.ADMINISTRATOR)  # type: ignore[union-attr]
     status = escrow_status() if is_admin else None
+    if request.ring is not None:  # type: ignore[attr-defined]
+        intake_services.index_share(ring=request.ring, staff=staff)  # type: ignore[attr-defined,arg-type]
     context = {
         "alerts": alerts.alerts_open(recipient=staff),  # type: ignore[arg-type]
         "escrow_unsplit": status is not None and status.exists and not status.split,

@@ -157,6 +157,12 @@ def intake_coordinators() -> list[int]:
     )
 
 
+def index_share(*, ring: KeyRing, staff: Staff) -> None:
+    """A holder of the contact-index key passing by shares it with coordinators who lack it (audited)."""
+    for staff_id in blind.index_share(ring=ring, staff_ids=intake_coordinators()):
+        audit_record(action="vault.index_grant", actor_id=staff.pk, object_type="staff", object_id=staff_id)
+
+
 def _holders(key_set: KeySet) -> list[int]:
     """Active staff who hold a grant for this key set: the people to tell about new activity."""
     return sorted(

@@ -39,6 +39,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
     if status not in STATUS_FILTERS:
         status = "open"
+    services.index_share(ring=request.ring, staff=request.user)  # type: ignore[attr-defined,arg-type]
     rows = services.queue(ring=request.ring, staff=request.user, status=status)  # type: ignore[attr-defined,arg-type]
     visible = [r for r in rows if r.can_open]
     context = {

@@ -1,0 +1,77 @@
+"""Driving the public intake through its pages, as a person with a browser would."""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+from typing import Any
+
+from django.test import Client
+from PIL import Image
+
+TOKEN_RE = re.compile(r'name="form_token" value="([^"]+)"')
+CODE_RE = re.compile(r'<p class="secret code"[^>]*>([\d ]+)</p>')
+BOX_RE = re.compile(r'name="box" value="([^"]+)"')
+
+STORY = "They took my friend from the café on Lenina street; I am hiding at my aunt's."
+
+
+def form_token(client: Client, lang: str = "en") -> str:
+    page = client.get(f"/?lang={lang}")
+    assert page.status_code == 200
+    found = TOKEN_RE.search(page.content.decode())
+    assert found is not None
+    return found.group(1)
+
+
+def request_data(**overrides: Any) -> dict[str, Any]:
+    data = {
+        "name": "Artur",
+        "phone": "+7 912 345 67 89",
+        "handle": "@artur_safe",
+        "email": "",
+        "country": "RU",
+        "region": "RU-CE",
+        "place": "near the bus station",
+        "story": STORY,
+        "needs": "A safe place to stay",
+        "urgency": "now",
+    }
+    data.update(overrides)
+    return data
+
+
+def submit(client: Client, *, files: list[Any] | None = None, duress: bool = False, **overrides: Any) -> Any:
+    """Send the request form; returns (response, code, duress code)."""
+    data = request_data(**overrides)
+    data["form_token"] = form_token(client)
+    if duress:
+        data["want_duress"] = "on"
+    if files:
+        data["files"] = files
+    response = client.post("/send?lang=en", data)
+    codes = CODE_RE.findall(response.content.decode())
+    code = codes[0] if codes else None
+    duress_code = codes[1] if len(codes) > 1 else None
+    return response, code, duress_code
+
+
+def open_box(client: Client, code: str) -> tuple[Any, str | None]:
+    response = client.post("/open?lang=en", {"code": code})
+    found = BOX_RE.search(response.content.decode())
+    return response, found.group(1) if found else None
+
+
+def jpeg_with_gps(name: str = "photo.jpg") -> BytesIO:
+    """A JPEG carrying EXIF GPS coordinates, a camera model, an ICC profile and a comment."""
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x0110] = "CANARY-CAMERA-MODEL"  # Model
+    exif[0x0131] = "CANARY-SOFTWARE"
+    gps = {1: "N", 2: (43.0, 18.0, 55.0), 3: "E", 4: (45.0, 41.0, 40.0)}
+    exif[0x8825] = gps
+    out = BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes(), icc_profile=b"CANARY-ICC" * 10, comment=b"CANARY-COMMENT")
+    out.seek(0)
+    out.name = name
+    return out

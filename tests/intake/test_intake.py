@@ -1,0 +1,246 @@
+"""The anonymous intake end to end through its pages: send, receipt, mailbox, duress, and bad input."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from ferry.accounts.models import StaffAlert
+from ferry.audit.models import AuditEntry
+from ferry.intake.models import CheckIn, FormNonce, IntakeWindow, LookupThrottle, Mailbox, Message, Request
+from ferry.vault.models import Grant
+from tests.accounts.helpers import login
+from tests.intake.helpers import STORY, form_token, jpeg_with_gps, open_box, request_data, submit
+
+pytestmark = pytest.mark.django_db
+
+
+def _staff_client(person: Any) -> Client:
+    from tests.conftest import TEST_PASSPHRASE
+
+    return login(Client(), person.staff.email, TEST_PASSPHRASE, person.totp_secret)
+
+
+def test_front_page_is_neutral_cookieless_and_has_a_quick_exit(client: Client, hotline: dict[str, Any]) -> None:
+    response = client.get("/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert not response.cookies, "the intake must set no cookie"
+    assert "<title>Write to us</title>" in body
+    assert 'class="quick-exit"' in body
+    assert re.findall(r"<script[^>]*>", body) == ['<script src="/static/ferry/exit.js" defer>']
+    assert "csrfmiddlewaretoken" not in body
+    assert "Чеченская республика" in client.get("/?lang=ru").content.decode()
+
+
+def test_submission_is_sealed_and_the_code_opens_the_mailbox(client: Client, hotline: dict[str, Any]) -> None:
+    response, code, duress_code = submit(client)
+    assert response.status_code == 200
+    assert not response.cookies
+    assert code is not None and re.fullmatch(r"(\d{4} ){5}\d{4}", code)
+    assert duress_code is None
+    request = Request.objects.get()
+    assert request.urgency == "now"
+    assert STORY.encode() not in bytes(request.details)
+    mailbox = Mailbox.objects.get()
+    assert mailbox.locator == code.replace(" ", "")[:6]
+    # The key set is sealed to the escrow, both coordinators and the requester, nobody else.
+    grants = Grant.objects.filter(key_set=request.key_set)
+    assert {g.staff_id for g in grants if g.staff_id} == {
+        hotline["coordinator"].staff.pk,
+        hotline["coordinator2"].staff.pk,
+    }
+    assert grants.filter(escrow__isnull=False).count() == 1
+    assert grants.filter(requester_key__isnull=False).count() == 1
+
+    page, box = open_box(client, code)
+    assert page.status_code == 200 and box
+    assert "Your mailbox" in page.content.decode()
+    assert not page.cookies
+
+
+def test_reply_reaches_the_mailbox_and_checkin_is_recorded(client: Client, hotline: dict[str, Any]) -> None:
+    _response, code, _ = submit(client)
+    request = Request.objects.get()
+    staff = _staff_client(hotline["coordinator"])
+    queue = staff.get("/staff/intake/")
+    assert request.reference in queue.content.decode()
+    assert "Artur" in queue.content.decode()
+    detail = staff.get(f"/staff/intake/{request.reference}/")
+    assert STORY in detail.content.decode().replace("&#x27;", "'")
+    assert staff.post(f"/staff/intake/{request.reference}/reply/", {"text": "We hear you. Stay where you are."}).status_code == 302
+    assert AuditEntry.objects.filter(action="intake.request_open").count() == 1
+    assert AuditEntry.objects.filter(action="intake.reply").count() == 1
+
+    page, box = open_box(client, code)
+    assert "We hear you. Stay where you are." in page.content.decode()
+    sent = client.post("/box/send?lang=en", {"box": box, "text": "Thank you, I am still here."})
+    assert "Your message was sent." in sent.content.decode()
+    assert Message.objects.filter(sender="requester").count() == 1
+    assert StaffAlert.objects.filter(kind="new_message", reference=request.reference).exists()
+    safe = client.post("/box/safe?lang=en", {"box": box})
+    assert "We know you are safe now" in safe.content.decode()
+    checkin = CheckIn.objects.get()
+    assert (checkin.kind, checkin.source) == ("safe", "requester")
+    client.post("/box/close", {"box": box})
+    closed = client.post("/box?lang=en", {"box": box})
+    assert "Your mailbox was closed" in closed.content.decode()
+
+
+def test_duress_code_opens_an_empty_mailbox_and_alerts(client: Client, hotline: dict[str, Any]) -> None:
+    _response, code, duress_code = submit(client, duress=True)
+    assert duress_code and duress_code[:7] == code[:7]  # same locator
+    request = Request.objects.get()
+    staff = _staff_client(hotline["coordinator"])
+    staff.post(f"/staff/intake/{request.reference}/reply/", {"text": "Secret reply text"})
+
+    real, _box = open_box(client, code)
+    fake, fake_box = open_box(client, duress_code)
+    assert "Secret reply text" in real.content.decode()
+    assert "Secret reply text" not in fake.content.decode()
+    assert "Your mailbox" in fake.content.decode() and fake_box
+    assert CheckIn.objects.get().kind == "duress"
+    alerted = set(StaffAlert.objects.filter(kind="requester_duress").values_list("recipient_id", flat=True))
+    assert hotline["coordinator"].staff.pk in alerted
+    # Sending under duress pretends to work and stores nothing.
+    sent = client.post("/box/send?lang=en", {"box": fake_box, "text": "Who else is with you?"})
+    assert "Your message was sent." in sent.content.decode()
+    assert not Message.objects.filter(sender="requester").exists()
+    client.post("/box/safe", {"box": fake_box})
+    assert CheckIn.objects.filter(kind="duress").count() == 2
+    assert not CheckIn.objects.filter(kind="safe").exists()
+
+
+def test_wrong_and_malformed_codes(client: Client, hotline: dict[str, Any]) -> None:
+    _response, code, _ = submit(client)
+    digits = code.replace(" ", "")
+    malformed = client.post("/open?lang=ru", {"code": "12345"})
+    assert malformed.status_code == 400
+    assert "24 цифры" in malformed.content.decode()
+    wrong = digits[:6] + ("0" if digits[6] != "0" else "1") + digits[7:]
+    for _attempt in range(5):
+        answer = client.post("/open?lang=en", {"code": wrong})
+        assert answer.status_code == 400
+        assert "does not open a mailbox" in answer.content.decode()
+        assert wrong not in answer.content.decode()
+    blocked = client.post("/open?lang=en", {"code": digits})
+    assert blocked.status_code == 429, "after five wrong codes the locator waits, even for the right code"
+    assert LookupThrottle.objects.get().failures == 5
+    LookupThrottle.objects.all().delete()
+    assert open_box(client, digits)[1] is not None
+
+
+def test_global_lookup_budget(client: Client, hotline: dict[str, Any], settings: Any) -> None:
+    settings.FERRY_INTAKE_LOOKUPS_PER_MINUTE = 3
+    statuses = [client.post("/open", {"code": "1" * 24}).status_code for _ in range(5)]
+    assert statuses == [400, 400, 400, 429, 429]
+
+
+def test_replayed_and_forged_forms(client: Client, hotline: dict[str, Any]) -> None:
+    token = form_token(client)
+    first = client.post("/send?lang=en", {**request_data(), "form_token": token})
+    assert first.status_code == 200
+    again = client.post("/send?lang=en", {**request_data(), "form_token": token})
+    assert again.status_code == 409
+    assert "already sent once" in again.content.decode()
+    assert STORY.split(";")[0] in again.content.decode()  # the text is still in the form
+    forged = client.post("/send?lang=ru", {**request_data(), "form_token": token + "x"})
+    assert forged.status_code == 400
+    assert "Ничего не отправлено" in forged.content.decode()
+    missing = client.post("/send?lang=en", request_data())
+    assert missing.status_code == 400
+    assert Request.objects.count() == 1
+    assert FormNonce.objects.count() == 1
+
+
+def test_bad_fields_store_nothing(client: Client, hotline: dict[str, Any]) -> None:
+    token = form_token(client)
+    cases = [
+        {"story": ""},
+        {"story": "x" * 20_001},
+        {"phone": "call me maybe"},
+        {"urgency": "yesterday"},
+        {"country": "XX"},
+        {"region": "RU-CE", "country": "DE"},
+        {"email": "not-an-address"},
+        {"name": "nul\x00byte"},
+    ]
+    for change in cases:
+        response = client.post("/send?lang=ru", {**request_data(**change), "form_token": token})
+        assert response.status_code == 400, change
+        assert 'role="alert"' in response.content.decode()
+    assert Request.objects.count() == 0
+
+
+def test_images_are_stripped_and_disguised_files_refused(client: Client, hotline: dict[str, Any]) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    html = SimpleUploadedFile("cat.jpg", b"<html><script>alert(1)</script></html>", content_type="image/jpeg")
+    refused, code, _ = submit(client, files=[html])
+    assert refused.status_code == 400 and code is None
+    assert "not accepted" in refused.content.decode()
+    assert Request.objects.count() == 0
+
+    response, code, _ = submit(client, files=[jpeg_with_gps()])
+    assert response.status_code == 200 and code
+    request = Request.objects.get()
+    staff = _staff_client(hotline["coordinator"])
+    detail = staff.get(f"/staff/intake/{request.reference}/").content.decode()
+    link = re.search(r'href="(/staff/intake/[^"]+/files/[^"]+/)"', detail)
+    assert link is not None
+    download = staff.get(link.group(1))
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment")
+    data = download.content
+    for marker in (b"CANARY-CAMERA-MODEL", b"CANARY-SOFTWARE", b"CANARY-ICC", b"CANARY-COMMENT", b"Exif", b"GPS"):
+        assert marker not in data
+    from io import BytesIO
+
+    with Image.open(BytesIO(data)) as image:
+        assert image.format == "JPEG"
+        assert not image.getexif()
+        assert "icc_profile" not in image.info and "comment" not in image.info
+        assert image.size == (64, 48)
+    assert AuditEntry.objects.filter(action="intake.attachment_open").count() == 1
+
+
+def test_oversized_upload_is_refused_with_a_message(client: Client, hotline: dict[str, Any], settings: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.FERRY_UPLOAD_MAX_FILE_BYTES = 1024
+    big = SimpleUploadedFile("notes.txt", b"a" * 5000, content_type="text/plain")
+    response, code, _ = submit(client, files=[big])
+    assert response.status_code == 400 and code is None
+    assert "too large" in response.content.decode()
+    assert Request.objects.count() == 0
+
+
+def test_hourly_cap_turns_away_and_counts(client: Client, hotline: dict[str, Any], settings: Any) -> None:
+    settings.FERRY_INTAKE_HOURLY_CAP = 1
+    assert submit(client)[0].status_code == 200
+    over, code, _ = submit(client)
+    assert over.status_code == 503 and code is None
+    assert STORY.split(";")[0] in over.content.decode()
+    assert Request.objects.count() == 1
+    counts = dict(IntakeWindow.objects.values_list("kind", "count"))
+    assert counts["submit"] == 1 and counts["refused"] == 1
+    staff = _staff_client(hotline["coordinator"])
+    assert "1 received, 1 turned away" in staff.get("/staff/intake/").content.decode()
+
+
+def test_no_time_finer_than_the_day_in_requester_rows(client: Client, hotline: dict[str, Any]) -> None:
+    """Rows the person causes store dates; the only datetimes are the key set's midnight and check-ins."""
+    with CaptureQueriesContext(connection) as queries:
+        _response, code, _ = submit(client, files=[jpeg_with_gps()])
+    request = Request.objects.select_related("key_set").get()
+    assert request.key_set.created_at.time().isoformat() == "00:00:00"
+    for grant in Grant.objects.filter(key_set=request.key_set):
+        assert grant.created_at.time().isoformat() == "00:00:00"
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert not [sql for sql in inserts if "audit_auditentry" in sql], "a submission leaves no timestamped audit row"
