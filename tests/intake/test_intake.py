@@ -42,7 +42,8 @@ def test_submission_is_sealed_and_the_code_opens_the_mailbox(client: Client, hot
     response, code, duress_code = submit(client)
     assert response.status_code == 200
     assert not response.cookies
-    assert code is not None and re.fullmatch(r"(\d{4} ){5}\d{4}", code)
+    assert code is not None
+    assert re.fullmatch(r"(\d{4} ){5}\d{4}", code)
     assert duress_code is None
     request = Request.objects.get()
     assert request.urgency == "now"
@@ -59,7 +60,8 @@ def test_submission_is_sealed_and_the_code_opens_the_mailbox(client: Client, hot
     assert grants.filter(requester_key__isnull=False).count() == 1
 
     page, box = open_box(client, code)
-    assert page.status_code == 200 and box
+    assert page.status_code == 200
+    assert box
     assert "Your mailbox" in page.content.decode()
     assert not page.cookies
 
@@ -73,7 +75,8 @@ def test_reply_reaches_the_mailbox_and_checkin_is_recorded(client: Client, hotli
     assert "Artur" in queue.content.decode()
     detail = staff.get(f"/staff/intake/{request.reference}/")
     assert STORY in detail.content.decode().replace("&#x27;", "'")
-    assert staff.post(f"/staff/intake/{request.reference}/reply/", {"text": "We hear you. Stay where you are."}).status_code == 302
+    replied = staff.post(f"/staff/intake/{request.reference}/reply/", {"text": "We hear you. Stay where you are."})
+    assert replied.status_code == 302
     assert AuditEntry.objects.filter(action="intake.request_open").count() == 1
     assert AuditEntry.objects.filter(action="intake.reply").count() == 1
 
@@ -94,7 +97,8 @@ def test_reply_reaches_the_mailbox_and_checkin_is_recorded(client: Client, hotli
 
 def test_duress_code_opens_an_empty_mailbox_and_alerts(client: Client, hotline: dict[str, Any]) -> None:
     _response, code, duress_code = submit(client, duress=True)
-    assert duress_code and duress_code[:7] == code[:7]  # same locator
+    assert duress_code
+    assert duress_code[:7] == code[:7]
     request = Request.objects.get()
     staff = _staff_client(hotline["coordinator"])
     staff.post(f"/staff/intake/{request.reference}/reply/", {"text": "Secret reply text"})
@@ -103,7 +107,8 @@ def test_duress_code_opens_an_empty_mailbox_and_alerts(client: Client, hotline: 
     fake, fake_box = open_box(client, duress_code)
     assert "Secret reply text" in real.content.decode()
     assert "Secret reply text" not in fake.content.decode()
-    assert "Your mailbox" in fake.content.decode() and fake_box
+    assert "Your mailbox" in fake.content.decode()
+    assert fake_box
     assert CheckIn.objects.get().kind == "duress"
     alerted = set(StaffAlert.objects.filter(kind="requester_duress").values_list("recipient_id", flat=True))
     assert hotline["coordinator"].staff.pk in alerted
@@ -183,12 +188,14 @@ def test_images_are_stripped_and_disguised_files_refused(client: Client, hotline
 
     html = SimpleUploadedFile("cat.jpg", b"<html><script>alert(1)</script></html>", content_type="image/jpeg")
     refused, code, _ = submit(client, files=[html])
-    assert refused.status_code == 400 and code is None
+    assert refused.status_code == 400
+    assert code is None
     assert "not accepted" in refused.content.decode()
     assert Request.objects.count() == 0
 
     response, code, _ = submit(client, files=[jpeg_with_gps()])
-    assert response.status_code == 200 and code
+    assert response.status_code == 200
+    assert code
     request = Request.objects.get()
     staff = _staff_client(hotline["coordinator"])
     detail = staff.get(f"/staff/intake/{request.reference}/").content.decode()
@@ -205,7 +212,8 @@ def test_images_are_stripped_and_disguised_files_refused(client: Client, hotline
     with Image.open(BytesIO(data)) as image:
         assert image.format == "JPEG"
         assert not image.getexif()
-        assert "icc_profile" not in image.info and "comment" not in image.info
+        assert "icc_profile" not in image.info
+        assert "comment" not in image.info
         assert image.size == (64, 48)
     assert AuditEntry.objects.filter(action="intake.attachment_open").count() == 1
 
@@ -216,7 +224,8 @@ def test_oversized_upload_is_refused_with_a_message(client: Client, hotline: dic
     settings.FERRY_UPLOAD_MAX_FILE_BYTES = 1024
     big = SimpleUploadedFile("notes.txt", b"a" * 5000, content_type="text/plain")
     response, code, _ = submit(client, files=[big])
-    assert response.status_code == 400 and code is None
+    assert response.status_code == 400
+    assert code is None
     assert "too large" in response.content.decode()
     assert Request.objects.count() == 0
 
@@ -225,11 +234,13 @@ def test_hourly_cap_turns_away_and_counts(client: Client, hotline: dict[str, Any
     settings.FERRY_INTAKE_HOURLY_CAP = 1
     assert submit(client)[0].status_code == 200
     over, code, _ = submit(client)
-    assert over.status_code == 503 and code is None
+    assert over.status_code == 503
+    assert code is None
     assert STORY.split(";")[0] in over.content.decode()
     assert Request.objects.count() == 1
     counts = dict(IntakeWindow.objects.values_list("kind", "count"))
-    assert counts["submit"] == 1 and counts["refused"] == 1
+    assert counts["submit"] == 1
+    assert counts["refused"] == 1
     staff = _staff_client(hotline["coordinator"])
     assert "1 received, 1 turned away" in staff.get("/staff/intake/").content.decode()
 
@@ -237,7 +248,7 @@ def test_hourly_cap_turns_away_and_counts(client: Client, hotline: dict[str, Any
 def test_no_time_finer_than_the_day_in_requester_rows(client: Client, hotline: dict[str, Any]) -> None:
     """Rows the person causes store dates; the only datetimes are the key set's midnight and check-ins."""
     with CaptureQueriesContext(connection) as queries:
-        _response, code, _ = submit(client, files=[jpeg_with_gps()])
+        _response, _code, _ = submit(client, files=[jpeg_with_gps()])
     request = Request.objects.select_related("key_set").get()
     assert request.key_set.created_at.time().isoformat() == "00:00:00"
     for grant in Grant.objects.filter(key_set=request.key_set):
