@@ -626,38 +626,38 @@ def _openable(ring: KeyRing, staff: Staff, reference: str) -> tuple[Request, byt
     return request, key
 
 
-@transaction.atomic
 def request_open(*, ring: KeyRing, staff: Staff, reference: str) -> RequestView:
     request, key = _openable(ring, staff, reference)
-    audit_record(action="intake.request_open", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
-    details = _open_json(key, request, "details")
-    _index_contacts(ring, request, details)
-    attachments = [(a, _open_json(key, a, "meta")) for a in request.attachments.filter(message__isnull=True)]
-    keys = ring.keys_for([request.key_set])
-    return RequestView(
-        request=request,
-        details=details,
-        thread=_thread(key, request),
-        attachments=attachments,
-        checkins=list(request.checkins.order_by("-at")[:20]),
-        hints=contact_hints([request], keys).get(request.pk, []),
-        entrapment_note=keysets.open_field(key, request, "entrapment_note") or "",
-        decline_note=keysets.open_field(key, request, "decline_note") or "",
-    )
+    with transaction.atomic():
+        audit_record(action="intake.request_open", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+        details = _open_json(key, request, "details")
+        _index_contacts(ring, request, details)
+        attachments = [(a, _open_json(key, a, "meta")) for a in request.attachments.filter(message__isnull=True)]
+        keys = ring.keys_for([request.key_set])
+        return RequestView(
+            request=request,
+            details=details,
+            thread=_thread(key, request),
+            attachments=attachments,
+            checkins=list(request.checkins.order_by("-at")[:20]),
+            hints=contact_hints([request], keys).get(request.pk, []),
+            entrapment_note=keysets.open_field(key, request, "entrapment_note") or "",
+            decline_note=keysets.open_field(key, request, "decline_note") or "",
+        )
 
 
-@transaction.atomic
 def attachment_open(
     *, ring: KeyRing, staff: Staff, reference: str, attachment_id: uuid.UUID
 ) -> tuple[dict[str, Any], bytes]:
     request, key = _openable(ring, staff, reference)
-    attachment = Attachment.objects.get(pk=attachment_id, request=request)
-    meta = _open_json(key, attachment, "meta")
-    content = files.file_get(file_id=attachment.file_id, set_key=key)
-    audit_record(
-        action="intake.attachment_open", actor_id=staff.pk, object_type="attachment", object_id=attachment.pk.hex
-    )
-    return meta, content
+    with transaction.atomic():
+        attachment = Attachment.objects.get(pk=attachment_id, request=request)
+        meta = _open_json(key, attachment, "meta")
+        content = files.file_get(file_id=attachment.file_id, set_key=key)
+        audit_record(
+            action="intake.attachment_open", actor_id=staff.pk, object_type="attachment", object_id=attachment.pk.hex
+        )
+        return meta, content
 
 
 def _bump(request: Request, version: int, **changes: Any) -> None:
@@ -667,60 +667,62 @@ def _bump(request: Request, version: int, **changes: Any) -> None:
         raise Conflict(_("Someone else changed this request while you were looking at it. Check it and try again."))
 
 
-@transaction.atomic
 def reply(*, ring: KeyRing, staff: Staff, reference: str, text: str) -> None:
     request, key = _openable(ring, staff, reference)
-    now = timezone.now()
-    message = Message(
-        request=request, key_set=request.key_set, sender=Message.Sender.STAFF, author=staff, sent_on=now.date()
-    )
-    _seal_json(key, message, "content", {"text": text, "at": now.isoformat()})
-    message.save(force_insert=True)
-    status = Request.Status.OPEN if request.status == Request.Status.NEW else request.status
-    Request.objects.filter(pk=request.pk).update(awaiting_reply=False, status=status)
-    audit_record(action="intake.reply", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+    with transaction.atomic():
+        now = timezone.now()
+        message = Message(
+            request=request, key_set=request.key_set, sender=Message.Sender.STAFF, author=staff, sent_on=now.date()
+        )
+        _seal_json(key, message, "content", {"text": text, "at": now.isoformat()})
+        message.save(force_insert=True)
+        status = Request.Status.OPEN if request.status == Request.Status.NEW else request.status
+        Request.objects.filter(pk=request.pk).update(awaiting_reply=False, status=status)
+        audit_record(action="intake.reply", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
 
 
-@transaction.atomic
 def mark_duplicate(*, ring: KeyRing, staff: Staff, reference: str, version: int, of_reference: str) -> None:
     request, _key = _openable(ring, staff, reference)
-    other = Request.objects.filter(reference=of_reference.strip().upper()).first()
-    if other is None or other.pk == request.pk:
-        raise IntakeError(_("There is no other request with that reference."))
-    _bump(request, version, status=Request.Status.DUPLICATE, duplicate_of=other, awaiting_reply=False)
-    audit_record(action="intake.duplicate", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+    with transaction.atomic():
+        other = Request.objects.filter(reference=of_reference.strip().upper()).first()
+        if other is None or other.pk == request.pk:
+            raise IntakeError(_("There is no other request with that reference."))
+        _bump(request, version, status=Request.Status.DUPLICATE, duplicate_of=other, awaiting_reply=False)
+        audit_record(action="intake.duplicate", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
 
 
-@transaction.atomic
 def flag_entrapment(*, ring: KeyRing, staff: Staff, reference: str, version: int, flagged: bool, note: str) -> None:
     request, key = _openable(ring, staff, reference)
-    keysets.seal_field(key, request, "entrapment_note", note or None)
-    _bump(request, version, entrapment_flag=flagged, entrapment_note=request.entrapment_note)
-    audit_record(
-        action="intake.entrapment_flag" if flagged else "intake.entrapment_clear",
-        actor_id=staff.pk,
-        object_type="request",
-        object_id=request.pk.hex,
-    )
+    with transaction.atomic():
+        keysets.seal_field(key, request, "entrapment_note", note or None)
+        _bump(request, version, entrapment_flag=flagged, entrapment_note=request.entrapment_note)
+        audit_record(
+            action="intake.entrapment_flag" if flagged else "intake.entrapment_clear",
+            actor_id=staff.pk,
+            object_type="request",
+            object_id=request.pk.hex,
+        )
 
 
-@transaction.atomic
 def decline(*, ring: KeyRing, staff: Staff, reference: str, version: int, reason: str, note: str) -> None:
     request, key = _openable(ring, staff, reference)
-    if reason not in Request.DeclineReason.values:
-        raise IntakeError(_("Choose a reason."))
-    keysets.seal_field(key, request, "decline_note", note or None)
-    _bump(request, version, status=Request.Status.DECLINED, decline_reason=reason, decline_note=request.decline_note)
-    audit_record(action="intake.decline", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+    with transaction.atomic():
+        if reason not in Request.DeclineReason.values:
+            raise IntakeError(_("Choose a reason."))
+        keysets.seal_field(key, request, "decline_note", note or None)
+        _bump(
+            request, version, status=Request.Status.DECLINED, decline_reason=reason, decline_note=request.decline_note
+        )
+        audit_record(action="intake.decline", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
 
 
-@transaction.atomic
 def reopen(*, ring: KeyRing, staff: Staff, reference: str, version: int) -> None:
     request, _key = _openable(ring, staff, reference)
-    if request.status not in (Request.Status.DECLINED, Request.Status.DUPLICATE):
-        raise IntakeError(_("Only a declined or duplicate request can be reopened."))
-    _bump(request, version, status=Request.Status.OPEN, decline_reason="", duplicate_of=None)
-    audit_record(action="intake.reopen", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+    with transaction.atomic():
+        if request.status not in (Request.Status.DECLINED, Request.Status.DUPLICATE):
+            raise IntakeError(_("Only a declined or duplicate request can be reopened."))
+        _bump(request, version, status=Request.Status.OPEN, decline_reason="", duplicate_of=None)
+        audit_record(action="intake.reopen", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
 
 
 def caseworkers() -> list[Staff]:
@@ -731,24 +733,26 @@ def caseworkers() -> list[Staff]:
     )
 
 
-@transaction.atomic
 def accept(*, ring: KeyRing, staff: Staff, reference: str, version: int, caseworker_id: int) -> Case:
     """Open a case for the request, assign the caseworker and seal the request's key to them."""
     request, _key = _openable(ring, staff, reference)
-    if request.status not in OPEN_STATUSES:
-        raise IntakeError(_("Only a new or open request can be accepted."))
-    caseworker = next((c for c in caseworkers() if c.pk == caseworker_id), None)
-    if caseworker is None:
-        raise IntakeError(_("Choose an active caseworker."))
-    _bump(request, version, status=Request.Status.ACCEPTED)
-    now = timezone.now()
-    case = Case.objects.create(reference=request.reference, key_set=request.key_set, request=request, created_at=now)
-    Assignment.objects.create(case=case, staff=caseworker, assigned_by=staff, assigned_at=now)
-    keysets.keyset_grant(key_set=request.key_set, ring=ring, staff_id=caseworker.pk)
-    audit_record(action="intake.accept", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
-    audit_record(action="case.assign", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
-    activity_alert(kind=StaffAlert.Kind.NEW_MESSAGE, recipient_ids=[caseworker.pk], reference=request.reference)
-    return case
+    with transaction.atomic():
+        if request.status not in OPEN_STATUSES:
+            raise IntakeError(_("Only a new or open request can be accepted."))
+        caseworker = next((c for c in caseworkers() if c.pk == caseworker_id), None)
+        if caseworker is None:
+            raise IntakeError(_("Choose an active caseworker."))
+        _bump(request, version, status=Request.Status.ACCEPTED)
+        now = timezone.now()
+        case = Case.objects.create(
+            reference=request.reference, key_set=request.key_set, request=request, created_at=now
+        )
+        Assignment.objects.create(case=case, staff=caseworker, assigned_by=staff, assigned_at=now)
+        keysets.keyset_grant(key_set=request.key_set, ring=ring, staff_id=caseworker.pk)
+        audit_record(action="intake.accept", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+        audit_record(action="case.assign", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
+        activity_alert(kind=StaffAlert.Kind.NEW_MESSAGE, recipient_ids=[caseworker.pk], reference=request.reference)
+        return case
 
 
 @dataclass(frozen=True)

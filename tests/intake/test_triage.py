@@ -1,0 +1,156 @@
+"""The hotline's side: queue, hints, accept, decline, duplicates, concurrency, and who may see what."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from ferry.audit.models import AuditEntry
+from ferry.cases.models import Assignment, Case
+from ferry.intake import services
+from ferry.intake.models import ContactIndex, IntakeDay, IntakeWindow, MailboxSession, Request
+from ferry.vault import keysets
+from ferry.vault.keyring import KeyRing
+from tests.accounts.helpers import login
+from tests.conftest import TEST_PASSPHRASE
+from tests.intake.helpers import open_box, submit
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(person: Any) -> Client:
+    return login(Client(), person.staff.email, TEST_PASSPHRASE, person.totp_secret)
+
+
+def _ring(person: Any) -> KeyRing:
+    return KeyRing(staff_id=person.staff.pk, private_key=person.private_key)
+
+
+def test_only_coordinators_see_the_queue(client: Client, hotline: dict[str, Any]) -> None:
+    submit(client)
+    reference = Request.objects.get().reference
+    caseworker = _client(hotline["caseworker"])
+    assert caseworker.get("/staff/intake/").status_code == 403
+    assert caseworker.get(f"/staff/intake/{reference}/").status_code == 403
+    anonymous = Client()
+    assert anonymous.get("/staff/intake/").status_code == 302
+
+
+def test_a_coordinator_without_a_grant_gets_404_and_is_audited(client: Client, make_staff: Any, hotline: dict) -> None:
+    submit(client)
+    reference = Request.objects.get().reference
+    latecomer = make_staff("coordinator")  # joined after the request was sealed
+    page = _client(latecomer)
+    assert page.get(f"/staff/intake/{reference}/").status_code == 404
+    assert AuditEntry.objects.filter(action="intake.request_denied", actor_id=latecomer.staff.pk).count() == 1
+    queue = page.get("/staff/intake/").content.decode()
+    assert reference not in queue
+    assert "sealed to other colleagues only" in queue
+
+
+def test_same_contact_hint_appears_once_the_index_key_is_shared(client: Client, hotline: dict[str, Any]) -> None:
+    submit(client, phone="+7 912 345 67 89")
+    submit(client, phone="8 (912) 345-67-89", handle="", name="Other")
+    first, second = Request.objects.order_by("reference")
+    coordinator = _client(hotline["coordinator"])
+    # The administrator holds the index key from set-up; passing by the dashboard shares it.
+    _client(hotline["admin"]).get("/staff/")
+    assert AuditEntry.objects.filter(action="vault.index_grant").count() == 2
+    queue = coordinator.get("/staff/intake/").content.decode()
+    assert f"Same contact as {second.reference}" in queue
+    assert f"Same contact as {first.reference}" in queue
+    assert ContactIndex.objects.count() >= 2
+    assert set(Request.objects.values_list("contacts_indexed", flat=True)) == {True}
+
+
+def test_accept_assigns_a_caseworker_who_can_open_the_request(client: Client, hotline: dict[str, Any]) -> None:
+    _response, code, _ = submit(client)
+    request = Request.objects.get()
+    coordinator = _client(hotline["coordinator"])
+    caseworker = hotline["caseworker"].staff
+    assert not _ring(hotline["caseworker"]).can_open(request.key_set)
+    answer = coordinator.post(
+        f"/staff/intake/{request.reference}/accept/", {"version": request.version, "caseworker": caseworker.pk}
+    )
+    assert answer.status_code == 302
+    case = Case.objects.get()
+    assert case.reference == request.reference
+    assert Assignment.objects.get(case=case).staff == caseworker
+    assert _ring(hotline["caseworker"]).can_open(request.key_set)
+    request.refresh_from_db()
+    assert request.status == "accepted"
+    # The person's mailbox still opens after the request became a case.
+    assert open_box(client, code)[1] is not None
+
+
+def test_stale_version_is_refused_without_changing_anything(client: Client, hotline: dict[str, Any]) -> None:
+    submit(client)
+    request = Request.objects.get()
+    first, second = _client(hotline["coordinator"]), _client(hotline["coordinator2"])
+    version = request.version
+    assert (
+        first.post(f"/staff/intake/{request.reference}/decline/", {"version": version, "reason": "spam"}).status_code
+        == 302
+    )
+    late = second.post(f"/staff/intake/{request.reference}/duplicate/", {"version": version, "of_reference": "AAA-AAA"})
+    assert late.status_code == 400
+    late = second.post(f"/staff/intake/{request.reference}/flag/", {"version": version, "flagged": "on", "note": "odd"})
+    assert late.status_code == 400
+    assert "Someone else changed this request" in late.content.decode()
+    request.refresh_from_db()
+    assert request.status == "declined"
+    assert request.entrapment_flag is False
+    assert request.entrapment_note is None
+
+
+def test_decline_duplicate_flag_and_reopen(client: Client, hotline: dict[str, Any]) -> None:
+    submit(client)
+    submit(client, name="Again")
+    one, two = Request.objects.order_by("reference")
+    staff, ring = hotline["coordinator"].staff, _ring(hotline["coordinator"])
+    with pytest.raises(services.IntakeError):
+        services.mark_duplicate(ring=ring, staff=staff, reference=one.reference, version=1, of_reference="ZZZ-ZZZ")
+    services.mark_duplicate(ring=ring, staff=staff, reference=one.reference, version=1, of_reference=two.reference)
+    services.flag_entrapment(ring=ring, staff=staff, reference=two.reference, version=1, flagged=True, note="why")
+    view = services.request_open(ring=ring, staff=staff, reference=two.reference)
+    assert view.entrapment_note == "why"
+    assert view.request.entrapment_flag
+    with pytest.raises(services.IntakeError):
+        services.decline(ring=ring, staff=staff, reference=two.reference, version=2, reason="bogus", note="")
+    services.decline(ring=ring, staff=staff, reference=two.reference, version=2, reason="spam", note="n")
+    services.reopen(ring=ring, staff=staff, reference=two.reference, version=3)
+    assert Request.objects.get(pk=two.pk).status == "open"
+    one.refresh_from_db()
+    assert one.status == "duplicate"
+    assert one.duplicate_of_id == two.pk
+
+
+def test_revoking_a_coordinator_rekeys_and_the_person_still_reads(client: Client, hotline: dict[str, Any]) -> None:
+    _response, code, _ = submit(client)
+    request = Request.objects.get()
+    ring = _ring(hotline["coordinator"])
+    services.reply(ring=ring, staff=hotline["coordinator"].staff, reference=request.reference, text="first reply")
+    old_details = bytes(request.details)
+    keysets.keyset_revoke(key_set=request.key_set, ring=ring, staff_id=hotline["coordinator2"].staff.pk)
+    request.refresh_from_db()
+    assert bytes(request.details) != old_details
+    assert not _ring(hotline["coordinator2"]).can_open(request.key_set)
+    page, _box = open_box(client, code)
+    assert "first reply" in page.content.decode()
+
+
+def test_housekeeping_folds_hours_into_days_and_forgets_sessions(client: Client, hotline: dict[str, Any]) -> None:
+    _response, code, _ = submit(client)
+    open_box(client, code)
+    assert IntakeWindow.objects.filter(kind="submit").count() == 1
+    assert MailboxSession.objects.count() == 1
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        services.windows_fold()
+    assert not IntakeWindow.objects.exists()
+    assert IntakeDay.objects.get(kind="submit").count == 1
+    assert not MailboxSession.objects.exists()
