@@ -255,3 +255,13 @@ def test_no_time_finer_than_the_day_in_requester_rows(client: Client, hotline: d
         assert grant.created_at.time().isoformat() == "00:00:00"
     inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
     assert not [sql for sql in inserts if "audit_auditentry" in sql], "a submission leaves no timestamped audit row"
+
+
+def test_pages_answering_a_post_offer_no_language_link(client: Client, hotline: dict[str, Any]) -> None:
+    """A language link is a GET of the same address: after a POST it would lose the code or the text."""
+    response, code, _ = submit(client)
+    assert code is not None
+    assert "?lang=" not in response.content.decode().split("<main")[0]
+    bad = client.post("/open?lang=en", {"code": "1"})
+    assert 'class="langs"' not in bad.content.decode()
+    assert 'class="langs"' in client.get("/").content.decode()
