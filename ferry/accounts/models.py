@@ -115,6 +115,7 @@ class StaffAlert(models.Model):
         NEW_REQUEST = "new_request", _("New requests for help")
         NEW_MESSAGE = "new_message", _("New message from a person")
         REQUESTER_DURESS = "requester_duress", _("A person used their duress code")
+        CASE_ASSIGNED = "case_assigned", _("A case was assigned to you")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     about_staff = models.ForeignKey(Staff, on_delete=models.CASCADE, null=True, related_name="+")

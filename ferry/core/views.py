@@ -32,6 +32,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "alerts": alerts.alerts_open(recipient=staff),  # type: ignore[arg-type]
         "escrow_unsplit": status is not None and status.exists and not status.split,
+        "no_coordinators": is_admin and not intake_services.intake_coordinators(),
     }
     return render(request, "core/dashboard.html", context)
 

@@ -17,14 +17,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ferry.accounts.alerts import activity_alert
 from ferry.accounts.models import Role, Staff, StaffAlert
 from ferry.audit.services import audit_record
-from ferry.cases.models import Assignment, Case
+from ferry.cases.models import Assignment
+from ferry.cases.models import Case as CaseRecord
 from ferry.intake.models import (
     URGENCY_ORDER,
     Attachment,
@@ -344,7 +345,7 @@ def mailbox_open(code_text: str) -> MailboxAccess:
     if _window_bump("lookup", now) > settings.FERRY_INTAKE_LOOKUPS_PER_MINUTE:
         raise Busy(_("Too many people are trying codes right now. Wait a minute and try again."))
     if _throttle_blocked(code.locator, now):
-        raise Busy(_("Too many wrong attempts with this code. Wait an hour and try again."))
+        raise Busy(_("Too many wrong tries with these first digits. Wait an hour and try again."))
     mailbox = Mailbox.objects.filter(locator=code.locator).first()
     try:
         if mailbox is None:
@@ -522,6 +523,10 @@ class QueueRow:
 
 
 OPEN_STATUSES = (Request.Status.NEW, Request.Status.OPEN)
+QUEUE_LIMIT = 200
+_URGENCY_RANK = Case(
+    *(When(urgency=value, then=Value(rank)) for value, rank in URGENCY_ORDER.items()), default=Value(9)
+)
 
 
 def queue(*, ring: KeyRing, staff: Staff, status: str = "open") -> list[QueueRow]:
@@ -531,7 +536,8 @@ def queue(*, ring: KeyRing, staff: Staff, status: str = "open") -> list[QueueRow
         requests = requests.filter(status__in=OPEN_STATUSES)
     elif status in Request.Status.values:
         requests = requests.filter(status=status)
-    rows = list(requests.order_by("received_on")[:500])
+    # Most urgent first, then oldest: what the page cuts off under a flood is the least urgent and newest.
+    rows = list(requests.order_by(_URGENCY_RANK, "received_on")[:QUEUE_LIMIT])
     keys = ring.keys_for(r.key_set for r in rows)
     result = []
     with transaction.atomic():
@@ -733,7 +739,7 @@ def caseworkers() -> list[Staff]:
     )
 
 
-def accept(*, ring: KeyRing, staff: Staff, reference: str, version: int, caseworker_id: int) -> Case:
+def accept(*, ring: KeyRing, staff: Staff, reference: str, version: int, caseworker_id: int) -> CaseRecord:
     """Open a case for the request, assign the caseworker and seal the request's key to them."""
     request, _key = _openable(ring, staff, reference)
     with transaction.atomic():
@@ -744,14 +750,14 @@ def accept(*, ring: KeyRing, staff: Staff, reference: str, version: int, casewor
             raise IntakeError(_("Choose an active caseworker."))
         _bump(request, version, status=Request.Status.ACCEPTED)
         now = timezone.now()
-        case = Case.objects.create(
+        case = CaseRecord.objects.create(
             reference=request.reference, key_set=request.key_set, request=request, created_at=now
         )
         Assignment.objects.create(case=case, staff=caseworker, assigned_by=staff, assigned_at=now)
         keysets.keyset_grant(key_set=request.key_set, ring=ring, staff_id=caseworker.pk)
         audit_record(action="intake.accept", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
         audit_record(action="case.assign", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
-        activity_alert(kind=StaffAlert.Kind.NEW_MESSAGE, recipient_ids=[caseworker.pk], reference=request.reference)
+        activity_alert(kind=StaffAlert.Kind.CASE_ASSIGNED, recipient_ids=[caseworker.pk], reference=request.reference)
         return case
 
 

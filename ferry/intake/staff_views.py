@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from ferry.accounts.models import Role
@@ -46,7 +47,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "rows": visible,
         "sealed_count": len(rows) - len(visible),
         "status": status,
-        "filters": [("open", _("Open"))] + [(value, label) for value, label in Request.Status.choices],
+        "filters": [("open", pgettext("requests filter", "Open"))]
+        + [(value, label) for value, label in Request.Status.choices],
         "load": services.intake_load(),
     }
     return render(request, "intake/staff/queue.html", context)

@@ -121,7 +121,7 @@ def clean_upload(name: str, data: bytes) -> CleanFile:
         raise Refused(
             _(
                 "This kind of file is not accepted. Send pictures (JPEG, PNG, WebP, GIF), PDF, audio, video or "
-                "plain text. iPhone photos in HEIC format: choose JPEG or \u201cMost compatible\u201d."
+                "plain text. iPhone photos in HEIC format: choose JPEG or “Most compatible”."
             )
         )
     kind, content_type = found

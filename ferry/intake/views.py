@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -79,7 +80,11 @@ def _uploads(request: HttpRequest) -> tuple[list[CleanFile], list[str]]:
     ]
     uploaded = request.FILES.getlist(FILES_FIELD)
     if len(uploaded) > settings.FERRY_UPLOAD_MAX_FILES:
-        problems.append(_("Send at most %(count)s files at a time.") % {"count": settings.FERRY_UPLOAD_MAX_FILES})
+        count = settings.FERRY_UPLOAD_MAX_FILES
+        problems.append(
+            ngettext("Send at most %(count)s file at a time.", "Send at most %(count)s files at a time.", count)
+            % {"count": count}
+        )
         return [], problems
     accepted = []
     for upload in uploaded:
@@ -103,13 +108,13 @@ def send(request: HttpRequest) -> HttpResponse:
             request,
             form=form,
             problem=_(
-                "This page was open too long, or came from somewhere else. "
-                "Nothing was sent yet: check it and send again."
+                "This page was open too long, or was not sent from this site. "
+                "Nothing was sent: check it and send again."
             ),
             status=400,
         )
     if upload_problems:
-        problem = " ".join(upload_problems) + " " + _("Nothing was sent yet. Choose the files again and send.")
+        problem = " ".join(upload_problems) + " " + _("Nothing was sent. Choose the files again and send.")
         return _front(request, form=form, problem=problem, status=400)
     data = form.cleaned_data
     try:
@@ -212,7 +217,7 @@ def mailbox_send(request: HttpRequest) -> HttpResponse:
         return _mailbox(request, state, token, message_form=form, status=400)
     uploads, problems = _uploads(request)
     if problems:
-        problem = " ".join(problems) + " " + _("Nothing was sent yet. Choose the files again and send.")
+        problem = " ".join(problems) + " " + _("Nothing was sent. Choose the files again and send.")
         return _mailbox(request, state, token, message_form=form, problem=problem, status=400)
     services.mailbox_send(state, text=form.cleaned_data["text"], uploads=uploads)
     return _mailbox(request, state, token, notice=_("Your message was sent."))

@@ -26,12 +26,12 @@ def test_russian_catalogue_is_complete_and_compiled() -> None:
     missing = [e.msgid for e in po if not _translated(e) or "fuzzy" in e.flags]
     assert missing == []
     compiled = {
-        e.msgid: (e.msgstr, dict(e.msgstr_plural)) for e in polib.mofile(str(ROOT / "ferry" / PO.with_suffix(".mo")))
+        (e.msgctxt, e.msgid): (e.msgstr, dict(e.msgstr_plural))
+        for e in polib.mofile(str(ROOT / "ferry" / PO.with_suffix(".mo")))
     }
     for entry in po:
-        assert compiled.get(entry.msgid) == (entry.msgstr, {int(k): v for k, v in entry.msgstr_plural.items()}), (
-            entry.msgid
-        )
+        expected = (entry.msgstr, {int(k): v for k, v in entry.msgstr_plural.items()})
+        assert compiled.get((entry.msgctxt, entry.msgid)) == expected, entry.msgid
 
 
 def test_every_marked_string_is_in_the_catalogue(tmp_path: Path) -> None:

@@ -154,3 +154,11 @@ def test_housekeeping_folds_hours_into_days_and_forgets_sessions(client: Client,
     assert not IntakeWindow.objects.exists()
     assert IntakeDay.objects.get(kind="submit").count == 1
     assert not MailboxSession.objects.exists()
+
+
+def test_administrators_are_warned_when_no_coordinator_can_read_requests(make_staff: Any) -> None:
+    admin = make_staff("administrator")
+    page = _client(admin).get("/staff/").content.decode()
+    assert "There is no active coordinator" in page
+    make_staff("coordinator")
+    assert "There is no active coordinator" not in _client(admin).get("/staff/").content.decode()
