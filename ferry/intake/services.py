@@ -44,7 +44,7 @@ from ferry.intake.uploads import CleanFile
 from ferry.vault import blind, files, keysets, requester, session
 from ferry.vault import errors as vault_errors
 from ferry.vault.keyring import KeyRing
-from ferry.vault.models import Grant, KeySet, StaffKey
+from ferry.vault.models import EscrowKey, Grant, KeySet, StaffKey
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 LOOKUP_FAILURES_FREE = 5
@@ -65,6 +65,10 @@ class OverCap(IntakeError):
 
 
 class Busy(IntakeError):
+    pass
+
+
+class NotReady(IntakeError):
     pass
 
 
@@ -220,6 +224,9 @@ def submission_create(*, data: Submission, uploads: Sequence[CleanFile], want_du
 
     Raises Replayed when this form was already sent, OverCap when the hourly limit is reached."""
     now = timezone.now()
+    if not EscrowKey.objects.exists():
+        # Before the first administrator exists nothing could be sealed safely: refuse, keeping the text.
+        raise NotReady(_("This service is not ready to receive messages yet."))
     cap = settings.FERRY_INTAKE_HOURLY_CAP
     if cap and window_count("submit", now) >= cap:
         _window_bump("refused", now)

@@ -145,7 +145,7 @@ def send(request: HttpRequest) -> HttpResponse:
             ),
             status=409,
         )
-    except services.OverCap as exc:
+    except (services.OverCap, services.NotReady) as exc:
         return _front(
             request,
             form=form,

@@ -265,3 +265,13 @@ def test_pages_answering_a_post_offer_no_language_link(client: Client, hotline: 
     bad = client.post("/open?lang=en", {"code": "1"})
     assert 'class="langs"' not in bad.content.decode()
     assert 'class="langs"' in client.get("/").content.decode()
+
+
+def test_before_set_up_a_request_is_refused_and_kept(client: Client) -> None:
+    """No escrow key yet: nothing could be sealed safely, so the form comes back with the text."""
+    response, code, _ = submit(client)
+    assert response.status_code == 503
+    assert code is None
+    assert "not ready to receive messages" in response.content.decode()
+    assert STORY.split(";")[0] in response.content.decode()
+    assert Request.objects.count() == 0
