@@ -536,10 +536,10 @@ _URGENCY_RANK = Case(
 )
 
 
-def queue(*, ring: KeyRing, staff: Staff, status: str = "open") -> list[QueueRow]:
+def queue(*, ring: KeyRing, staff: Staff, status: str = "active") -> list[QueueRow]:
     """Requests by urgency, then age; what the viewer can open is decrypted (and each decryption audited)."""
     requests = Request.objects.select_related("key_set")
-    if status == "open":
+    if status == "active":
         requests = requests.filter(status__in=OPEN_STATUSES)
     elif status in Request.Status.values:
         requests = requests.filter(status=status)
@@ -561,7 +561,7 @@ def queue(*, ring: KeyRing, staff: Staff, status: str = "open") -> list[QueueRow
                     action="intake.request_list", actor_id=staff.pk, object_type="request", object_id=request.pk.hex
                 )
             result.append(row)
-    hints = contact_hints([r.request for r in result], keys)
+    hints = contact_hints(ring, [r.request for r in result])
     for row in result:
         row.hints = hints.get(row.request.pk, [])
     far_future = datetime.max.replace(tzinfo=UTC)
@@ -596,7 +596,7 @@ def _index_contacts(ring: KeyRing, request: Request, details: dict[str, Any]) ->
     request.contacts_indexed = True
 
 
-def contact_hints(requests: Iterable[Request], keys: dict[int, bytes]) -> dict[uuid.UUID, list[tuple[str, bool]]]:
+def contact_hints(ring: KeyRing, requests: Iterable[Request]) -> dict[uuid.UUID, list[tuple[str, bool]]]:
     """For each request, the other requests sharing a contact: (reference, whether the viewer can open it)."""
     ids = [r.pk for r in requests]
     mine = ContactIndex.objects.filter(request_id__in=ids).values_list("request_id", "digest")
@@ -605,9 +605,13 @@ def contact_hints(requests: Iterable[Request], keys: dict[int, bytes]) -> dict[u
         by_digest.setdefault(digest, set()).add(request_id)
     if not by_digest:
         return {}
-    others = ContactIndex.objects.filter(digest__in=by_digest).values_list(
-        "digest", "request_id", "request__reference", "request__key_set_id"
+    others = list(
+        ContactIndex.objects.filter(digest__in=by_digest).values_list(
+            "digest", "request_id", "request__reference", "request__key_set_id"
+        )
     )
+    key_sets = KeySet.objects.filter(pk__in={row[3] for row in others})
+    keys = ring.keys_for(key_sets)
     hints: dict[uuid.UUID, dict[str, bool]] = {}
     for digest, other_id, other_ref, other_key_set in others:
         for request_id in by_digest.get(digest, ()):
@@ -646,14 +650,13 @@ def request_open(*, ring: KeyRing, staff: Staff, reference: str) -> RequestView:
         details = _open_json(key, request, "details")
         _index_contacts(ring, request, details)
         attachments = [(a, _open_json(key, a, "meta")) for a in request.attachments.filter(message__isnull=True)]
-        keys = ring.keys_for([request.key_set])
         return RequestView(
             request=request,
             details=details,
             thread=_thread(key, request),
             attachments=attachments,
             checkins=list(request.checkins.order_by("-at")[:20]),
-            hints=contact_hints([request], keys).get(request.pk, []),
+            hints=contact_hints(ring, [request]).get(request.pk, []),
             entrapment_note=keysets.open_field(key, request, "entrapment_note") or "",
             decline_note=keysets.open_field(key, request, "decline_note") or "",
         )

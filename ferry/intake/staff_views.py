@@ -31,15 +31,15 @@ def coordinator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapped
 
 
-STATUS_FILTERS = ["open", *Request.Status.values]
+STATUS_FILTERS = ["active", *Request.Status.values]
 
 
 @require_GET
 @coordinator
 def queue(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "open")
+    status = request.GET.get("status", "active")
     if status not in STATUS_FILTERS:
-        status = "open"
+        status = "active"
     services.index_share(ring=request.ring, staff=request.user)  # type: ignore[attr-defined,arg-type]
     rows = services.queue(ring=request.ring, staff=request.user, status=status)  # type: ignore[attr-defined,arg-type]
     visible = [r for r in rows if r.can_open]

@@ -162,3 +162,17 @@ def test_administrators_are_warned_when_no_coordinator_can_read_requests(make_st
     assert "There is no active coordinator" in page
     make_staff("coordinator")
     assert "There is no active coordinator" not in _client(admin).get("/staff/").content.decode()
+
+
+def test_request_page_names_a_same_contact_request_the_viewer_can_open(client: Client, hotline: dict) -> None:
+    submit(client, phone="+7 912 345 67 89")
+    submit(client, phone="+79123456789", name="Other")
+    first, second = Request.objects.order_by("reference")
+    _client(hotline["admin"]).get("/staff/")
+    coordinator = _client(hotline["coordinator"])
+    page = coordinator.get(f"/staff/intake/{first.reference}/").content.decode()
+    assert "Same contact" not in page  # the other request was never opened, so it has no index yet
+    coordinator.get(f"/staff/intake/{second.reference}/")
+    page = coordinator.get(f"/staff/intake/{first.reference}/").content.decode()
+    assert f"Same contact as {second.reference}" in page
+    assert "Version" not in page  # hidden fields carry no label
