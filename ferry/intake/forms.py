@@ -169,3 +169,11 @@ class AcceptForm(VersionForm):
     def __init__(self, *args: Any, caseworkers: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["caseworker"].choices = [(c.pk, c.display_name or c.email) for c in caseworkers]  # type: ignore[attr-defined]
+
+
+class ShareForm(forms.Form):
+    colleague = forms.TypedChoiceField(label=_("Colleague"), coerce=int)
+
+    def __init__(self, *args: Any, colleagues: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["colleague"].choices = [(c.pk, c.display_name or c.email) for c in colleagues]  # type: ignore[attr-defined]

@@ -771,6 +771,32 @@ def accept(*, ring: KeyRing, staff: Staff, reference: str, version: int, casewor
         return case
 
 
+def share_candidates(request: Request) -> list[Staff]:
+    """Active coordinators and caseworkers with a key pair who cannot open the request yet."""
+    holders = set(Grant.objects.filter(key_set_id=request.key_set_id).values_list("staff_id", flat=True))
+    return [
+        s
+        for s in Staff.objects.filter(
+            is_active=True, roles__role__in=[Role.COORDINATOR, Role.CASEWORKER], vault_key__isnull=False
+        )
+        .distinct()
+        .order_by("display_name", "email")
+        if s.pk not in holders
+    ]
+
+
+def share(*, ring: KeyRing, staff: Staff, reference: str, colleague_id: int) -> None:
+    """Seal the request's key to a colleague who joined after it arrived (or a caseworker helping out)."""
+    request, _key = _openable(ring, staff, reference)
+    colleague = next((c for c in share_candidates(request) if c.pk == colleague_id), None)
+    if colleague is None:
+        raise IntakeError(_("Choose an active colleague who cannot open it yet."))
+    with transaction.atomic():
+        keysets.keyset_grant(key_set=request.key_set, ring=ring, staff_id=colleague.pk)
+        audit_record(action="intake.share", actor_id=staff.pk, object_type="staff", object_id=colleague.pk)
+        activity_alert(kind=StaffAlert.Kind.CASE_ASSIGNED, recipient_ids=[colleague.pk], reference=request.reference)
+
+
 @dataclass(frozen=True)
 class IntakeLoad:
     submitted_this_hour: int

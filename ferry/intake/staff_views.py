@@ -31,6 +31,19 @@ def coordinator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapped
 
 
+def holder(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Coordinators, and caseworkers a request was shared with: the grant check in the service decides (404)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not (user.has_role(Role.COORDINATOR) or user.has_role(Role.CASEWORKER)):  # type: ignore[union-attr]
+            raise PermissionDenied(_("You do not have the role needed for this."))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 STATUS_FILTERS = ["active", *Request.Status.values]
 
 
@@ -79,12 +92,14 @@ def _detail(request: HttpRequest, reference: str, status: int = 200, **bound: An
         "accept_form": bound.get("accept_form")
         or forms.AcceptForm(initial=version, caseworkers=services.caseworkers()),
         "reopen_form": forms.VersionForm(initial=version),
+        "share_form": bound.get("share_form") or forms.ShareForm(colleagues=services.share_candidates(view.request)),
+        "can_decide": request.user.has_role(Role.COORDINATOR),  # type: ignore[union-attr]
     }
     return render(request, "intake/staff/detail.html", context, status=status)
 
 
 @require_GET
-@coordinator
+@holder
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
     return _detail(request, reference)
 
@@ -117,7 +132,7 @@ def _common(request: HttpRequest, reference: str) -> dict[str, Any]:
 
 
 @require_POST
-@coordinator
+@holder
 def reply(request: HttpRequest, reference: str) -> HttpResponse:
     return _act(
         request,
@@ -203,7 +218,7 @@ def accept(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_GET
-@coordinator
+@holder
 def attachment(request: HttpRequest, reference: str, attachment_id: uuid.UUID) -> HttpResponse:
     from ferry.intake.models import Attachment
 
@@ -223,3 +238,17 @@ def attachment(request: HttpRequest, reference: str, attachment_id: uuid.UUID) -
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@require_POST
+@coordinator
+def share(request: HttpRequest, reference: str) -> HttpResponse:
+    found = Request.objects.filter(reference=reference).first()
+    return _act(
+        request,
+        reference,
+        form=forms.ShareForm(request.POST, colleagues=services.share_candidates(found) if found else []),
+        form_name="share_form",
+        act=lambda d: services.share(**_common(request, reference), colleague_id=d["colleague"]),
+        done=_("Shared. Your colleague can now open this request."),
+    )

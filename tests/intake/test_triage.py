@@ -36,7 +36,7 @@ def test_only_coordinators_see_the_queue(client: Client, hotline: dict[str, Any]
     reference = Request.objects.get().reference
     caseworker = _client(hotline["caseworker"])
     assert caseworker.get("/staff/intake/").status_code == 403
-    assert caseworker.get(f"/staff/intake/{reference}/").status_code == 403
+    assert caseworker.get(f"/staff/intake/{reference}/").status_code == 404  # no grant: nothing to see
     anonymous = Client()
     assert anonymous.get("/staff/intake/").status_code == 302
 
@@ -176,3 +176,30 @@ def test_request_page_names_a_same_contact_request_the_viewer_can_open(client: C
     page = coordinator.get(f"/staff/intake/{first.reference}/").content.decode()
     assert f"Same contact as {second.reference}" in page
     assert "Version" not in page  # hidden fields carry no label
+
+
+def test_sharing_with_a_latecomer_and_caseworker_access(client: Client, make_staff: Any, hotline: dict) -> None:
+    _response, code, _ = submit(client)
+    request = Request.objects.get()
+    latecomer = make_staff("coordinator")
+    coordinator = _client(hotline["coordinator"])
+    detail = coordinator.get(f"/staff/intake/{request.reference}/").content.decode()
+    assert "Share with a colleague" in detail
+    shared = coordinator.post(f"/staff/intake/{request.reference}/share/", {"colleague": latecomer.staff.pk})
+    assert shared.status_code == 302
+    assert _client(latecomer).get(f"/staff/intake/{request.reference}/").status_code == 200
+    assert AuditEntry.objects.filter(action="intake.share").count() == 1
+    # A caseworker sees only requests accepted for them, and cannot take triage decisions.
+    caseworker = _client(hotline["caseworker"])
+    assert caseworker.get(f"/staff/intake/{request.reference}/").status_code == 404
+    coordinator.post(
+        f"/staff/intake/{request.reference}/accept/",
+        {"version": request.version, "caseworker": hotline["caseworker"].staff.pk},
+    )
+    page = caseworker.get(f"/staff/intake/{request.reference}/")
+    assert page.status_code == 200
+    assert "Accept into a case" not in page.content.decode()
+    assert caseworker.post(f"/staff/intake/{request.reference}/reply/", {"text": "Timur here."}).status_code == 302
+    assert "Timur here." in open_box(client, code)[0].content.decode()
+    refused = caseworker.post(f"/staff/intake/{request.reference}/decline/", {"version": 3, "reason": "spam"})
+    assert refused.status_code == 403
