@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
 from django.utils import timezone
 
 from ferry.accounts.models import Staff, StaffAlert
@@ -29,12 +28,14 @@ def alert_acknowledge(*, recipient: Staff, alert_id: int) -> None:
 
 # Kinds that pile up under a flood: one unacknowledged alert per recipient (and reference) is enough.
 _COALESCED = {StaffAlert.Kind.NEW_REQUEST, StaffAlert.Kind.NEW_MESSAGE}
+# Alerts caused by what a person did on the intake carry the day only, like the rest of their traces.
+_DAY_ONLY = {StaffAlert.Kind.NEW_REQUEST, StaffAlert.Kind.NEW_MESSAGE}
 
 
 def activity_alert(*, kind: str, recipient_ids: Iterable[int], reference: str = "") -> None:
-    """Raise an in-app alert for each recipient, and queue a content-free e-mail to those newly alerted.
+    """Raise an in-app alert for each recipient; the worker's sweep e-mails them "new activity" (no content).
 
-    Safe inside an anonymous request: the e-mail goes from the worker, carrying no content and no time."""
+    Safe inside an anonymous request: nothing is sent from it, and nothing here holds personal data."""
     ids = set(recipient_ids)
     if kind in _COALESCED:
         ids -= set(
@@ -45,10 +46,11 @@ def activity_alert(*, kind: str, recipient_ids: Iterable[int], reference: str = 
     if not ids:
         return
     now = timezone.now()
+    if kind in _DAY_ONLY:
+        now = now.replace(hour=0, minute=0, second=0, microsecond=0)
     StaffAlert.objects.bulk_create(
-        [StaffAlert(kind=kind, recipient_id=pk, reference=reference, created_at=now) for pk in sorted(ids)]
+        [
+            StaffAlert(kind=kind, recipient_id=pk, reference=reference, created_at=now, emailed=False)
+            for pk in sorted(ids)
+        ]
     )
-    from ferry.accounts.tasks import activity_email
-
-    staff_ids = sorted(ids)
-    transaction.on_commit(lambda: activity_email.enqueue(staff_ids))

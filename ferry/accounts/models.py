@@ -120,6 +120,8 @@ class StaffAlert(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     about_staff = models.ForeignKey(Staff, on_delete=models.CASCADE, null=True, related_name="+")
     reference = models.CharField(max_length=7, blank=True)
+    # Activity alerts are e-mailed by the worker's minute sweep (no queued job per event, so no timestamp).
+    emailed = models.BooleanField(default=True)
     recipient = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="alerts")
     created_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 from django_tasks import task
 
-from ferry.accounts.models import LoginThrottle, SetupToken, Staff, StaffSession
+from ferry.accounts.models import LoginThrottle, SetupToken, Staff, StaffAlert, StaffSession
 from ferry.accounts.throttle import WINDOW
 
 
@@ -34,11 +34,15 @@ def sessions_purge() -> None:
 
 
 @task()
-def activity_email(staff_ids: list[int]) -> None:
-    """A content-free "new activity" e-mail to each active staff member listed, in the site's language."""
-    emails = list(Staff.objects.filter(pk__in=staff_ids, is_active=True).values_list("email", flat=True))
-    if not emails:
+def alerts_email() -> None:
+    """Every minute: one content-free "new activity" e-mail to each active recipient of alerts not yet mailed."""
+    pending = StaffAlert.objects.filter(emailed=False)
+    recipients = set(pending.values_list("recipient_id", flat=True))
+    if not recipients:
         return
+    emails = list(Staff.objects.filter(pk__in=recipients, is_active=True).values_list("email", flat=True))
+    # Marked first: a crash after this loses an e-mail (the alert stays in the app), never sends one twice.
+    StaffAlert.objects.filter(emailed=False, recipient_id__in=recipients).update(emailed=True)
     with override(settings.LANGUAGE_CODE):
         subject = _("New activity")
         body = _("There is new activity that needs your attention. Sign in to see it.")

@@ -28,6 +28,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("ferry.core.tasks.heartbeat", 60),
     Periodic("ferry.accounts.tasks.sessions_purge", 60),
     Periodic("ferry.intake.tasks.intake_housekeeping", 60),
+    Periodic("ferry.accounts.tasks.alerts_email", 60),
 )
 
 

@@ -352,7 +352,12 @@ def mailbox_open(code_text: str) -> MailboxAccess:
     if _window_bump("lookup", now) > settings.FERRY_INTAKE_LOOKUPS_PER_MINUTE:
         raise Busy(_("Too many people are trying codes right now. Wait a minute and try again."))
     if _throttle_blocked(code.locator, now):
-        raise Busy(_("Too many wrong tries with these first digits. Wait an hour and try again."))
+        raise Busy(
+            _(
+                "Too many wrong tries with these first digits. "
+                "Wait a while and try again; each wrong try makes the wait longer."
+            )
+        )
     mailbox = Mailbox.objects.filter(locator=code.locator).first()
     try:
         if mailbox is None:

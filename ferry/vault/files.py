@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import datetime
 
@@ -31,7 +32,12 @@ def file_put(
 ) -> uuid.UUID:
     """Seal and store a file; returns its id (the id of its file key). Plaintext never touches storage."""
     fk, key = file_key_new(key_set=key_set, ring=ring, set_key=set_key, when=when)
-    storage().save(_path(str(fk.pk)), ContentFile(seal_file(key, str(fk.pk), content)))
+    store = storage()
+    name = store.save(_path(str(fk.pk)), ContentFile(seal_file(key, str(fk.pk), content)))
+    if when is not None:
+        # The file's times on disk say no more than its row does.
+        stamp = when.timestamp()
+        os.utime(store.path(name), (stamp, stamp))
     return fk.pk
 
 

@@ -253,6 +253,15 @@ def test_no_time_finer_than_the_day_in_requester_rows(client: Client, hotline: d
     assert request.key_set.created_at.time().isoformat() == "00:00:00"
     for grant in Grant.objects.filter(key_set=request.key_set):
         assert grant.created_at.time().isoformat() == "00:00:00"
+    from django.conf import settings as django_settings
+
+    from ferry.intake.models import Attachment
+
+    file_ids = [str(a.file_id) for a in Attachment.objects.filter(request=request)]
+    stored = [django_settings.DATA_DIR / "files" / f[:2] / f"{f}.bin" for f in file_ids]
+    assert stored
+    for path in stored:
+        assert path.stat().st_mtime % 86400 == 0, "a stored file's time on disk is midnight"
     inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
     assert not [sql for sql in inserts if "audit_auditentry" in sql], "a submission leaves no timestamped audit row"
 

@@ -203,3 +203,27 @@ def test_sharing_with_a_latecomer_and_caseworker_access(client: Client, make_sta
     assert "Timur here." in open_box(client, code)[0].content.decode()
     refused = caseworker.post(f"/staff/intake/{request.reference}/decline/", {"version": 3, "reason": "spam"})
     assert refused.status_code == 403
+
+
+def test_new_activity_is_mailed_once_without_content_by_the_sweep(
+    client: Client, hotline: dict, mailoutbox: Any
+) -> None:
+    from ferry.accounts.models import StaffAlert
+    from ferry.accounts.tasks import alerts_email
+
+    submit(client)
+    submit(client, name="Again")
+    alerts = StaffAlert.objects.filter(kind="new_request")
+    assert alerts.count() == 2  # coalesced: one per coordinator, however many requests
+    assert {a.created_at.time().isoformat() for a in alerts} == {"00:00:00"}
+    assert mailoutbox == []  # nothing is sent from the person's request
+    alerts_email.call()
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        [hotline["coordinator"].staff.email, hotline["coordinator2"].staff.email]
+    )
+    for message in mailoutbox:
+        assert message.subject == "New activity"
+        assert "Artur" not in message.body
+        assert Request.objects.first().reference not in message.body + message.subject
+    alerts_email.call()
+    assert len(mailoutbox) == 2
