@@ -17,7 +17,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from ferry.accounts.models import Role
-from ferry.intake import forms, places, services
+from ferry.intake import forms, limits, places, services, triage
 from ferry.intake.models import Request
 
 
@@ -54,7 +54,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     if status not in STATUS_FILTERS:
         status = "active"
     services.index_share(ring=request.ring, staff=request.user)  # type: ignore[attr-defined,arg-type]
-    rows = services.queue(ring=request.ring, staff=request.user, status=status)  # type: ignore[attr-defined,arg-type]
+    rows = triage.queue(ring=request.ring, staff=request.user, status=status)  # type: ignore[attr-defined,arg-type]
     visible = [r for r in rows if r.can_open]
     context = {
         "rows": visible,
@@ -62,14 +62,14 @@ def queue(request: HttpRequest) -> HttpResponse:
         "status": status,
         "filters": [("open", pgettext("requests filter", "Open"))]
         + [(value, label) for value, label in Request.Status.choices],
-        "load": services.intake_load(),
+        "load": limits.intake_load(),
     }
     return render(request, "intake/staff/queue.html", context)
 
 
-def _view_or_404(request: HttpRequest, reference: str) -> services.RequestView:
+def _view_or_404(request: HttpRequest, reference: str) -> triage.RequestView:
     try:
-        return services.request_open(ring=request.ring, staff=request.user, reference=reference)  # type: ignore[attr-defined,arg-type]
+        return triage.request_open(ring=request.ring, staff=request.user, reference=reference)  # type: ignore[attr-defined,arg-type]
     except Request.DoesNotExist:
         raise Http404 from None
 
@@ -89,10 +89,9 @@ def _detail(request: HttpRequest, reference: str, status: int = 200, **bound: An
         "flag_form": bound.get("flag_form")
         or forms.FlagForm(initial={**version, "flagged": view.request.entrapment_flag, "note": view.entrapment_note}),
         "decline_form": bound.get("decline_form") or forms.DeclineForm(initial=version),
-        "accept_form": bound.get("accept_form")
-        or forms.AcceptForm(initial=version, caseworkers=services.caseworkers()),
+        "accept_form": bound.get("accept_form") or forms.AcceptForm(initial=version, caseworkers=triage.caseworkers()),
         "reopen_form": forms.VersionForm(initial=version),
-        "share_form": bound.get("share_form") or forms.ShareForm(colleagues=services.share_candidates(view.request)),
+        "share_form": bound.get("share_form") or forms.ShareForm(colleagues=triage.share_candidates(view.request)),
         "can_decide": request.user.has_role(Role.COORDINATOR),  # type: ignore[union-attr]
     }
     return render(request, "intake/staff/detail.html", context, status=status)
@@ -139,7 +138,7 @@ def reply(request: HttpRequest, reference: str) -> HttpResponse:
         reference,
         form=forms.ReplyForm(request.POST),
         form_name="reply_form",
-        act=lambda d: services.reply(**_common(request, reference), text=d["text"]),
+        act=lambda d: triage.reply(**_common(request, reference), text=d["text"]),
         done=_("Your reply is in the person's mailbox."),
     )
 
@@ -152,7 +151,7 @@ def duplicate(request: HttpRequest, reference: str) -> HttpResponse:
         reference,
         form=forms.DuplicateForm(request.POST),
         form_name="duplicate_form",
-        act=lambda d: services.mark_duplicate(
+        act=lambda d: triage.mark_duplicate(
             **_common(request, reference), version=d["version"], of_reference=d["of_reference"]
         ),
         done=_("Marked as a duplicate."),
@@ -167,7 +166,7 @@ def flag(request: HttpRequest, reference: str) -> HttpResponse:
         reference,
         form=forms.FlagForm(request.POST),
         form_name="flag_form",
-        act=lambda d: services.flag_entrapment(
+        act=lambda d: triage.flag_entrapment(
             **_common(request, reference), version=d["version"], flagged=d["flagged"], note=d["note"]
         ),
         done=_("Saved."),
@@ -182,7 +181,7 @@ def decline(request: HttpRequest, reference: str) -> HttpResponse:
         reference,
         form=forms.DeclineForm(request.POST),
         form_name="decline_form",
-        act=lambda d: services.decline(
+        act=lambda d: triage.decline(
             **_common(request, reference), version=d["version"], reason=d["reason"], note=d["note"]
         ),
         done=_("The request was declined."),
@@ -197,7 +196,7 @@ def reopen(request: HttpRequest, reference: str) -> HttpResponse:
         reference,
         form=forms.VersionForm(request.POST),
         form_name="reopen_form",
-        act=lambda d: services.reopen(**_common(request, reference), version=d["version"]),
+        act=lambda d: triage.reopen(**_common(request, reference), version=d["version"]),
         done=_("The request is open again."),
     )
 
@@ -208,11 +207,9 @@ def accept(request: HttpRequest, reference: str) -> HttpResponse:
     return _act(
         request,
         reference,
-        form=forms.AcceptForm(request.POST, caseworkers=services.caseworkers()),
+        form=forms.AcceptForm(request.POST, caseworkers=triage.caseworkers()),
         form_name="accept_form",
-        act=lambda d: services.accept(
-            **_common(request, reference), version=d["version"], caseworker_id=d["caseworker"]
-        ),
+        act=lambda d: triage.accept(**_common(request, reference), version=d["version"], caseworker_id=d["caseworker"]),
         done=_("Accepted into a case. The caseworker can now open it."),
     )
 
@@ -223,7 +220,7 @@ def attachment(request: HttpRequest, reference: str, attachment_id: uuid.UUID) -
     from ferry.intake.models import Attachment
 
     try:
-        meta, content = services.attachment_open(
+        meta, content = triage.attachment_open(
             ring=request.ring,  # type: ignore[attr-defined]
             staff=request.user,  # type: ignore[arg-type]
             reference=reference,
@@ -247,8 +244,8 @@ def share(request: HttpRequest, reference: str) -> HttpResponse:
     return _act(
         request,
         reference,
-        form=forms.ShareForm(request.POST, colleagues=services.share_candidates(found) if found else []),
+        form=forms.ShareForm(request.POST, colleagues=triage.share_candidates(found) if found else []),
         form_name="share_form",
-        act=lambda d: services.share(**_common(request, reference), colleague_id=d["colleague"]),
+        act=lambda d: triage.share(**_common(request, reference), colleague_id=d["colleague"]),
         done=_("Shared. Your colleague can now open this request."),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from ferry.intake.services import windows_fold
+from ferry.intake.limits import windows_fold
 
 
 @task()

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from ferry.audit.models import AuditEntry
 from ferry.cases.models import Assignment, Case
-from ferry.intake import services
+from ferry.intake import limits, services, triage
 from ferry.intake.models import ContactIndex, IntakeDay, IntakeWindow, MailboxSession, Request
 from ferry.vault import keysets
 from ferry.vault.keyring import KeyRing
@@ -114,16 +114,16 @@ def test_decline_duplicate_flag_and_reopen(client: Client, hotline: dict[str, An
     one, two = Request.objects.order_by("reference")
     staff, ring = hotline["coordinator"].staff, _ring(hotline["coordinator"])
     with pytest.raises(services.IntakeError):
-        services.mark_duplicate(ring=ring, staff=staff, reference=one.reference, version=1, of_reference="ZZZ-ZZZ")
-    services.mark_duplicate(ring=ring, staff=staff, reference=one.reference, version=1, of_reference=two.reference)
-    services.flag_entrapment(ring=ring, staff=staff, reference=two.reference, version=1, flagged=True, note="why")
-    view = services.request_open(ring=ring, staff=staff, reference=two.reference)
+        triage.mark_duplicate(ring=ring, staff=staff, reference=one.reference, version=1, of_reference="ZZZ-ZZZ")
+    triage.mark_duplicate(ring=ring, staff=staff, reference=one.reference, version=1, of_reference=two.reference)
+    triage.flag_entrapment(ring=ring, staff=staff, reference=two.reference, version=1, flagged=True, note="why")
+    view = triage.request_open(ring=ring, staff=staff, reference=two.reference)
     assert view.entrapment_note == "why"
     assert view.request.entrapment_flag
     with pytest.raises(services.IntakeError):
-        services.decline(ring=ring, staff=staff, reference=two.reference, version=2, reason="bogus", note="")
-    services.decline(ring=ring, staff=staff, reference=two.reference, version=2, reason="spam", note="n")
-    services.reopen(ring=ring, staff=staff, reference=two.reference, version=3)
+        triage.decline(ring=ring, staff=staff, reference=two.reference, version=2, reason="bogus", note="")
+    triage.decline(ring=ring, staff=staff, reference=two.reference, version=2, reason="spam", note="n")
+    triage.reopen(ring=ring, staff=staff, reference=two.reference, version=3)
     assert Request.objects.get(pk=two.pk).status == "open"
     one.refresh_from_db()
     assert one.status == "duplicate"
@@ -134,7 +134,7 @@ def test_revoking_a_coordinator_rekeys_and_the_person_still_reads(client: Client
     _response, code, _ = submit(client)
     request = Request.objects.get()
     ring = _ring(hotline["coordinator"])
-    services.reply(ring=ring, staff=hotline["coordinator"].staff, reference=request.reference, text="first reply")
+    triage.reply(ring=ring, staff=hotline["coordinator"].staff, reference=request.reference, text="first reply")
     old_details = bytes(request.details)
     keysets.keyset_revoke(key_set=request.key_set, ring=ring, staff_id=hotline["coordinator2"].staff.pk)
     request.refresh_from_db()
@@ -150,7 +150,7 @@ def test_housekeeping_folds_hours_into_days_and_forgets_sessions(client: Client,
     assert IntakeWindow.objects.filter(kind="submit").count() == 1
     assert MailboxSession.objects.count() == 1
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
-        services.windows_fold()
+        limits.windows_fold()
     assert not IntakeWindow.objects.exists()
     assert IntakeDay.objects.get(kind="submit").count == 1
     assert not MailboxSession.objects.exists()

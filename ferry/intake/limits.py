@@ -1,0 +1,79 @@
+"""Flood limits of the intake: counters for the current hour (submissions, refusals) and minute (look-ups).
+
+Finished windows are folded into per-day totals by the worker, so a seized database shows days, not hours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ferry.intake.models import FormNonce, IntakeDay, IntakeWindow, LookupThrottle, MailboxSession
+
+
+def window_start(kind: str, now: datetime) -> datetime:
+    if kind == "lookup":
+        return now.replace(second=0, microsecond=0)
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
+def window_bump(kind: str, now: datetime) -> int:
+    """Add one to the current window's counter and return the new count (one statement, no lost updates)."""
+    start = window_start(kind, now)
+    updated = IntakeWindow.objects.filter(kind=kind, start=start).update(count=F("count") + 1)
+    if not updated:
+        try:
+            with transaction.atomic():
+                IntakeWindow.objects.create(kind=kind, start=start, count=1)
+                return 1
+        except IntegrityError:
+            IntakeWindow.objects.filter(kind=kind, start=start).update(count=F("count") + 1)
+    return IntakeWindow.objects.filter(kind=kind, start=start).values_list("count", flat=True).first() or 0
+
+
+def window_count(kind: str, now: datetime | None = None) -> int:
+    start = window_start(kind, now or timezone.now())
+    return IntakeWindow.objects.filter(kind=kind, start=start).values_list("count", flat=True).first() or 0
+
+
+def windows_fold(now: datetime | None = None) -> None:
+    """Fold finished windows into per-day totals and drop stale rows (worker job, every minute)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        for row in IntakeWindow.objects.select_for_update().filter(start__lt=window_start("submit", now)):
+            if row.kind != "lookup":
+                day_row, _created = IntakeDay.objects.get_or_create(kind=row.kind, day=row.start.date())
+                IntakeDay.objects.filter(pk=day_row.pk).update(count=F("count") + row.count)
+            row.delete()
+        IntakeWindow.objects.filter(kind="lookup", start__lt=window_start("lookup", now)).delete()
+    today = now.date()
+    FormNonce.objects.filter(day__lt=today - timedelta(days=2)).delete()
+    MailboxSession.objects.filter(expires_at__lt=now).delete()
+    LookupThrottle.objects.filter(day__lt=today - timedelta(days=1)).exclude(blocked_until__gt=now).delete()
+    IntakeDay.objects.filter(day__lt=today - timedelta(days=90)).delete()
+
+
+@dataclass(frozen=True)
+class IntakeLoad:
+    submitted_this_hour: int
+    refused_this_hour: int
+    cap: int
+    submitted_today: int
+    refused_today: int
+
+
+def intake_load() -> IntakeLoad:
+    now = timezone.now()
+    day_totals = dict(IntakeDay.objects.filter(day=now.date()).values_list("kind", "count"))
+    hour_submit, hour_refused = window_count("submit", now), window_count("refused", now)
+    return IntakeLoad(
+        submitted_this_hour=hour_submit,
+        refused_this_hour=hour_refused,
+        cap=settings.FERRY_INTAKE_HOURLY_CAP,
+        submitted_today=day_totals.get("submit", 0) + hour_submit,
+        refused_today=day_totals.get("refused", 0) + hour_refused,
+    )
