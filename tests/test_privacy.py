@@ -1,8 +1,13 @@
-"""No personal data in logs or audit entries: drive the account flows and read everything that was written."""
+"""No personal data in logs or audit entries: drive the account flows and read everything that was written.
+And the intake (P4): no address, browser or cookie, in the logs, the queries or a copy of the database."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,3 +68,203 @@ def test_logs_and_audit_hold_no_personal_data(make_staff: Any, caplog: Any) -> N
     for message in alerts:
         assert "ruslan" not in message.body
         assert "duress" not in (message.subject + message.body).lower()
+
+
+# What a person's browser and the network in between tell the server, each distinctive enough to find.
+TRACES: dict[str, Any] = {
+    "REMOTE_ADDR": "203.0.113.77",
+    "HTTP_USER_AGENT": "CanaryBrowser/9.9 (X11; Linux x86_64; rv:128.0) Gecko/20100101 CanaryFox/9.9",
+    "HTTP_X_FORWARDED_FOR": "198.51.100.23, 192.0.2.44",
+    "HTTP_X_REAL_IP": "192.0.2.61",
+    "HTTP_FORWARDED": "for=192.0.2.62;proto=https",
+    "HTTP_REFERER": "https://referrer-canary.example/search?q=how+to+escape",
+    "HTTP_ACCEPT_LANGUAGE": "ru-RU,ru;q=0.9,x-canarylang;q=0.1",
+}
+TRACE_STRINGS = [
+    "203.0.113.77",
+    "CanaryBrowser",
+    "CanaryFox",
+    "198.51.100.23",
+    "192.0.2.44",
+    "192.0.2.61",
+    "192.0.2.62",
+    "referrer-canary",
+    "how+to+escape",
+    "x-canarylang",
+    "2001:db8::77:c0de",
+]
+
+
+@contextmanager
+def _every_logger(handler: logging.Handler) -> Iterator[None]:
+    """Every logger at DEBUG and heard by the handler, including those that do not propagate to the root."""
+    loggers = [logging.getLogger()] + [
+        found for found in logging.Logger.manager.loggerDict.values() if isinstance(found, logging.Logger)
+    ]
+    saved = [(logger, logger.level, logger.disabled) for logger in loggers]
+    attached = []
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+        logger.disabled = False
+        if not logger.propagate and handler not in logger.handlers:
+            logger.addHandler(handler)
+            attached.append(logger)
+    try:
+        yield
+    finally:
+        for logger in attached:
+            logger.removeHandler(handler)
+        for logger, level, disabled in saved:
+            logger.setLevel(level)
+            logger.disabled = disabled
+
+
+@contextmanager
+def _console_to(stream: StringIO) -> Iterator[None]:
+    """What Ferry's own log handlers (the console handler, with its filters and format) write, into the stream.
+
+    They hold the stderr of the moment logging was configured, which pytest's capfd cannot see."""
+    handlers = {
+        handler
+        for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+        if isinstance(logger, logging.Logger)
+        for handler in logger.handlers
+        if type(handler) is logging.StreamHandler
+    }
+    assert handlers, "Ferry logs to the console"
+    saved = {handler: handler.setStream(stream) for handler in handlers}
+    try:
+        yield
+    finally:
+        for handler, original in saved.items():
+            handler.setStream(original)
+
+
+def test_intake_keeps_no_address_browser_or_cookie(make_staff: Any, caplog: Any, capfd: Any, tmp_path: Path) -> None:
+    """P4: a person writes in, opens the mailbox, writes again, checks in and leaves; neither the database
+    (every query and a full copy of it and the data folder) nor any log output holds their address, browser,
+    referrer or language, and no answer of the intake sets a cookie."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ferry.intake.models import CheckIn, Message, Request
+    from tests.intake.helpers import BOX_RE, CODE_RE, TOKEN_RE, jpeg_with_gps, request_data
+    from tests.test_seizure import _dump, text_forms
+
+    make_staff("administrator")
+    make_staff("coordinator")
+    caplog.set_level(logging.DEBUG)
+    person = Client(**TRACES)
+    other = Client(**{**TRACES, "REMOTE_ADDR": "2001:db8::77:c0de"})
+    answers = []
+
+    def answer(response: Any) -> str:
+        answers.append(response)
+        return str(response.content.decode())
+
+    message = "Thank you. I am still at my aunt's, please write soon."
+    console = StringIO()
+    with _every_logger(caplog.handler), _console_to(console), CaptureQueriesContext(connection) as queries:
+        front = answer(person.get("/?lang=en"))
+        token = TOKEN_RE.search(front)
+        assert token is not None
+        data = {**request_data(), "form_token": token.group(1), "want_duress": "on", "files": [jpeg_with_gps()]}
+        receipt = answer(person.post("/send?lang=en", data))
+        codes = CODE_RE.findall(receipt)
+        assert len(codes) == 2, receipt[:3000]
+        code, duress_code = codes
+        data.pop("files")
+        answers.append(person.post("/send?lang=en", data))
+        assert answers[-1].status_code == 409  # the same form again
+        answer(person.post("/send?lang=en", {**request_data(story=""), "form_token": token.group(1)}))
+        answer(other.get("/"))
+        answer(other.post("/open?lang=en", {"code": "9" * 24}))
+        answer(other.post("/open?lang=en", {"code": "not a code"}))
+        opened = answer(person.post("/open?lang=en", {"code": code}))
+        box = BOX_RE.search(opened)
+        assert box is not None
+        answer(person.post("/box?lang=en", {"box": box.group(1)}))
+        sent = answer(person.post("/box/send?lang=en", {"box": box.group(1), "text": message}))
+        assert "Your message was sent." in sent
+        assert "We know you are safe now" in answer(person.post("/box/safe?lang=en", {"box": box.group(1)}))
+        answer(person.post("/box/close?lang=en", {"box": box.group(1)}))
+        assert "Your mailbox was closed" in answer(person.post("/box?lang=en", {"box": box.group(1)}))
+        fake = BOX_RE.search(answer(other.post("/open?lang=en", {"code": duress_code})))
+        assert fake is not None
+        answer(other.post("/box/safe?lang=en", {"box": fake.group(1)}))
+        answer(other.post("/box/close", {"box": fake.group(1)}))
+    assert Request.objects.count() == 1
+    assert Message.objects.filter(sender="requester").count() == 1
+    assert CheckIn.objects.count() == 3  # safe; duress on opening and on "I am safe" under duress
+
+    # No cookie, ever: not on any answer, and the browsers hold none.
+    for response in answers:
+        assert not response.cookies, response.request["PATH_INFO"]
+        assert not response.has_header("Set-Cookie")
+    assert not person.cookies
+    assert not other.cookies
+
+    # Logs (the records, what the console handler wrote, anything else on stdout and stderr) and every query.
+    out, err = capfd.readouterr()
+    records = [repr(record.__dict__) for record in caplog.records]
+    logged = "\n".join([caplog.text, console.getvalue(), out, err, *records, *(q["sql"] for q in queries)])
+    assert queries.captured_queries, "the queries were captured"
+    assert "Bad Request: /send" in console.getvalue(), "the console handler's output was captured"
+    for trace in TRACE_STRINGS:
+        assert trace not in logged, trace
+
+    # A full copy of the database and the data folder.
+    leaks = []
+    for path in _dump(tmp_path):
+        blob = path.read_bytes()
+        leaks += [f"{trace} in {path.name}" for trace in TRACE_STRINGS if any(f in blob for f in text_forms(trace))]
+    assert leaks == []
+
+
+@pytest.mark.parametrize(
+    "level",
+    [
+        "configured",
+        pytest.param(
+            "debug",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="Known problem: at DEBUG, django.template logs every variable it cannot resolve (intake "
+                "templates use hide_languages, notice, problem without always passing them) with the whole "
+                "template context, which holds the receipt codes and the mailbox token. Shipped logging is at "
+                "INFO, so this only bites someone who turns on DEBUG logging.",
+            ),
+        ),
+    ],
+)
+def test_logs_hold_no_receipt_code_or_mailbox_key(make_staff: Any, caplog: Any, capfd: Any, level: str) -> None:
+    """The codes a person is given and the key their mailbox page carries never reach a log: at the levels
+    Ferry's logging is configured with, and (the same promise, stricter) with every logger at DEBUG."""
+    from tests.intake.helpers import STORY, open_box, submit
+
+    make_staff("administrator")
+    make_staff("coordinator")
+    person = Client()
+    message = "Still here, the phone is off, please write soon."
+    console = StringIO()
+    with _every_logger(caplog.handler) if level == "debug" else nullcontext(), _console_to(console):
+        _response, code, duress_code = submit(person, duress=True)
+        assert code is not None
+        assert duress_code is not None
+        _page, box = open_box(person, code)
+        assert box is not None
+        person.post("/box/send?lang=en", {"box": box, "text": message})
+        person.post("/box/safe?lang=en", {"box": box})
+        person.post("/box/close", {"box": box})
+    out, err = capfd.readouterr()
+    logged = "\n".join([caplog.text, console.getvalue(), out, err, *(repr(r.__dict__) for r in caplog.records)])
+    client_key = box.partition(".")[2]
+    for name, value in (
+        ("receipt code", code),
+        ("receipt code", code.replace(" ", "")),
+        ("duress code", duress_code.replace(" ", "")),
+        ("mailbox key", client_key),
+        ("story", STORY),
+        ("message", message),
+    ):
+        assert value not in logged, name

@@ -2,29 +2,37 @@
 holds none of the personal data or secrets written through the real services.
 
 To extend: every SealedField in any model must appear in SENSITIVE_FIELDS (a test checks it), and the
-scenario below must write a canary into it through the app's own services."""
+scenario below must write a canary into it through the app's own pages or services (CANARY_FIELDS says
+which canary goes where; the scenario checks each one really is in its sealed field before the dump)."""
 
 from __future__ import annotations
 
 import base64
 import os
+import random
 import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django_otp.oath import totp
+from PIL import Image
 
-from ferry.vault import escrow, files, keysets, staffkeys
+from ferry.intake.models import Attachment, Mailbox, MailboxSession, Message, Request
+from ferry.vault import escrow, files, keysets, requester, staffkeys
 from ferry.vault.keyring import KeyRing
+from tests.intake.helpers import open_box, submit
 from tests.testapp.models import Note
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,6 +40,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # Every sealed field of every model, by model label. The scenario writes a canary into each.
 SENSITIVE_FIELDS: dict[str, set[str]] = {
     "testapp.note": {"title", "body"},
+    "intake.request": {"details", "entrapment_note", "decline_note"},
+    "intake.message": {"content"},
+    "intake.attachment": {"meta"},
+}
+
+# The canaries the intake scenario writes into each sealed field of the intake (by name, see canary()).
+CANARY_FIELDS: dict[tuple[str, str], set[str]] = {
+    ("intake.request", "details"): {"intake-name", "intake-handle", "intake-place", "intake-story", "intake-needs"},
+    ("intake.request", "entrapment_note"): {"entrapment-note"},
+    ("intake.request", "decline_note"): {"decline-note"},
+    ("intake.message", "content"): {"requester-message", "staff-reply"},
+    ("intake.attachment", "meta"): {"photo-name", "text-file-name"},
 }
 
 CANARY = "CANARY-{}-Жёлтый-попугай-{}"
@@ -39,6 +59,11 @@ CANARY = "CANARY-{}-Жёлтый-попугай-{}"
 
 def canary(name: str) -> str:
     return CANARY.format(name, os.getpid())
+
+
+def canary_ascii(name: str) -> str:
+    """For the places that accept only ASCII (an e-mail address, EXIF text)."""
+    return f"canary-{name}-{os.getpid()}"
 
 
 def encodings(value: bytes) -> Iterator[bytes]:
@@ -63,6 +88,9 @@ def text_forms(text: str) -> Iterator[bytes]:
 def test_every_sealed_field_is_in_the_registry() -> None:
     found = {model._meta.label_lower: set(names) for model, names in keysets.sealed_models().items()}
     assert found == SENSITIVE_FIELDS
+    # Every sealed field gets a canary: the note's fields directly, all others through CANARY_FIELDS.
+    every = {(label, name) for label, names in SENSITIVE_FIELDS.items() for name in names}
+    assert every == set(CANARY_FIELDS) | {("testapp.note", name) for name in SENSITIVE_FIELDS["testapp.note"]}
 
 
 def _login(client: Client, email: str, passphrase: str, totp_secret: str) -> None:
@@ -113,6 +141,185 @@ def _dump(tmp_path: Path) -> list[Path]:
     return taken
 
 
+def _photo() -> tuple[bytes, bytes]:
+    """A noisy JPEG, so its pixels and bytes are distinctive, carrying EXIF camera and GPS data, an ICC
+    profile and a comment; returns the file and the pixels it was made from."""
+    source = Image.frombytes("RGB", (64, 48), random.Random(os.getpid()).randbytes(64 * 48 * 3))
+    exif = Image.Exif()
+    exif[0x0110] = canary_ascii("photo-camera")  # Model
+    exif[0x0131] = canary_ascii("photo-software")
+    exif[0x8825] = {1: "N", 2: (43.0, 18.0, 55.0), 3: "E", 4: (45.0, 41.0, 40.0)}  # GPS
+    out = BytesIO()
+    source.save(
+        out,
+        format="JPEG",
+        quality=95,
+        exif=exif.tobytes(),
+        icc_profile=canary_ascii("photo-icc").encode() * 4,
+        comment=canary("photo-comment").encode(),
+    )
+    return out.getvalue(), source.tobytes()
+
+
+def _client_key(token: str) -> tuple[bytes, bytes]:
+    """The client half of a mailbox token ("session id.client key"), as text and as the key's bytes."""
+    _session_id, _dot, client_key = token.partition(".")
+    assert client_key
+    return client_key.encode(), base64.urlsafe_b64decode(client_key + "=" * (-len(client_key) % 4))
+
+
+def _intake_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None:
+    """A person writes in through the public pages (with a photo and a duress code); a coordinator answers;
+    the person reads the answer, writes back with a file, checks in and closes the mailbox, opens it under
+    duress and closes it, and leaves a third session to expire; the coordinator flags the request, declines
+    it and signs out. Canaries go into every sealed field of the intake."""
+    from ferry.vault import crypto
+    from ferry.vault.normalise import normalise
+
+    coordinator = make_staff("coordinator", passphrase=canary("coordinator-passphrase"))
+    secrets_written["coordinator-passphrase"] = canary("coordinator-passphrase").encode()
+    secrets_written["coordinator-private-key"] = coordinator.private_key
+    secrets_written["coordinator-recovery-code"] = coordinator.recovery_code.encode()
+
+    # The request, through the public form.
+    local = f"{os.getpid() % 100_000:05d}"
+    phone = f"+44 7700 9{local}"
+    email = canary_ascii("intake-email") + "@example.org"
+    photo, source_pixels = _photo()
+    person = Client()
+    response, code, duress_code = submit(
+        person,
+        files=[SimpleUploadedFile(canary("photo-name") + ".jpg", photo, content_type="image/jpeg")],
+        duress=True,
+        name=canary("intake-name"),
+        phone=phone,
+        handle="@" + canary("intake-handle"),
+        email=email,
+        place=canary("intake-place"),
+        story=f"They came at night. {canary('intake-story')} I am hiding.",
+        needs=canary("intake-needs"),
+    )
+    assert response.status_code == 200, response.content.decode()[:3000]
+    assert code
+    assert duress_code
+    for name in ("intake-name", "intake-handle", "intake-place", "intake-story", "intake-needs", "photo-name"):
+        secrets_written[name] = canary(name).encode()
+    secrets_written["intake-phone"] = phone.encode()
+    secrets_written["intake-phone-normalised"] = normalise("phone", phone).encode()
+    secrets_written["intake-phone-digits"] = normalise("phone", phone).lstrip("+").encode()
+    secrets_written["intake-handle-normalised"] = normalise("handle", canary("intake-handle")).encode()
+    secrets_written["intake-email"] = email.encode()
+    secrets_written["photo-upload-bytes"] = photo
+    secrets_written["photo-source-pixels-bytes"] = source_pixels
+    for name in ("photo-camera", "photo-software", "photo-icc"):
+        secrets_written[name] = canary_ascii(name).encode()
+    secrets_written["photo-comment"] = canary("photo-comment").encode()
+    for label, grouped in (("receipt", code), ("duress", duress_code)):
+        digits = grouped.replace(" ", "")
+        assert len(digits) == requester.CODE_DIGITS
+        secrets_written[f"{label}-code"] = digits.encode()
+        secrets_written[f"{label}-code-grouped"] = grouped.encode()
+        secrets_written[f"{label}-code-secret-digits"] = digits[requester.LOCATOR_DIGITS :].encode()
+    request = Request.objects.get()
+    base = f"/staff/intake/{request.reference}"
+
+    # What the code derives: the requester's key pair, and through it the request's key.
+    mailbox = Mailbox.objects.get()
+    parsed = requester.code_parse(code)
+    assert parsed is not None
+    secrets_written["requester-seed-key"] = crypto.derive_key(parsed.secret, crypto.KdfParams.from_dict(mailbox.kdf))
+    opened = requester.open_mailbox(
+        code=parsed,
+        kdf=mailbox.kdf,
+        public_key=bytes(mailbox.public_key),
+        duress_check=bytes(mailbox.duress_check),
+        timeout=30,
+    )
+    assert opened is not None
+    assert opened.private_key is not None
+    secrets_written["requester-private-key"] = opened.private_key
+    set_key = keysets.requester_key_open(key_set=request.key_set, private_key=opened.private_key)
+    secrets_written["case-key-intake"] = set_key
+
+    # A coordinator signs in and answers.
+    staff = Client()
+    _login(staff, coordinator.staff.email, canary("coordinator-passphrase"), coordinator.totp_secret)
+    secrets_written["coordinator-unlock-cookie"] = staff.cookies[settings.FERRY_UNLOCK_COOKIE].value.encode()
+    assert staff.post(f"{base}/reply/", {"text": canary("staff-reply")}).status_code == 302
+    secrets_written["staff-reply"] = canary("staff-reply").encode()
+
+    # The person reads the answer, writes back with a text file, checks in and closes the mailbox.
+    page, box = open_box(person, code)
+    assert box is not None
+    assert canary("staff-reply") in page.content.decode()
+    secrets_written["box-client-token"], secrets_written["box-client-key"] = _client_key(box)
+    text_file = (canary("text-file") + "\nStill at my aunt's, the phone is off.\n").encode()
+    secrets_written["text-file"] = canary("text-file").encode()
+    secrets_written["text-file-name"] = canary("text-file-name").encode()
+    sent = person.post(
+        "/box/send?lang=en",
+        {
+            "box": box,
+            "text": canary("requester-message"),
+            "files": [SimpleUploadedFile(canary("text-file-name") + ".txt", text_file, content_type="text/plain")],
+        },
+    )
+    assert "Your message was sent." in sent.content.decode()
+    secrets_written["requester-message"] = canary("requester-message").encode()
+    assert "We know you are safe now" in person.post("/box/safe?lang=en", {"box": box}).content.decode()
+    person.post("/box/close", {"box": box})
+    assert not MailboxSession.objects.filter(pk=box.partition(".")[0]).exists()
+
+    # Forced to open it with the duress code: what is written there is dropped, and the box is closed.
+    fake_page, fake_box = open_box(person, duress_code)
+    assert fake_box is not None
+    assert canary("staff-reply") not in fake_page.content.decode()
+    secrets_written["duress-box-client-token"], secrets_written["duress-box-client-key"] = _client_key(fake_box)
+    person.post("/box/send?lang=en", {"box": fake_box, "text": canary("duress-message")})
+    secrets_written["duress-message"] = canary("duress-message").encode()
+    person.post("/box/close", {"box": fake_box})
+
+    # A mailbox left open expires; its row (and wrapped key) stays until the worker sweeps it.
+    idle = timedelta(minutes=settings.FERRY_MAILBOX_IDLE_MINUTES + 5)
+    with time_machine.travel(datetime.now(UTC) - idle):
+        _page, old_box = open_box(person, code)
+    assert old_box is not None
+    secrets_written["expired-box-client-token"], secrets_written["expired-box-client-key"] = _client_key(old_box)
+    assert "Your mailbox was closed" in person.post("/box?lang=en", {"box": old_box}).content.decode()
+    assert MailboxSession.objects.filter(pk=old_box.partition(".")[0], wrapped_key__isnull=False).exists()
+    assert not person.cookies
+
+    # The coordinator reads everything, downloads the photo as stored, flags, declines, signs out.
+    detail = staff.get(f"{base}/").content.decode()
+    for name in ("intake-name", "intake-story", "requester-message", "staff-reply"):
+        assert canary(name) in detail, name
+    stored = staff.get(f"{base}/files/{Attachment.objects.get(message__isnull=True).pk}/")
+    assert stored.status_code == 200
+    with Image.open(BytesIO(stored.content)) as image:
+        assert image.format == "JPEG"
+        assert not image.getexif()
+        secrets_written["photo-stored-pixels-bytes"] = image.tobytes()
+    secrets_written["photo-stored-bytes"] = stored.content
+    version = Request.objects.get().version
+    flagged = staff.post(f"{base}/flag/", {"version": version, "flagged": "on", "note": canary("entrapment-note")})
+    assert flagged.status_code == 302
+    version = Request.objects.get().version
+    declined = staff.post(f"{base}/decline/", {"version": version, "reason": "other", "note": canary("decline-note")})
+    assert declined.status_code == 302
+    secrets_written["entrapment-note"] = canary("entrapment-note").encode()
+    secrets_written["decline-note"] = canary("decline-note").encode()
+    staff.post("/staff/accounts/logout/")
+
+    # Each canary really is in the sealed field it was meant for (so finding none of them means something).
+    assert Message.objects.filter(sender="requester").count() == 1
+    assert Attachment.objects.count() == 2
+    for (label, field), names in CANARY_FIELDS.items():
+        model = apps.get_model(label)
+        plain = " ".join(keysets.open_field(set_key, row, field) or "" for row in model.objects.all())
+        for name in names:
+            assert canary(name) in plain, (label, field, name)
+
+
 def test_seized_database_and_files_reveal_nothing(make_staff: Any, tmp_path: Path) -> None:
     secrets_written: dict[str, bytes] = {}
 
@@ -151,6 +358,9 @@ def test_seized_database_and_files_reveal_nothing(make_staff: Any, tmp_path: Pat
         secrets_written[f"escrow-share-{n}"] = share.encode()
     secrets_written["escrow-private-key"] = escrow.escrow_private_key(share_codes=shares[:2])
 
+    # The anonymous intake: a request, its mailbox, messages, files, triage notes (see _intake_scenario).
+    _intake_scenario(make_staff, secrets_written)
+
     # Someone signed in and out again through the pages (session wrapping, cookies).
     client = Client()
     _login(client, worker.staff.email, canary("worker-passphrase"), worker.totp_secret)
@@ -177,7 +387,7 @@ def test_seized_database_and_files_reveal_nothing(make_staff: Any, tmp_path: Pat
 
     taken = _dump(tmp_path)
     assert any(p.name.endswith(".bin") for p in taken), "the encrypted attachment should be in the data folder"
-    binary = {name for name in secrets_written if name.endswith("-key") or name.startswith("case-key")}
+    binary = {name for name in secrets_written if name.endswith(("-key", "-bytes")) or name.startswith("case-key")}
     leaks = []
     for path in taken:
         blob = path.read_bytes()
