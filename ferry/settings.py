@@ -180,5 +180,7 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # At DEBUG this logger writes whole template contexts (receipt codes, decrypted text): never below INFO.
+        "django.template": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -225,16 +225,7 @@ def test_intake_keeps_no_address_browser_or_cookie(make_staff: Any, caplog: Any,
     "level",
     [
         "configured",
-        pytest.param(
-            "debug",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="Known problem: at DEBUG, django.template logs every variable it cannot resolve (intake "
-                "templates use hide_languages, notice, problem without always passing them) with the whole "
-                "template context, which holds the receipt codes and the mailbox token. Shipped logging is at "
-                "INFO, so this only bites someone who turns on DEBUG logging.",
-            ),
-        ),
+        "debug",
     ],
 )
 def test_logs_hold_no_receipt_code_or_mailbox_key(make_staff: Any, caplog: Any, capfd: Any, level: str) -> None:

@@ -370,13 +370,18 @@ class MailboxState:
         return self.session.duress
 
 
+def _session_id(text: str) -> str:
+    """A well-formed session id, or "" (which matches nothing): what reaches the query is hex only."""
+    return text if len(text) == 32 and all(ch in "0123456789abcdef" for ch in text) else ""
+
+
 def mailbox_state(token: str) -> MailboxState:
     """The open mailbox behind a form's token; MailboxClosed when it expired, was closed, or never was."""
     session_id, _dot, client_key = (token or "").partition(".")
     now = timezone.now()
     row = (
         MailboxSession.objects.select_related("mailbox__request__key_set")
-        .filter(id=session_id[:32], expires_at__gt=now)
+        .filter(id=_session_id(session_id), expires_at__gt=now)
         .first()
     )
     closed = MailboxClosed(_("Your mailbox was closed. Enter your code again to open it."))
@@ -469,4 +474,4 @@ def mailbox_last_checkin(state: MailboxState) -> datetime | None:
 
 def mailbox_close(token: str) -> None:
     session_id = (token or "").partition(".")[0]
-    MailboxSession.objects.filter(id=session_id[:32]).delete()
+    MailboxSession.objects.filter(id=_session_id(session_id)).delete()

@@ -33,6 +33,9 @@ def public(view: Any) -> Any:
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    # Every variable the intake templates read is always set: nothing for the template logger to report.
+    for name in ("hide_languages", "notice", "problem", "code_problem"):
+        context.setdefault(name, "")
     context.setdefault("max_files", settings.FERRY_UPLOAD_MAX_FILES)
     context.setdefault("max_file_mb", settings.FERRY_UPLOAD_MAX_FILE_BYTES // (1024 * 1024))
     return render(request, template, context, status=status)
