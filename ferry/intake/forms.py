@@ -8,6 +8,8 @@ from typing import Any
 
 from django import forms
 from django.core import signing
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from ferry.intake import places
@@ -34,8 +36,27 @@ def form_token_nonce(token: str) -> str | None:
     return hashlib.sha256(nonce.encode()).hexdigest()
 
 
-class RegionSelect(forms.Select):
-    """A select whose choices are optgroups built per request, in the page's language."""
+class PlainSelect(forms.Select):
+    """A select rendered in Python: hundreds of countries and regions through one template per option
+    would be most of the cost of showing the form."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        final = self.build_attrs(self.attrs, attrs)
+        selected = "" if value is None else str(value)
+        parts = []
+        for group, options in self.choices:
+            if isinstance(options, (list, tuple)):
+                inner = "".join(_option(v, label, selected) for v, label in options)
+                parts.append(f'<optgroup label="{escape(group)}">{inner}</optgroup>')
+            else:
+                parts.append(_option(group, options, selected))
+        attributes = "".join(f' {key}="{escape(val)}"' for key, val in final.items() if val not in (None, False))
+        return mark_safe(f'<select name="{escape(name)}"{attributes}>{"".join(parts)}</select>')  # noqa: S308
+
+
+def _option(value: Any, label: Any, selected: str) -> str:
+    mark = " selected" if str(value) == selected else ""
+    return f'<option value="{escape(value)}"{mark}>{escape(label)}</option>'
 
 
 class RequestForm(forms.Form):
@@ -66,8 +87,8 @@ class RequestForm(forms.Form):
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
-    country = forms.ChoiceField(label=_("Country where you are now"), required=False)
-    region = forms.ChoiceField(label=_("Region"), required=False, widget=RegionSelect)
+    country = forms.ChoiceField(label=_("Country where you are now"), required=False, widget=PlainSelect)
+    region = forms.ChoiceField(label=_("Region"), required=False, widget=PlainSelect)
     place = forms.CharField(
         label=_("Where exactly, in your own words"),
         help_text=_("Only as much as you want to say."),

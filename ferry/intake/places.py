@@ -27,15 +27,29 @@ def _country_name(country: object) -> str:
     return _name("iso3166-1", getattr(country, "common_name", None) or country.name)  # type: ignore[attr-defined]
 
 
+def _language() -> str:
+    return (get_language() or "en").split("-")[0]
+
+
 def country_choices() -> list[tuple[str, str]]:
+    return _country_choices(_language())
+
+
+@cache
+def _country_choices(language: str) -> list[tuple[str, str]]:
     countries = [(c.alpha_2, _country_name(c)) for c in pycountry.countries]
     return sorted(countries, key=lambda item: item[1].casefold())
 
 
 def region_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """Regions of the organisation's focus countries, grouped by country (optgroups work without script)."""
+    return _region_choices(_language(), tuple(settings.FERRY_INTAKE_FOCUS_COUNTRIES))
+
+
+@cache
+def _region_choices(language: str, focus: tuple[str, ...]) -> list[tuple[str, list[tuple[str, str]]]]:
     groups = []
-    for code in settings.FERRY_INTAKE_FOCUS_COUNTRIES:
+    for code in focus:
         country = pycountry.countries.get(alpha_2=code)
         if country is None:
             continue

@@ -173,19 +173,26 @@ def _mailbox(request: HttpRequest, state: services.MailboxState, token: str, **e
     return _render(request, "intake/mailbox.html", context, status=extra.get("status", 200))
 
 
+def _code_page(request: HttpRequest, problem: str, status: int, form: forms.CodeForm | None = None) -> HttpResponse:
+    """A small page with the code form alone: cheap to answer, even to a flood of guesses."""
+    return _render(
+        request, "intake/code.html", {"code_form": form or forms.CodeForm(), "code_problem": problem}, status
+    )
+
+
 @public
 @require_POST
 def mailbox_open(request: HttpRequest) -> HttpResponse:
     code_form = forms.CodeForm(request.POST)
     if not code_form.is_valid():
-        return _front(request, code_form=code_form, status=400)
+        return _code_page(request, "", 400, form=code_form)
     try:
         access = services.mailbox_open(code_form.cleaned_data["code"])
     except services.Busy as exc:
-        return _front(request, code_form=forms.CodeForm(), code_problem=str(exc), status=429)
+        return _code_page(request, str(exc), 429)
     except services.IntakeError as exc:
         # The code is not echoed back: someone may be looking over the person's shoulder.
-        return _front(request, code_form=forms.CodeForm(), code_problem=str(exc), status=400)
+        return _code_page(request, str(exc), 400)
     state = services.mailbox_state(access.token)
     return _mailbox(request, state, access.token)
 
@@ -195,7 +202,7 @@ def _with_state(request: HttpRequest) -> tuple[services.MailboxState, str] | Htt
     try:
         return services.mailbox_state(token), token
     except services.MailboxClosed as exc:
-        return _front(request, code_problem=str(exc), status=400)
+        return _code_page(request, str(exc), 400)
 
 
 @public
