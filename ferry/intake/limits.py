@@ -1,4 +1,4 @@
-"""Flood limits of the intake: counters for the current hour (submissions, refusals) and minute (look-ups).
+"""Flood limits of the intake: counters for the current hour (submissions, refusals) and ten seconds (look-ups).
 
 Finished windows are folded into per-day totals by the worker, so a seized database shows days, not hours."""
 
@@ -14,11 +14,25 @@ from django.utils import timezone
 
 from ferry.intake.models import FormNonce, IntakeDay, IntakeWindow, LookupThrottle, MailboxSession
 
+LOOKUP_WINDOW_SECONDS = 10
+
 
 def window_start(kind: str, now: datetime) -> datetime:
     if kind == "lookup":
-        return now.replace(second=0, microsecond=0)
+        # Ten-second windows spread the look-up budget evenly: no burst of derivations each minute.
+        return now.replace(second=now.second - now.second % LOOKUP_WINDOW_SECONDS, microsecond=0)
     return now.replace(minute=0, second=0, microsecond=0)
+
+
+def lookup_admitted(now: datetime) -> bool:
+    """Whether one more receipt-code check fits this window's share of FERRY_INTAKE_LOOKUPS_PER_MINUTE.
+
+    Over the budget the answer comes from a read alone, so a flood of guesses never queues for the
+    database's write lock that new requests for help need."""
+    share = max(1, -(-settings.FERRY_INTAKE_LOOKUPS_PER_MINUTE * LOOKUP_WINDOW_SECONDS // 60))
+    if window_count("lookup", now) >= share:
+        return False
+    return window_bump("lookup", now) <= share
 
 
 def window_bump(kind: str, now: datetime) -> int:

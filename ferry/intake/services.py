@@ -300,7 +300,7 @@ def mailbox_open(code_text: str) -> MailboxAccess:
     if code is None:
         raise IntakeError(_("A code has 24 digits. Check it and try again."))
     now = timezone.now()
-    if limits.window_bump("lookup", now) > settings.FERRY_INTAKE_LOOKUPS_PER_MINUTE:
+    if not limits.lookup_admitted(now):
         raise Busy(_("Too many people are trying codes right now. Wait a minute and try again."))
     if _throttle_blocked(code.locator, now):
         raise Busy(
