@@ -42,7 +42,7 @@ from ferry.vault.models import EscrowKey, Grant, KeySet, StaffKey
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 LOOKUP_FAILURES_FREE = 5
 LOOKUP_BACKOFF_MAX = timedelta(hours=24)
-LOOKUP_WAIT_SECONDS = 3.0
+LOOKUP_WAIT_SECONDS = 1.0
 
 
 class IntakeError(Exception):

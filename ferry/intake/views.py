@@ -180,6 +180,18 @@ def _code_page(request: HttpRequest, problem: str, status: int, form: forms.Code
     )
 
 
+_BUSY_PAGES: dict[tuple[str, str], bytes] = {}
+
+
+def _busy_page(request: HttpRequest, problem: str) -> HttpResponse:
+    """The "wait and try again" page holds nothing of the request: rendered once per language and text,
+    so answering a flood of guesses costs next to nothing."""
+    key = (request.LANGUAGE_CODE, problem)  # type: ignore[attr-defined]
+    if key not in _BUSY_PAGES:
+        _BUSY_PAGES[key] = _code_page(request, problem, 429).content
+    return HttpResponse(_BUSY_PAGES[key], status=429, content_type="text/html; charset=utf-8")
+
+
 @public
 @require_POST
 def mailbox_open(request: HttpRequest) -> HttpResponse:
@@ -189,7 +201,7 @@ def mailbox_open(request: HttpRequest) -> HttpResponse:
     try:
         access = services.mailbox_open(code_form.cleaned_data["code"])
     except services.Busy as exc:
-        return _code_page(request, str(exc), 429)
+        return _busy_page(request, str(exc))
     except services.IntakeError as exc:
         # The code is not echoed back: someone may be looking over the person's shoulder.
         return _code_page(request, str(exc), 400)
