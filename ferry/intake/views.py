@@ -186,7 +186,7 @@ _BUSY_PAGES: dict[tuple[str, str], bytes] = {}
 def _busy_page(request: HttpRequest, problem: str) -> HttpResponse:
     """The "wait and try again" page holds nothing of the request: rendered once per language and text,
     so answering a flood of guesses costs next to nothing."""
-    key = (request.LANGUAGE_CODE, problem)  # type: ignore[attr-defined]
+    key = (request.LANGUAGE_CODE, problem)
     if key not in _BUSY_PAGES:
         _BUSY_PAGES[key] = _code_page(request, problem, 429).content
     return HttpResponse(_BUSY_PAGES[key], status=429, content_type="text/html; charset=utf-8")
