@@ -29,6 +29,8 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("ferry.accounts.tasks.sessions_purge", 60),
     Periodic("ferry.intake.tasks.intake_housekeeping", 60),
     Periodic("ferry.accounts.tasks.alerts_email", 60),
+    Periodic("ferry.cases.tasks.checkin_sweep", 60),
+    Periodic("ferry.cases.tasks.retention_shred", 3600),
 )
 
 

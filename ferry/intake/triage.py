@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ferry.accounts.alerts import activity_alert
 from ferry.accounts.models import Role, Staff, StaffAlert
 from ferry.audit.services import audit_record
-from ferry.cases.models import Assignment
+from ferry.cases import services as case_services
 from ferry.cases.models import Case as CaseRecord
 from ferry.intake.models import URGENCY_ORDER, Attachment, CheckIn, ContactIndex, Message, Request
 from ferry.intake.services import (
@@ -267,7 +267,7 @@ def caseworkers() -> list[Staff]:
 
 def accept(*, ring: KeyRing, staff: Staff, reference: str, version: int, caseworker_id: int) -> CaseRecord:
     """Open a case for the request, assign the caseworker and seal the request's key to them."""
-    request, _key = _openable(ring, staff, reference)
+    request, key = _openable(ring, staff, reference)
     with transaction.atomic():
         if request.status not in OPEN_STATUSES:
             raise IntakeError(_("Only a new or open request can be accepted."))
@@ -275,14 +275,12 @@ def accept(*, ring: KeyRing, staff: Staff, reference: str, version: int, casewor
         if caseworker is None:
             raise IntakeError(_("Choose an active caseworker."))
         _bump(request, version, status=Request.Status.ACCEPTED)
-        now = timezone.now()
-        case = CaseRecord.objects.create(
-            reference=request.reference, key_set=request.key_set, request=request, created_at=now
+        details = _open_json(key, request, "details")
+        case = case_services.case_open_from_request(
+            request=request, key=key, details=details, by=staff, caseworker=caseworker
         )
-        Assignment.objects.create(case=case, staff=caseworker, assigned_by=staff, assigned_at=now)
         keysets.keyset_grant(key_set=request.key_set, ring=ring, staff_id=caseworker.pk)
         audit_record(action="intake.accept", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
-        audit_record(action="case.assign", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
         activity_alert(kind=StaffAlert.Kind.CASE_ASSIGNED, recipient_ids=[caseworker.pk], reference=request.reference)
         return case
 

@@ -191,6 +191,8 @@ def keyset_revoke(*, key_set: KeySet, ring: KeyRing, staff_id: int) -> None:
     Grant.objects.bulk_update(grants, ["sealed_key", "generation"], batch_size=500)
     key_set.generation = generation
     key_set.save(update_fields=["generation"])
+    # Sessions' cached copies of the old key open nothing now; drop them rather than leave them lying.
+    SessionKey.objects.filter(key_set=key_set).delete()
     ring.forget()
 
 

@@ -1,0 +1,5 @@
+"""URLs of cases: checkin."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""URLs of cases: referral."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

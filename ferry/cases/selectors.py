@@ -1,0 +1,223 @@
+"""Reads on cases, scoped to the viewer: their caseload, the coordinators' board, one case's page.
+
+Lists decrypt one sealed "card" per row with keys opened in bulk; search decrypts in memory, so no
+plaintext index ever reaches the disk. Metadata counts (stage, risk) need no key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Case as DbCase
+from django.db.models import Count, QuerySet, Value, When
+from django.utils import timezone
+
+from ferry.accounts.models import Staff
+from ferry.audit.services import audit_record
+from ferry.cases.models import Assignment, Case, Event, Need, Stage, Task
+from ferry.cases.services import access_case, open_json
+from ferry.vault import keysets
+from ferry.vault.keyring import KeyRing
+
+
+@dataclass
+class Row:
+    case: Case
+    name: str = ""
+    summary: str = ""
+    assignees: list[str] = field(default_factory=list)
+    next_due_at: datetime | None = None
+    checkin_state: str = ""
+    overdue_tasks: int = 0
+
+
+@dataclass(frozen=True)
+class Filters:
+    stage: str = ""
+    risk: str = ""
+    overdue: bool = False
+    assignee: int | None = None
+    query: str = ""
+
+
+RISK_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+RISK_RANK = DbCase(*(When(risk=value, then=Value(rank)) for value, rank in RISK_ORDER.items()), default=Value(9))
+BOARD_COLUMN_ROWS = 50
+
+
+def _filtered(cases: QuerySet[Case], filters: Filters) -> QuerySet[Case]:
+    if filters.stage:
+        cases = cases.filter(stage__key=filters.stage)
+    if filters.risk:
+        cases = cases.filter(risk=filters.risk)
+    if filters.assignee:
+        cases = cases.filter(assignments__staff_id=filters.assignee)
+    if filters.overdue:
+        cases = cases.filter(checkin_plan__state__in=["overdue", "lost"])
+    return cases
+
+
+def _rows(ring: KeyRing, cases: list[Case], query: str) -> list[Row]:
+    keys = ring.keys_for(c.key_set for c in cases)
+    today = timezone.localdate()
+    assignees: dict[Any, list[str]] = {}
+    for case_id, display, email in Assignment.objects.filter(case__in=cases).values_list(
+        "case_id", "staff__display_name", "staff__email"
+    ):
+        assignees.setdefault(case_id, []).append(display or email)
+    overdue = dict(
+        Task.objects.filter(case__in=cases, done_at__isnull=True, due_on__lt=today)
+        .values("case_id")
+        .annotate(n=Count("id"))
+        .values_list("case_id", "n")
+    )
+    needle = query.casefold().strip()
+    rows = []
+    for case in cases:
+        key = keys.get(case.key_set_id)
+        if key is None:
+            continue
+        card = open_json(key, case, "card")
+        row = Row(
+            case=case,
+            name=card.get("name", ""),
+            summary=card.get("summary", ""),
+            assignees=sorted(assignees.get(case.pk, [])),
+            overdue_tasks=overdue.get(case.pk, 0),
+        )
+        plan = getattr(case, "checkin_plan", None)
+        if plan is not None:
+            row.next_due_at, row.checkin_state = plan.next_due_at, plan.state
+        if needle and needle not in f"{row.name} {row.summary} {case.reference}".casefold():
+            continue
+        rows.append(row)
+    rows.sort(key=lambda r: (RISK_ORDER.get(r.case.risk, 9), r.case.stage.position, r.case.reference))
+    return rows
+
+
+def _base() -> QuerySet[Case]:
+    return Case.objects.select_related("stage", "key_set", "checkin_plan").filter(shredded_at__isnull=True)
+
+
+def my_cases(*, ring: KeyRing, staff: Staff, filters: Filters) -> list[Row]:
+    """The caseload: open cases the viewer is assigned to (and can open)."""
+    cases = _filtered(_base().filter(assignments__staff=staff, closed_at__isnull=True), filters).distinct()
+    return _rows(ring, list(cases), filters.query)
+
+
+@dataclass
+class Board:
+    columns: list[tuple[Stage, list[Row]]]
+    counts: dict[int, int]
+    hidden: int
+
+
+def board(*, ring: KeyRing, staff: Staff, filters: Filters) -> Board:
+    """Cases by stage: the ones the viewer holds a key for, and metadata-only counts of all."""
+    stages = list(Stage.objects.filter(active=True).order_by("position", "pk"))
+    counts = dict(
+        _filtered(Case.objects.filter(shredded_at__isnull=True), filters)
+        .values("stage_id")
+        .annotate(n=Count("id"))
+        .values_list("stage_id", "n")
+    )
+    granted = _filtered(_base().filter(key_set__grants__staff=staff), filters).distinct()
+    picked: list[Case] = []
+    for stage in stages:
+        # Per column, the most urgent first and at most a screenful; the counts cover the rest.
+        picked += list(granted.filter(stage=stage).order_by(RISK_RANK, "stage_changed_at")[:BOARD_COLUMN_ROWS])
+    rows = _rows(ring, picked, filters.query)
+    by_stage: dict[int, list[Row]] = {}
+    for row in rows:
+        by_stage.setdefault(row.case.stage_id, []).append(row)
+    hidden = sum(counts.values()) - len(rows)
+    return Board(columns=[(s, by_stage.get(s.pk, [])) for s in stages], counts=counts, hidden=max(hidden, 0))
+
+
+@dataclass
+class TimelineItem:
+    at: datetime
+    kind: str
+    label: str
+    actor: str
+    detail: dict[str, Any]
+
+
+@dataclass
+class CaseView:
+    case: Case
+    card: dict[str, Any]
+    identity: dict[str, Any]
+    contacts: dict[str, Any]
+    risk_reason: str
+    timeline: list[TimelineItem]
+    needs: list[tuple[Need, str]]
+    tasks: list[tuple[Task, str]]
+    assignees: list[Staff]
+
+
+def case_page(*, ring: KeyRing, staff: Staff, reference: str) -> CaseView:
+    """Everything on a case's page, decrypted; the opening is audited."""
+    case, key = access_case(ring=ring, staff=staff, reference=reference)
+    audit_record(action="case.view", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
+    timeline = [
+        TimelineItem(
+            at=e.at,
+            kind=e.kind,
+            label=str(e.get_kind_display()),
+            actor=e.actor.name if e.actor else "",
+            detail=open_json(key, e, "detail"),
+        )
+        for e in Event.objects.filter(case=case).select_related("actor").order_by("-at")[:300]
+    ]
+    timeline += _conversation(case, key)
+    timeline.sort(key=lambda item: item.at, reverse=True)
+    return CaseView(
+        case=case,
+        card=open_json(key, case, "card"),
+        identity=open_json(key, case, "identity"),
+        contacts=open_json(key, case, "contacts"),
+        risk_reason=keysets.open_field(key, case, "risk_reason") or "",
+        timeline=timeline,
+        needs=[(n, keysets.open_field(key, n, "detail") or "") for n in case.needs.order_by("kind")],
+        tasks=[
+            (t, keysets.open_field(key, t, "title") or "")
+            for t in case.tasks.select_related("owner").order_by("done_at", "due_on")
+        ],
+        assignees=[a.staff for a in case.assignments.select_related("staff").order_by("assigned_at")],
+    )
+
+
+def _conversation(case: Case, key: bytes) -> list[TimelineItem]:
+    """Messages with the person and their own check-ins, from the request the case came from."""
+    if case.request_id is None:
+        return []
+    from ferry.intake.models import CheckIn, Message
+
+    items = []
+    for message in Message.objects.filter(request_id=case.request_id).select_related("author"):
+        content = open_json(key, message, "content")
+        at = datetime.fromisoformat(content["at"]) if content.get("at") else None
+        if at is None:
+            continue
+        items.append(
+            TimelineItem(
+                at=at,
+                kind=f"message_{message.sender}",
+                label=str(message.get_sender_display()),
+                actor=message.author.name if message.author else "",
+                detail={"text": content.get("text", "")},
+            )
+        )
+    for checkin in CheckIn.objects.filter(request_id=case.request_id):
+        items.append(
+            TimelineItem(
+                at=checkin.at,
+                kind=f"checkin_{checkin.kind}",
+                label=str(checkin.get_kind_display()),
+                actor="",
+                detail={"source": checkin.source},
+            )
+        )
+    return items

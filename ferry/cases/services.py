@@ -1,0 +1,275 @@
+"""Writes on cases: opening one from a request, the one door to a case, stages, risk, notes, assignment,
+needs and tasks. Every decryption and change is audited; changes use the case's version (optimistic
+locking), so two coordinators never overwrite each other silently."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ferry.accounts.alerts import activity_alert
+from ferry.accounts.models import Role, Staff, StaffAlert
+from ferry.audit.services import audit_record
+from ferry.cases.models import Assignment, Case, ClosingReason, Event, Need, Stage, Task
+from ferry.cases.pipeline import DEFAULT_REASONS, DEFAULT_STAGES
+from ferry.vault import keysets
+from ferry.vault.keyring import KeyRing
+from ferry.vault.models import StaffKey
+
+
+class CaseError(Exception):
+    """A refusal the user can act on; the message is translated and holds no personal data."""
+
+
+class CaseNotFound(CaseError):
+    """Missing, or not granted to this user: the same answer for both."""
+
+
+class Conflict(CaseError):
+    pass
+
+
+def pipeline_ensure() -> None:
+    """The default pipeline, if there is none (a migration seeds it; a flushed test database may not)."""
+    if not Stage.objects.exists():
+        for position, (key, en, ru, closed) in enumerate(DEFAULT_STAGES):
+            Stage.objects.create(key=key, name_en=en, name_ru=ru, position=position, is_closed=closed)
+    if not ClosingReason.objects.exists():
+        for position, (key, en, ru) in enumerate(DEFAULT_REASONS):
+            ClosingReason.objects.create(key=key, name_en=en, name_ru=ru, position=position)
+
+
+def _json(key: bytes, obj: Any, name: str, value: dict[str, Any]) -> None:
+    keysets.seal_field(key, obj, name, json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+def open_json(key: bytes, obj: Any, name: str) -> dict[str, Any]:
+    text = keysets.open_field(key, obj, name)
+    return {} if text is None else json.loads(text)
+
+
+def event_add(*, case: Case, key: bytes, kind: str, actor: Staff | None, detail: dict[str, Any]) -> Event:
+    event = Event(case=case, key_set_id=case.key_set_id, kind=kind, at=timezone.now(), actor=actor)
+    _json(key, event, "detail", detail)
+    event.save(force_insert=True)
+    return event
+
+
+def _first_line(text: str, limit: int = 140) -> str:
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return line[:limit]
+
+
+def case_open_from_request(*, request: Any, key: bytes, details: dict[str, Any], by: Staff, caseworker: Staff) -> Case:
+    """A new case at the "accepted" stage for an accepted request, under the request's key set."""
+    pipeline_ensure()
+    now = timezone.now()
+    stage = Stage.objects.filter(key="accepted").first() or Stage.objects.filter(is_closed=False).first()
+    case = Case(
+        reference=request.reference,
+        key_set_id=request.key_set_id,
+        request=request,
+        stage=stage,
+        created_at=now,
+        updated_at=now,
+        stage_changed_at=now,
+        risk=Case.Risk.CRITICAL if request.urgency == "now" else Case.Risk.HIGH,
+    )
+    _json(key, case, "card", {"name": details.get("name", ""), "summary": _first_line(details.get("story", ""))})
+    _json(key, case, "identity", {"name": details.get("name", "")})
+    _json(
+        key,
+        case,
+        "contacts",
+        {k: details.get(k, "") for k in ("phone", "handle", "email", "country", "region", "place")},
+    )
+    keysets.seal_field(key, case, "risk_reason", "")
+    case.save(force_insert=True)
+    Assignment.objects.create(case=case, staff=caseworker, assigned_by=by, assigned_at=now)
+    event_add(case=case, key=key, kind=Event.Kind.CREATED, actor=by, detail={})
+    event_add(case=case, key=key, kind=Event.Kind.ASSIGNED, actor=by, detail={"staff": caseworker.name})
+    audit_record(action="case.open_from_request", actor_id=by.pk, object_type="case", object_id=case.pk.hex)
+    audit_record(action="case.assign", actor_id=by.pk, object_type="case", object_id=case.pk.hex)
+    return case
+
+
+def access_case(*, ring: KeyRing, staff: Staff, reference: str) -> tuple[Case, bytes]:
+    """The one door to a case: the case and its key, or CaseNotFound (missing or not granted, same answer).
+
+    A refused attempt is audited; nothing is decrypted."""
+    case = Case.objects.select_related("key_set", "stage").filter(reference=reference).first()
+    if case is None:
+        raise CaseNotFound(_("No such case."))
+    key = ring.keys_for([case.key_set]).get(case.key_set_id)
+    if key is None:
+        audit_record(action="case.denied", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
+        raise CaseNotFound(_("No such case."))
+    return case, key
+
+
+def _bump(case: Case, version: int, **changes: Any) -> None:
+    changes.setdefault("updated_at", timezone.now())
+    if not Case.objects.filter(pk=case.pk, version=version).update(version=F("version") + 1, **changes):
+        raise Conflict(_("Someone else changed this case while you were looking at it. Check it and try again."))
+
+
+def stage_change(
+    *, ring: KeyRing, staff: Staff, reference: str, version: int, stage_key: str, reason_key: str = "", note: str = ""
+) -> None:
+    """Move the case to another stage; the closing stage needs a closing reason."""
+    case, key = access_case(ring=ring, staff=staff, reference=reference)
+    stage = Stage.objects.filter(key=stage_key, active=True).first()
+    if stage is None:
+        raise CaseError(_("Choose a stage from the list."))
+    if stage.pk == case.stage_id:
+        raise CaseError(_("The case is already at this stage."))
+    reason = None
+    if stage.is_closed:
+        reason = ClosingReason.objects.filter(key=reason_key, active=True).first()
+        if reason is None:
+            raise CaseError(_("A case cannot be closed without a reason."))
+    now = timezone.now()
+    with transaction.atomic():
+        _bump(
+            case,
+            version,
+            stage=stage,
+            stage_changed_at=now,
+            closing_reason=reason,
+            closed_at=now if stage.is_closed else None,
+        )
+        event_add(
+            case=case,
+            key=key,
+            kind=Event.Kind.STAGE,
+            actor=staff,
+            detail={"from": case.stage.key, "to": stage.key, "reason": reason.key if reason else "", "note": note},
+        )
+        audit_record(action="case.stage", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
+
+
+def risk_change(*, ring: KeyRing, staff: Staff, reference: str, version: int, risk: str, reason: str) -> None:
+    case, key = access_case(ring=ring, staff=staff, reference=reference)
+    if risk not in Case.Risk.values:
+        raise CaseError(_("Choose a risk level."))
+    if not reason.strip():
+        raise CaseError(_("Say why: the next person on this case needs to know."))
+    with transaction.atomic():
+        keysets.seal_field(key, case, "risk_reason", reason)
+        _bump(case, version, risk=risk, risk_reason=case.risk_reason)
+        event_add(case=case, key=key, kind=Event.Kind.RISK, actor=staff, detail={"risk": risk, "reason": reason})
+        audit_record(action="case.risk", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
+
+
+def note_add(*, ring: KeyRing, staff: Staff, reference: str, text: str) -> None:
+    case, key = access_case(ring=ring, staff=staff, reference=reference)
+    if not text.strip():
+        raise CaseError(_("The note is empty."))
+    with transaction.atomic():
+        event_add(case=case, key=key, kind=Event.Kind.NOTE, actor=staff, detail={"text": text})
+        Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+        audit_record(action="case.note", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
+
+
+def assignable(case: Case) -> list[Staff]:
+    """Active caseworkers and coordinators with a key pair who are not assigned yet."""
+    assigned = set(case.assignments.values_list("staff_id", flat=True))
+    with_keys = StaffKey.objects.values_list("staff_id", flat=True)
+    return [
+        s
+        for s in Staff.objects.filter(
+            is_active=True, roles__role__in=[Role.CASEWORKER, Role.COORDINATOR], pk__in=with_keys
+        )
+        .distinct()
+        .order_by("display_name", "email")
+        if s.pk not in assigned
+    ]
+
+
+def assign(*, ring: KeyRing, staff: Staff, reference: str, staff_id: int) -> None:
+    """Add a caseworker: a coordinator who holds the case key seals it to them."""
+    if not staff.has_role(Role.COORDINATOR):
+        raise CaseError(_("Only coordinators assign caseworkers."))
+    case, key = access_case(ring=ring, staff=staff, reference=reference)
+    person = next((s for s in assignable(case) if s.pk == staff_id), None)
+    if person is None:
+        raise CaseError(_("Choose an active colleague who is not on this case yet."))
+    with transaction.atomic():
+        Assignment.objects.create(case=case, staff=person, assigned_by=staff, assigned_at=timezone.now())
+        keysets.keyset_grant(key_set=case.key_set, ring=ring, staff_id=person.pk)
+        event_add(case=case, key=key, kind=Event.Kind.ASSIGNED, actor=staff, detail={"staff": person.name})
+        audit_record(action="case.assign", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
+        activity_alert(kind=StaffAlert.Kind.CASE_ASSIGNED, recipient_ids=[person.pk], reference=case.reference)
+
+
+def unassign(*, ring: KeyRing, staff: Staff, reference: str, staff_id: int) -> None:
+    """Remove a caseworker: their grant goes and the case is re-keyed in the same transaction."""
+    if not staff.has_role(Role.COORDINATOR):
+        raise CaseError(_("Only coordinators remove caseworkers."))
+    case, _key = access_case(ring=ring, staff=staff, reference=reference)
+    assignment = Assignment.objects.filter(case=case, staff_id=staff_id).select_related("staff").first()
+    if assignment is None:
+        raise CaseError(_("This person is not on the case."))
+    if staff_id == staff.pk:
+        raise CaseError(_("Ask another coordinator to remove you."))
+    with transaction.atomic():
+        name = assignment.staff.name
+        assignment.delete()
+        keysets.keyset_revoke(key_set=case.key_set, ring=ring, staff_id=staff_id)
+        case.key_set.refresh_from_db()
+        new_key = ring.key_for(case.key_set)
+        event_add(case=case, key=new_key, kind=Event.Kind.UNASSIGNED, actor=staff, detail={"staff": name})
+        audit_record(action="case.unassign", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
+
+
+def need_set(*, ring: KeyRing, staff: Staff, reference: str, kind: str, status: str, detail: str) -> None:
+    case, key = access_case(ring=ring, staff=staff, reference=reference)
+    if kind not in Need.Kind.values or status not in Need.Status.values:
+        raise CaseError(_("Choose a need and its status."))
+    now = timezone.now()
+    with transaction.atomic():
+        need = Need.objects.filter(case=case, kind=kind).first() or Need(
+            case=case, key_set_id=case.key_set_id, kind=kind
+        )
+        need.status = status
+        need.updated_at = now
+        keysets.seal_field(key, need, "detail", detail)
+        need.save()
+        event_add(case=case, key=key, kind=Event.Kind.NEED, actor=staff, detail={"kind": kind, "status": status})
+        audit_record(action="case.need", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
+
+
+def task_add(*, ring: KeyRing, staff: Staff, reference: str, title: str, due_on: date, owner_id: int) -> None:
+    case, key = access_case(ring=ring, staff=staff, reference=reference)
+    if not title.strip():
+        raise CaseError(_("Say what needs doing."))
+    if due_on < timezone.localdate():
+        raise CaseError(_("The due date is in the past."))
+    if not case.assignments.filter(staff_id=owner_id).exists() and owner_id != staff.pk:
+        raise CaseError(_("The owner must be on the case."))
+    with transaction.atomic():
+        task = Task(case=case, key_set_id=case.key_set_id, due_on=due_on, owner_id=owner_id, created_at=timezone.now())
+        keysets.seal_field(key, task, "title", title)
+        task.save(force_insert=True)
+        event_add(
+            case=case, key=key, kind=Event.Kind.TASK, actor=staff, detail={"title": title, "due": due_on.isoformat()}
+        )
+        audit_record(action="case.task", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
+
+
+def task_done(*, ring: KeyRing, staff: Staff, reference: str, task_id: Any) -> None:
+    case, key = access_case(ring=ring, staff=staff, reference=reference)
+    task = Task.objects.filter(case=case, pk=task_id, done_at__isnull=True).first()
+    if task is None:
+        raise CaseError(_("This task is already done or gone."))
+    with transaction.atomic():
+        Task.objects.filter(pk=task.pk).update(done_at=timezone.now())
+        title = keysets.open_field(key, task, "title") or ""
+        event_add(case=case, key=key, kind=Event.Kind.TASK, actor=staff, detail={"title": title, "done": True})
+        audit_record(action="case.task_done", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
