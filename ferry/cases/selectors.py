@@ -151,6 +151,7 @@ class CaseView:
     identity: dict[str, Any]
     contacts: dict[str, Any]
     risk_reason: str
+    request_details: dict[str, Any]
     timeline: list[TimelineItem]
     needs: list[tuple[Need, str]]
     tasks: list[tuple[Task, str]]
@@ -160,6 +161,8 @@ class CaseView:
 def case_page(*, ring: KeyRing, staff: Staff, reference: str) -> CaseView:
     """Everything on a case's page, decrypted; the opening is audited."""
     case, key = access_case(ring=ring, staff=staff, reference=reference)
+    if case.request_id is not None:
+        case = Case.objects.select_related("stage", "key_set", "request").get(pk=case.pk)
     audit_record(action="case.view", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
     timeline = [
         TimelineItem(
@@ -179,6 +182,7 @@ def case_page(*, ring: KeyRing, staff: Staff, reference: str) -> CaseView:
         identity=open_json(key, case, "identity"),
         contacts=open_json(key, case, "contacts"),
         risk_reason=keysets.open_field(key, case, "risk_reason") or "",
+        request_details=open_json(key, case.request, "details") if case.request is not None else {},
         timeline=timeline,
         needs=[(n, keysets.open_field(key, n, "detail") or "") for n in case.needs.order_by("kind")],
         tasks=[

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ferry.accounts.models import Role
 from ferry.cases import checkins, forms, referrals, selectors, services
 from ferry.cases.models import Case, Stage
-from ferry.intake import triage
+from ferry.intake import places, triage
 from ferry.intake.services import IntakeError
 
 
@@ -79,6 +79,7 @@ def _page(request: HttpRequest, reference: str, status: int = 200, **bound: Any)
         "assign_form": bound.get("assign_form") or forms.StaffChoiceForm(staff=services.assignable(case)),
         "unassign_form": forms.StaffChoiceForm(staff=view.assignees),
         "stages": Stage.objects.filter(active=True),
+        "place": places.place_label(view.contacts.get("country", ""), view.contacts.get("region", "")),
     }
     context.update(checkins.panel(request=request, case=case, bound=bound))
     context.update(referrals.panel(request=request, case=case, bound=bound))
