@@ -108,7 +108,7 @@ def my_cases(*, ring: KeyRing, staff: Staff, filters: Filters) -> list[Row]:
 
 @dataclass
 class Board:
-    columns: list[tuple[Stage, list[Row]]]
+    columns: list[tuple[Stage, int, list[Row]]]
     counts: dict[int, int]
     hidden: int
 
@@ -132,7 +132,7 @@ def board(*, ring: KeyRing, staff: Staff, filters: Filters) -> Board:
     for row in rows:
         by_stage.setdefault(row.case.stage_id, []).append(row)
     hidden = sum(counts.values()) - len(rows)
-    return Board(columns=[(s, by_stage.get(s.pk, [])) for s in stages], counts=counts, hidden=max(hidden, 0))
+    return Board(columns=[(s, counts.get(s.pk, 0), by_stage.get(s.pk, [])) for s in stages], counts=counts, hidden=max(hidden, 0))
 
 
 @dataclass
