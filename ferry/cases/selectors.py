@@ -132,7 +132,9 @@ def board(*, ring: KeyRing, staff: Staff, filters: Filters) -> Board:
     for row in rows:
         by_stage.setdefault(row.case.stage_id, []).append(row)
     hidden = sum(counts.values()) - len(rows)
-    return Board(columns=[(s, counts.get(s.pk, 0), by_stage.get(s.pk, [])) for s in stages], counts=counts, hidden=max(hidden, 0))
+    return Board(
+        columns=[(s, counts.get(s.pk, 0), by_stage.get(s.pk, [])) for s in stages], counts=counts, hidden=max(hidden, 0)
+    )
 
 
 @dataclass
