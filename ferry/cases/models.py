@@ -9,6 +9,7 @@ referral packet. Nothing a seized database shows links a person to a case.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -117,9 +118,17 @@ class Event(models.Model):
     at = models.DateTimeField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     detail = SealedField()
+    # The stage entered, in clear like Case.stage, on opening and stage events: what a shred keeps as history.
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, null=True, related_name="+")
 
     class Meta:
         indexes = [models.Index(fields=["case", "at"])]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.stage_id is None and self.kind in (self.Kind.CREATED, self.Kind.STAGE):
+            # Services write these events after moving the case, so its stage now is the one entered.
+            self.stage_id = Case.objects.filter(pk=self.case_id).values_list("stage_id", flat=True).first()
+        super().save(*args, **kwargs)
 
 
 class Need(models.Model):

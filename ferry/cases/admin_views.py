@@ -1,0 +1,184 @@
+"""Administrators' case settings: the pipeline (stages, closing reasons) and retention. Views stay thin.
+
+Administrators see no case content here: names of stages, references, dates and counts only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ferry.accounts.models import Role, Staff
+from ferry.cases import admin_forms, pipeline_settings, retention
+from ferry.cases.pipeline_settings import REASON, STAGE, PipelineError, PipelineItemNotFound
+from ferry.cases.services import CaseError, CaseNotFound
+
+# How the settings page names each audited change.
+CHANGE_LABELS = {
+    "pipeline.stage_add": gettext_lazy("Stage added"),
+    "pipeline.stage_rename": gettext_lazy("Stage renamed"),
+    "pipeline.stage_move": gettext_lazy("Stage moved"),
+    "pipeline.stage_activate": gettext_lazy("Stage switched on"),
+    "pipeline.stage_deactivate": gettext_lazy("Stage switched off"),
+    "pipeline.reason_add": gettext_lazy("Closing reason added"),
+    "pipeline.reason_rename": gettext_lazy("Closing reason renamed"),
+    "pipeline.reason_move": gettext_lazy("Closing reason moved"),
+    "pipeline.reason_activate": gettext_lazy("Closing reason switched on"),
+    "pipeline.reason_deactivate": gettext_lazy("Closing reason switched off"),
+    "retention.policy": gettext_lazy("Retention period changed"),
+}
+SHRED_LIST_LIMIT = 200
+
+
+def _admin(request: HttpRequest) -> Staff:
+    staff: Staff = request.user  # type: ignore[assignment]
+    if not staff.has_role(Role.ADMINISTRATOR):
+        raise PermissionDenied(_("You do not have the role needed for this."))
+    return staff
+
+
+def _pipeline_page(request: HttpRequest, status: int = 200, **bound: Any) -> HttpResponse:
+    counts = pipeline_settings.cases_per_stage()
+    stages = pipeline_settings.pipeline_items(STAGE)
+    context = {
+        "stages": [(stage, counts.get(stage.pk, 0)) for stage in stages],
+        "reasons": pipeline_settings.pipeline_items(REASON),
+        "problems": pipeline_settings.pipeline_problems(),
+        "changes": [(c, CHANGE_LABELS.get(c.action, c.action)) for c in pipeline_settings.pipeline_changes()],
+        "stage_form": bound.get("stage_form") or admin_forms.NamesForm(prefix=STAGE),
+        "reason_form": bound.get("reason_form") or admin_forms.NamesForm(prefix=REASON),
+    }
+    return render(request, "cases/settings/pipeline.html", context, status=status)
+
+
+@require_GET
+def pipeline(request: HttpRequest) -> HttpResponse:
+    _admin(request)
+    return _pipeline_page(request)
+
+
+@require_POST
+def item_add(request: HttpRequest, kind: str) -> HttpResponse:
+    admin = _admin(request)
+    form = admin_forms.NamesForm(request.POST, prefix=kind)
+    if form.is_valid():
+        try:
+            pipeline_settings.pipeline_item_add(by=admin, kind=kind, **form.cleaned_data)
+        except PipelineError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Added. Move it up or down to where it belongs."))
+            return redirect("cases:settings")
+    return _pipeline_page(request, status=400, **{f"{kind}_form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def item_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    admin = _admin(request)
+    try:
+        item = pipeline_settings.pipeline_item(kind, pk)
+    except PipelineItemNotFound:
+        raise Http404 from None
+    form = admin_forms.NamesForm(request.POST or None, initial={"name_en": item.name_en, "name_ru": item.name_ru})
+    if request.method == "POST" and form.is_valid():
+        try:
+            pipeline_settings.pipeline_item_rename(by=admin, kind=kind, pk=pk, **form.cleaned_data)
+        except PipelineError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Renamed. Cases at it show the new name at once."))
+            return redirect("cases:settings")
+    status = 400 if form.is_bound else 200
+    return render(request, "cases/settings/edit.html", {"item": item, "kind": kind, "form": form}, status=status)
+
+
+def _change(request: HttpRequest, action: Any, done: str) -> HttpResponse:
+    try:
+        action()
+    except PipelineItemNotFound:
+        raise Http404 from None
+    except PipelineError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return redirect("cases:settings")
+
+
+@require_POST
+def item_move(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    admin = _admin(request)
+    up = request.POST.get("direction") == "up"
+    return _change(
+        request,
+        lambda: pipeline_settings.pipeline_item_move(by=admin, kind=kind, pk=pk, up=up),
+        _("Moved."),
+    )
+
+
+@require_POST
+def item_active(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    admin = _admin(request)
+    active = request.POST.get("active") == "1"
+    return _change(
+        request,
+        lambda: pipeline_settings.pipeline_item_set_active(by=admin, kind=kind, pk=pk, active=active),
+        _("Switched on.") if active else _("Switched off. Past cases keep it; it is no longer offered."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def retention_settings(request: HttpRequest) -> HttpResponse:
+    admin = _admin(request)
+    days = retention.retention_days()
+    form = admin_forms.RetentionForm(request.POST or None, initial={"days": days})
+    if request.method == "POST" and form.is_valid():
+        try:
+            retention.retention_policy_set(by=admin, days=form.cleaned_data["days"])
+        except CaseError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The retention period was saved."))
+            return redirect("cases:settings_retention")
+    closed = retention.closed_cases()
+    rows = [
+        (case, case.closed_at + timedelta(days=days) if days and case.closed_at else None)
+        for case in closed[:SHRED_LIST_LIMIT]
+    ]
+    context = {
+        "form": form,
+        "policy": retention.retention_policy(),
+        "days": days,
+        "rows": rows,
+        "closed_count": closed.count(),
+        "limit": SHRED_LIST_LIMIT,
+    }
+    return render(request, "cases/settings/retention.html", context, status=400 if form.is_bound else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def shred_case(request: HttpRequest, reference: str) -> HttpResponse:
+    admin = _admin(request)
+    case = retention.closed_cases().filter(reference=reference).first()
+    if case is None:
+        raise Http404
+    form = admin_forms.ShredForm(request.POST or None, expected=case.reference)
+    if request.method == "POST" and form.is_valid():
+        try:
+            retention.case_shred(by=admin, reference=case.reference)
+        except CaseNotFound:
+            raise Http404 from None
+        messages.success(
+            request,
+            _("Case %(reference)s was shredded. Only its statistics remain.") % {"reference": case.reference},
+        )
+        return redirect("cases:settings_retention")
+    return render(
+        request, "cases/settings/shred.html", {"case": case, "form": form}, status=400 if form.is_bound else 200
+    )
