@@ -70,7 +70,8 @@ def case_open_from_request(*, request: Any, key: bytes, details: dict[str, Any],
     """A new case at the "accepted" stage for an accepted request, under the request's key set."""
     pipeline_ensure()
     now = timezone.now()
-    stage = Stage.objects.filter(key="accepted").first() or Stage.objects.filter(is_closed=False).first()
+    open_stages = Stage.objects.filter(active=True, is_closed=False).order_by("position", "pk")
+    stage = open_stages.filter(key="accepted").first() or open_stages.first()
     case = Case(
         reference=request.reference,
         key_set_id=request.key_set_id,

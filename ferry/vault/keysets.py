@@ -203,6 +203,7 @@ def keyset_shred(*, key_set: KeySet) -> None:
 
     key_set = KeySet.objects.select_for_update().get(pk=key_set.pk)
     Grant.objects.filter(key_set=key_set).delete()
+    SessionKey.objects.filter(key_set=key_set).delete()
     file_ids = [str(pk) for pk in FileKey.objects.filter(key_set=key_set).values_list("pk", flat=True)]
     FileKey.objects.filter(key_set=key_set).delete()
     # Files go only once the transaction commits, so a failed shred leaves them readable.
