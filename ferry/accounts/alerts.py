@@ -1,33 +1,70 @@
-"""Staff alerts (duress, lockouts, new requests and messages): raising, listing and acknowledging them."""
+"""Staff alerts (duress, lockouts, new requests and messages, check-ins): raising, listing and acknowledging them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+from uuid import UUID
 
+from django.db import connection
+from django.db.models import Field
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from ferry.accounts.models import Staff, StaffAlert
 from ferry.audit.services import audit_record
 
+# What a person on call must read first: someone in danger now, then people gone silent, then the rest.
+_URGENCY: dict[str, int] = {
+    StaffAlert.Kind.CHECKIN_DURESS: 0,
+    StaffAlert.Kind.REQUESTER_DURESS: 0,
+    StaffAlert.Kind.DURESS: 0,
+    StaffAlert.Kind.CHECKIN_LOST: 1,
+    StaffAlert.Kind.CHECKIN_ESCALATED: 2,
+    StaffAlert.Kind.CHECKIN_OVERDUE: 3,
+}
+
 
 def alerts_open(*, recipient: Staff) -> list[StaffAlert]:
-    return list(
+    """The recipient's open alerts, the most urgent first, then the newest."""
+    alerts = list(
         StaffAlert.objects.filter(recipient=recipient, acknowledged_at__isnull=True)
         .select_related("about_staff")
         .order_by("-created_at")
     )
+    alerts.sort(key=lambda a: _URGENCY.get(a.kind, 9))  # stable: newest first within a rank
+    return alerts
+
+
+# Check-in alerts (ferry.cases.checkins) stay until someone on the case acknowledges them with a note, which
+# clears them for every recipient. Missed check-ins and duress are acknowledged separately.
+CHECKIN_MISSED = frozenset(
+    {
+        StaffAlert.Kind.CHECKIN_DUE,
+        StaffAlert.Kind.CHECKIN_OVERDUE,
+        StaffAlert.Kind.CHECKIN_ESCALATED,
+        StaffAlert.Kind.CHECKIN_LOST,
+    }
+)
+CHECKIN_EMERGENCY = frozenset({StaffAlert.Kind.CHECKIN_DURESS})
+CHECKIN_KINDS = CHECKIN_MISSED | CHECKIN_EMERGENCY
 
 
 def alert_acknowledge(*, recipient: Staff, alert_id: int) -> None:
-    updated = StaffAlert.objects.filter(pk=alert_id, recipient=recipient, acknowledged_at__isnull=True).update(
-        acknowledged_at=timezone.now()
+    """Acknowledge one's own alert; check-in alerts need a note instead (checkin_alerts_acknowledge)."""
+    updated = (
+        StaffAlert.objects.filter(pk=alert_id, recipient=recipient, acknowledged_at__isnull=True)
+        .exclude(kind__in=CHECKIN_KINDS)
+        .update(acknowledged_at=timezone.now(), acknowledged_by=recipient)
     )
     if updated:
         audit_record(action="alert.acknowledge", actor_id=recipient.pk, object_type="staff_alert", object_id=alert_id)
 
 
 # Kinds that pile up under a flood: one unacknowledged alert per recipient (and reference) is enough.
-_COALESCED = {StaffAlert.Kind.NEW_REQUEST, StaffAlert.Kind.NEW_MESSAGE}
+_COALESCED = {StaffAlert.Kind.NEW_REQUEST, StaffAlert.Kind.NEW_MESSAGE, StaffAlert.Kind.CHECKIN_DURESS}
 # Alerts caused by what a person did on the intake carry the day only, like the rest of their traces.
 _DAY_ONLY = {StaffAlert.Kind.NEW_REQUEST, StaffAlert.Kind.NEW_MESSAGE}
 
@@ -54,3 +91,62 @@ def activity_alert(*, kind: str, recipient_ids: Iterable[int], reference: str = 
             for pk in sorted(ids)
         ]
     )
+
+
+# Rows per INSERT statement: well under SQLite's and PostgreSQL's limits on parameters.
+_INSERT_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class NewAlert:
+    kind: str
+    recipient_id: int
+    reference: str
+    dedup_key: str
+    email: bool = True
+
+
+def alerts_raise_once(alerts: Sequence[NewAlert], *, at: datetime) -> None:
+    """Raise alerts that carry a dedup key: one already raised for the same recipient and key is not raised
+    again (a unique constraint), so a sweep that is run twice, or killed and rerun, never alerts anyone twice.
+
+    One prepared INSERT for all of them: the sweep may raise thousands after the worker was down."""
+    if not alerts:
+        return
+    ops = connection.ops
+    names = ["kind", "recipient", "reference", "dedup_key", "emailed", "created_at"]
+    fields = [StaffAlert._meta.get_field(name) for name in names]
+    columns = ", ".join(ops.quote_name(cast(Field, f).column) for f in fields)
+    insert = ops.insert_statement(on_conflict=OnConflict.IGNORE)
+    suffix = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
+    table = ops.quote_name(StaffAlert._meta.db_table)
+    stamp = ops.adapt_datetimefield_value(at)
+    rows = [(a.kind, a.recipient_id, a.reference, a.dedup_key, not a.email, stamp) for a in alerts]
+    row = "(" + ", ".join(["%s"] * len(names)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _INSERT_ROWS):
+            batch = rows[start : start + _INSERT_ROWS]
+            cursor.execute(
+                f"{insert} {table} ({columns}) VALUES {', '.join([row] * len(batch))} {suffix}",
+                [value for values in batch for value in values],
+            )
+
+
+def checkin_alerts_open(*, references: Iterable[str]) -> dict[str, set[str]]:
+    """The kinds of open check-in alerts, for any recipient, by case reference."""
+    found: dict[str, set[str]] = {}
+    rows = StaffAlert.objects.filter(
+        reference__in=set(references), kind__in=CHECKIN_KINDS, acknowledged_at__isnull=True
+    ).values_list("reference", "kind")
+    for reference, kind in rows:
+        found.setdefault(reference, set()).add(kind)
+    return found
+
+
+def checkin_alerts_acknowledge(
+    *, reference: str, kinds: Iterable[str], by: Staff | None, note_event: UUID | None
+) -> int:
+    """Acknowledge the case's open check-in alerts of these kinds for every recipient; returns how many."""
+    return StaffAlert.objects.filter(
+        reference=reference, kind__in=set(kinds) & CHECKIN_KINDS, acknowledged_at__isnull=True
+    ).update(acknowledged_at=timezone.now(), acknowledged_by=by, note_event=note_event)

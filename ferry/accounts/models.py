@@ -116,6 +116,11 @@ class StaffAlert(models.Model):
         NEW_MESSAGE = "new_message", _("New message from a person")
         REQUESTER_DURESS = "requester_duress", _("A person used their duress code")
         CASE_ASSIGNED = "case_assigned", _("A case was assigned to you")
+        CHECKIN_DUE = "checkin_due", _("A check-in is due")
+        CHECKIN_OVERDUE = "checkin_overdue", _("A check-in is overdue")
+        CHECKIN_ESCALATED = "checkin_escalated", _("A missed check-in was escalated")
+        CHECKIN_LOST = "checkin_lost", _("Lost contact: check-ins missed")
+        CHECKIN_DURESS = "checkin_duress", _("Duress check-in: emergency")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     about_staff = models.ForeignKey(Staff, on_delete=models.CASCADE, null=True, related_name="+")
@@ -125,6 +130,20 @@ class StaffAlert(models.Model):
     recipient = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="alerts")
     created_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True)
+    acknowledged_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Check-in alerts: the sweep's step for this plan and due time, so a rerun never raises it twice.
+    dedup_key = models.CharField(max_length=64, blank=True)
+    # The note that acknowledged a check-in alert may hold personal data: it is sealed in the case's
+    # timeline, and only that entry's id is kept here.
+    note_event = models.UUIDField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedup_key"], condition=~models.Q(dedup_key=""), name="staff_alert_once"
+            )
+        ]
+        indexes = [models.Index(fields=["reference", "acknowledged_at"], name="staff_alert_by_reference")]
 
 
 class SecurityKey(models.Model):

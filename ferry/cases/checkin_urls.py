@@ -1,5 +1,12 @@
-"""URLs of cases: checkin."""
+"""URLs of check-ins (under the cases' namespace): the missed list and a case's check-in actions."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from ferry.cases import checkin_views
+
+urlpatterns = [
+    path("", checkin_views.missed, name="checkins_missed"),
+    path("<str:reference>/plan/", checkin_views.plan, name="checkin_plan"),
+    path("<str:reference>/record/", checkin_views.record, name="checkin_record"),
+    path("<str:reference>/acknowledge/<str:family>/", checkin_views.acknowledge, name="checkin_ack"),
+]

@@ -192,6 +192,9 @@ class CheckInPlan(models.Model):
     active = models.BooleanField(default=True)
     last_checkin_at = models.DateTimeField()
     next_due_at = models.DateTimeField(db_index=True)
+    # When the sweep must next look at this plan (due, an escalation step, lost contact); empty once
+    # nothing more can happen. The sweep reads only plans whose time has come, through this index.
+    next_action_at = models.DateTimeField(null=True, db_index=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.OK)
     escalation_step = models.PositiveSmallIntegerField(default=0)
     missed = models.PositiveSmallIntegerField(default=0)

@@ -349,9 +349,12 @@ def mailbox_open(code_text: str) -> MailboxAccess:
 
 
 def _duress_checkin(request: Request) -> None:
-    CheckIn.objects.create(
-        request=request, at=timezone.now(), kind=CheckIn.Kind.DURESS, source=CheckIn.Source.REQUESTER
-    )
+    from ferry.cases import checkins  # cases build on intake; this one call goes the other way
+
+    at = timezone.now()
+    CheckIn.objects.create(request=request, at=at, kind=CheckIn.Kind.DURESS, source=CheckIn.Source.REQUESTER)
+    if checkins.from_requester(request=request, kind=CheckIn.Kind.DURESS, at=at):
+        return  # the request is a case: its team and the coordinators were alerted as an emergency
     activity_alert(
         kind=StaffAlert.Kind.REQUESTER_DURESS,
         recipient_ids=set(_holders(request.key_set)) | set(intake_coordinators()),
@@ -455,9 +458,13 @@ def mailbox_checkin(state: MailboxState) -> datetime:
         if state.duress:
             _duress_checkin(state.request)
         else:
+            from ferry.cases import checkins  # cases build on intake; this one call goes the other way
+
+            at = timezone.now()
             CheckIn.objects.create(
-                request=state.request, at=timezone.now(), kind=CheckIn.Kind.SAFE, source=CheckIn.Source.REQUESTER
+                request=state.request, at=at, kind=CheckIn.Kind.SAFE, source=CheckIn.Source.REQUESTER
             )
+            checkins.from_requester(request=state.request, kind=CheckIn.Kind.SAFE, at=at)
     return timezone.now()
 
 
