@@ -43,6 +43,12 @@ SENSITIVE_FIELDS: dict[str, set[str]] = {
     "intake.request": {"details", "entrapment_note", "decline_note"},
     "intake.message": {"content"},
     "intake.attachment": {"meta"},
+    "cases.case": {"card", "identity", "contacts", "risk_reason"},
+    "cases.event": {"detail"},
+    "cases.need": {"detail"},
+    "cases.task": {"title"},
+    "cases.referral": {"packet"},
+    "cases.checkinrecord": {"note"},
 }
 
 # The canaries the intake scenario writes into each sealed field of the intake (by name, see canary()).
@@ -52,6 +58,15 @@ CANARY_FIELDS: dict[tuple[str, str], set[str]] = {
     ("intake.request", "decline_note"): {"decline-note"},
     ("intake.message", "content"): {"requester-message", "staff-reply"},
     ("intake.attachment", "meta"): {"photo-name", "text-file-name"},
+    ("cases.case", "card"): {"case-name", "case-story"},
+    ("cases.case", "identity"): {"case-name"},
+    ("cases.case", "contacts"): {"case-place"},
+    ("cases.case", "risk_reason"): {"case-risk-reason"},
+    ("cases.event", "detail"): {"case-note", "case-stage-note", "case-task", "case-risk-reason"},
+    ("cases.need", "detail"): {"case-need"},
+    ("cases.task", "title"): {"case-task"},
+    ("cases.referral", "packet"): {"case-name", "case-referral-note"},
+    ("cases.checkinrecord", "note"): {"case-checkin-note"},
 }
 
 CANARY = "CANARY-{}-Жёлтый-попугай-{}"
@@ -314,8 +329,93 @@ def _intake_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None
     assert Message.objects.filter(sender="requester").count() == 1
     assert Attachment.objects.count() == 2
     for (label, field), names in CANARY_FIELDS.items():
+        if label.startswith("cases."):
+            continue
         model = apps.get_model(label)
         plain = " ".join(keysets.open_field(set_key, row, field) or "" for row in model.objects.all())
+        for name in names:
+            assert canary(name) in plain, (label, field, name)
+
+
+def _case_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None:
+    """A second person writes in; a coordinator accepts the request into a case; the caseworker carries it:
+    risk, note, need, task, stage, a staff check-in, a referral that includes the name. All through the
+    services the pages call. Canaries go into every sealed field of cases."""
+    from django.utils import timezone
+
+    from ferry.cases import checkins, referrals
+    from ferry.cases import services as case_services
+    from ferry.cases.models import Case
+    from ferry.intake import triage
+
+    coordinator = make_staff("coordinator")
+    worker = make_staff("caseworker")
+    secrets_written["case-worker-private-key"] = worker.private_key
+    person = Client()
+    response, code, _duress = submit(
+        person,
+        name=canary("case-name"),
+        phone="",
+        handle="",
+        place=canary("case-place"),
+        story=f"{canary('case-story')} They know where I live.",
+        needs="",
+    )
+    assert response.status_code == 200
+    assert code is not None
+    secrets_written["case-receipt-code"] = code.replace(" ", "").encode()
+    coordinator_ring = KeyRing(staff_id=coordinator.staff.pk, private_key=coordinator.private_key)
+    request = Request.objects.filter(status="new").get()
+    triage.accept(
+        ring=coordinator_ring,
+        staff=coordinator.staff,
+        reference=request.reference,
+        version=request.version,
+        caseworker_id=worker.staff.pk,
+    )
+    case = Case.objects.get()
+    ring = KeyRing(staff_id=worker.staff.pk, private_key=worker.private_key)
+    who = {"ring": ring, "staff": worker.staff, "reference": case.reference}
+    case_services.risk_change(**who, version=case.version, risk="high", reason=canary("case-risk-reason"))
+    case_services.note_add(**who, text=canary("case-note"))
+    case_services.need_set(**who, kind="shelter", status="open", detail=canary("case-need"))
+    case_services.task_add(**who, title=canary("case-task"), due_on=timezone.localdate(), owner_id=worker.staff.pk)
+    case.refresh_from_db()
+    case_services.stage_change(**who, version=case.version, stage_key="safe_house", note=canary("case-stage-note"))
+    checkins.checkin_record(
+        **who, at=datetime.now(UTC), channel="phone", duress=False, note=canary("case-checkin-note")
+    )
+    partner = referrals.partner_add(by=make_staff("administrator").staff, name="Partner organisation", country="DE")
+    referrals.referral_create(
+        **who,
+        partner_id=partner.pk,
+        destination_country="DE",
+        include=["name", "stage"],
+        note=canary("case-referral-note"),
+        consent=True,
+    )
+    for name in (
+        "case-name",
+        "case-place",
+        "case-story",
+        "case-risk-reason",
+        "case-note",
+        "case-need",
+        "case-task",
+        "case-stage-note",
+        "case-checkin-note",
+        "case-referral-note",
+    ):
+        secrets_written[name] = canary(name).encode()
+    case_key = ring.key_for(case.key_set)
+    secrets_written["case-key"] = case_key
+    for (label, field), names in CANARY_FIELDS.items():
+        if not label.startswith("cases."):
+            continue
+        model = apps.get_model(label)
+        plain = " ".join(
+            keysets.open_field(case_key, row, field) or "" for row in model.objects.filter(key_set=case.key_set)
+        )
         for name in names:
             assert canary(name) in plain, (label, field, name)
 
@@ -360,6 +460,7 @@ def test_seized_database_and_files_reveal_nothing(make_staff: Any, tmp_path: Pat
 
     # The anonymous intake: a request, its mailbox, messages, files, triage notes (see _intake_scenario).
     _intake_scenario(make_staff, secrets_written)
+    _case_scenario(make_staff, secrets_written)
 
     # Someone signed in and out again through the pages (session wrapping, cookies).
     client = Client()
