@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "ferry.accounts.middleware.StaffUnlockMiddleware",
+    "ferry.core.middleware.StaffTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "ferry.urls"

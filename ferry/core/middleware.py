@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 
 CSP = "; ".join(
     [
@@ -65,3 +66,24 @@ class LanguageMiddleware:
         response.headers.setdefault("Vary", "Accept-Language")
         translation.deactivate()
         return response
+
+
+class StaffTimezoneMiddleware:
+    """Times are stored in UTC and shown in the signed-in staff member's own time zone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        zone = getattr(user, "time_zone", "") if user is not None and user.is_authenticated else ""
+        timezone.deactivate()
+        if zone:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(zone))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
