@@ -74,3 +74,13 @@ def subprocess_env() -> dict[str, str]:
         "FERRY_KDF_PROFILE": "insecure-fast-test",
         "FERRY_INSECURE_TEST_KDF": "1",
     }
+
+
+@pytest.fixture(autouse=True)
+def _code_windows_start_afresh() -> None:
+    """Each test has fresh staff and devices, so one-time-code windows can start again from the present;
+    otherwise the clock each login travels to drifts further ahead with every login in the run, until a
+    session begun "later" outlives the real clock's checks."""
+    from tests.accounts import helpers
+
+    helpers._SLOT[0] = 0
