@@ -11,7 +11,6 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +26,7 @@ from ferry.audit.services import audit_record
 from ferry.cases import checkin_schedule as schedule
 from ferry.cases.checkin_selectors import panel_context, span
 from ferry.cases.models import Assignment, Case, CheckInPlan, CheckInRecord, Event
-from ferry.cases.services import CaseError, Conflict, access_case, event_add
+from ferry.cases.services import CaseError, access_case, case_bump, event_add
 from ferry.vault import keysets
 from ferry.vault.keyring import KeyRing
 
@@ -78,14 +77,6 @@ def check_plan(
         raise CaseError(_("Unknown time zone. Choose one from the list."))
 
 
-def _bump(case: Case, version: int) -> None:
-    updated = Case.objects.filter(pk=case.pk, version=version).update(
-        version=F("version") + 1, updated_at=timezone.now()
-    )
-    if not updated:
-        raise Conflict(_("Someone else changed this case while you were looking at it. Check it and try again."))
-
-
 def plan_set(
     *,
     ring: KeyRing,
@@ -116,7 +107,7 @@ def plan_set(
     now = timezone.now()
     interval = timedelta(minutes=interval_minutes)
     with transaction.atomic():
-        _bump(case, version)
+        case_bump(case, version)
         plan = CheckInPlan.objects.select_for_update().filter(case=case).first()
         if plan is None or not plan.active:
             plan = plan or CheckInPlan(case=case)

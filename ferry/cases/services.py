@@ -114,7 +114,8 @@ def access_case(*, ring: KeyRing, staff: Staff, reference: str) -> tuple[Case, b
     return case, key
 
 
-def _bump(case: Case, version: int, **changes: Any) -> None:
+def case_bump(case: Case, version: int, **changes: Any) -> None:
+    """Apply changes only if nobody changed the case since the page was shown (optimistic locking)."""
     changes.setdefault("updated_at", timezone.now())
     if not Case.objects.filter(pk=case.pk, version=version).update(version=F("version") + 1, **changes):
         raise Conflict(_("Someone else changed this case while you were looking at it. Check it and try again."))
@@ -137,7 +138,7 @@ def stage_change(
             raise CaseError(_("A case cannot be closed without a reason."))
     now = timezone.now()
     with transaction.atomic():
-        _bump(
+        case_bump(
             case,
             version,
             stage=stage,
@@ -163,7 +164,7 @@ def risk_change(*, ring: KeyRing, staff: Staff, reference: str, version: int, ri
         raise CaseError(_("Say why: the next person on this case needs to know."))
     with transaction.atomic():
         keysets.seal_field(key, case, "risk_reason", reason)
-        _bump(case, version, risk=risk, risk_reason=case.risk_reason)
+        case_bump(case, version, risk=risk, risk_reason=case.risk_reason)
         event_add(case=case, key=key, kind=Event.Kind.RISK, actor=staff, detail={"risk": risk, "reason": reason})
         audit_record(action="case.risk", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
 
