@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ferry.vault.models import KeySet, SealedField
@@ -143,7 +143,7 @@ class Need(models.Model):
         LEGAL = "legal", _("Legal")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("need status", "Open")
         IN_PROGRESS = "in_progress", _("In progress")
         MET = "met", _("Met")
         NOT_NEEDED = "not_needed", _("Not needed")
