@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from ferry.accounts.models import Role, Staff
 from ferry.accounts.services import require_role
 from ferry.audit.services import audit_record
+from ferry.cases import services as case_services
 from ferry.vault import escrow
 from ferry.vault.errors import VaultError
 from ferry.vault.keyring import KeyRing
@@ -85,4 +86,5 @@ def escrow_recover(
             except VaultError:
                 raise CeremonyError(_("A key set could not be recovered; nothing was changed.")) from None
             audit_record(action="escrow.recover", actor_id=by.pk, object_type="key_set", object_id=key_set.pk)
+            case_services.case_adopt_after_recovery(key_set_id=key_set.pk, staff_id=to_staff_id, by=by)
     return len(key_sets)

@@ -275,3 +275,20 @@ def task_done(*, ring: KeyRing, staff: Staff, reference: str, task_id: Any) -> N
         title = keysets.open_field(key, task, "title") or ""
         event_add(case=case, key=key, kind=Event.Kind.TASK, actor=staff, detail={"title": title, "done": True})
         audit_record(action="case.task_done", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
+
+
+def case_adopt_after_recovery(*, key_set_id: int, staff_id: int, by: Staff) -> None:
+    """After an escrow recovery granted a case's key to someone, they carry the case: assign them.
+
+    The timeline entry has no sealed detail (the ceremony's key is not at hand here): who and when suffice."""
+    case = Case.objects.filter(key_set_id=key_set_id, shredded_at__isnull=True).first()
+    if case is None:
+        return
+    _assignment, created = Assignment.objects.get_or_create(
+        case=case, staff_id=staff_id, defaults={"assigned_by": by, "assigned_at": timezone.now()}
+    )
+    if created:
+        Event.objects.create(
+            case=case, key_set_id=case.key_set_id, kind=Event.Kind.ASSIGNED, at=timezone.now(), actor=by
+        )
+        audit_record(action="case.assign_recovered", actor_id=by.pk, object_type="case", object_id=case.pk.hex)
