@@ -82,7 +82,7 @@ class NeedForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Task (kept encrypted)"), max_length=500)
-    due_on = forms.DateField(label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))
     owner = forms.TypedChoiceField(label=_("Owner"), coerce=int)
 
     def __init__(self, *args: Any, owners: list[Any], **kwargs: Any) -> None:
