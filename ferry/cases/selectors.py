@@ -176,6 +176,7 @@ def case_page(*, ring: KeyRing, staff: Staff, reference: str) -> CaseView:
         )
         for e in Event.objects.filter(case=case).select_related("actor").order_by("-at")[:300]
     ]
+    _readable(timeline)
     timeline += _conversation(case, key)
     timeline.sort(key=lambda item: item.at, reverse=True)
     return CaseView(
@@ -193,6 +194,19 @@ def case_page(*, ring: KeyRing, staff: Staff, reference: str) -> CaseView:
         ],
         assignees=[a.staff for a in case.assignments.select_related("staff").order_by("assigned_at")],
     )
+
+
+def _readable(timeline: list[TimelineItem]) -> None:
+    """Stage keys become their names, and a need change says which need and how it stands."""
+    names = {s.key: str(s) for s in Stage.objects.all()}
+    for item in timeline:
+        detail = item.detail
+        if item.kind == Event.Kind.STAGE:
+            detail["from"] = names.get(detail.get("from", ""), detail.get("from", ""))
+            detail["to"] = names.get(detail.get("to", ""), detail.get("to", ""))
+        elif item.kind == Event.Kind.NEED and "text" not in detail and detail.get("kind") in Need.Kind.values:
+            status = Need.Status(detail["status"]).label if detail.get("status") in Need.Status.values else ""
+            detail["text"] = f"{Need.Kind(detail['kind']).label}: {status}"
 
 
 def _conversation(case: Case, key: bytes) -> list[TimelineItem]:

@@ -39,6 +39,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "alerts": open_alerts,
         "checkin_kinds": alerts.CHECKIN_KINDS,
+        # Alerts a person caused carry the day only: showing "midnight" would mislead.
+        "day_only_kinds": ["new_request", "new_message"],
         # Someone gone silent is the first thing a coordinator sees, whenever there is one.
         "missed": checkin_selectors.missed(ring=request.ring, staff=staff, limit=DASHBOARD_MISSED_ROWS),  # type: ignore[attr-defined,arg-type]
         "openable": checkin_selectors.openable(ring=request.ring, references=checkin_refs),  # type: ignore[attr-defined]
