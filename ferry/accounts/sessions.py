@@ -126,16 +126,20 @@ def _alert(kind: str, about: Staff) -> None:
         [StaffAlert(kind=kind, about_staff=about, recipient=r, created_at=now) for r in recipients.values()]
     )
     emails = [r.email for r in recipients.values()]
-    if emails:
-        transaction.on_commit(
-            lambda: send_mail(
+
+    def send() -> None:
+        # One message each: recipients never see each other's addresses.
+        for email in emails:
+            send_mail(
                 subject=_("New activity"),
                 message=_("There is new activity that needs your attention. Sign in to see it."),
                 from_email=None,
-                recipient_list=emails,
+                recipient_list=[email],
                 fail_silently=True,
             )
-        )
+
+    if emails:
+        transaction.on_commit(send)
 
 
 def lockout_alert(staff: Staff) -> None:

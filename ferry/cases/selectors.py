@@ -103,7 +103,15 @@ def _base() -> QuerySet[Case]:
 def my_cases(*, ring: KeyRing, staff: Staff, filters: Filters) -> list[Row]:
     """The caseload: open cases the viewer is assigned to (and can open)."""
     cases = _filtered(_base().filter(assignments__staff=staff, closed_at__isnull=True), filters).distinct()
-    return _rows(ring, list(cases), filters.query)
+    rows = _rows(ring, list(cases), filters.query)
+    _audit_list(staff, "case.list_mine", len(rows))
+    return rows
+
+
+def _audit_list(staff: Staff, action: str, shown: int) -> None:
+    """One entry per list shown with decrypted names and summaries: who looked, when, how many rows."""
+    if shown:
+        audit_record(action=action, actor_id=staff.pk, object_type="case_list", object_id=shown)
 
 
 @dataclass
@@ -128,6 +136,7 @@ def board(*, ring: KeyRing, staff: Staff, filters: Filters) -> Board:
         # Per column, the most urgent first and at most a screenful; the counts cover the rest.
         picked += list(granted.filter(stage=stage).order_by(RISK_RANK, "stage_changed_at")[:BOARD_COLUMN_ROWS])
     rows = _rows(ring, picked, filters.query)
+    _audit_list(staff, "case.list_board", len(rows))
     by_stage: dict[int, list[Row]] = {}
     for row in rows:
         by_stage.setdefault(row.case.stage_id, []).append(row)

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ferry.accounts.models import Role
 from ferry.cases import checkins, forms, referrals, selectors, services
@@ -27,7 +27,8 @@ def _staff_only(request: HttpRequest) -> None:
 
 
 def _filters(request: HttpRequest) -> tuple[forms.FilterForm, selectors.Filters]:
-    form = forms.FilterForm(request.GET or None)
+    # Sent by POST: a name typed into search must not end up in the address bar or the browser's history.
+    form = forms.FilterForm(request.POST or request.GET or None)
     if form.is_bound and form.is_valid():
         d = form.cleaned_data
         return form, selectors.Filters(
@@ -40,7 +41,7 @@ def _filters(request: HttpRequest) -> tuple[forms.FilterForm, selectors.Filters]
     return form, selectors.Filters()
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def my_cases(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
     form, filters = _filters(request)
@@ -48,7 +49,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/mine.html", {"rows": rows, "filter_form": form})
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def board(request: HttpRequest) -> HttpResponse:
     if not request.user.has_role(Role.COORDINATOR):  # type: ignore[union-attr]
         raise PermissionDenied(_("You do not have the role needed for this."))
