@@ -270,7 +270,7 @@ def test_case_from_intake_to_escalated_checkin(browser: Browser, live_server: An
         expect(row).to_contain_text("Overdue")
         expect(row).to_contain_text("not acknowledged")
         expect(row).to_contain_text("1 / 3")
-        expect(row).to_contain_text("6 minutes")
+        expect(row).to_contain_text("21 minutes")  # silent since the plan began: interval + grace + 1
         expect(row).to_contain_text("Kamil Caseworker")
         _shot(desk, "checkins-missed-caseworker.png")
 
@@ -303,7 +303,7 @@ def test_case_from_intake_to_escalated_checkin(browser: Browser, live_server: An
         row = office.locator("table.missed-checkins tbody tr", has_text=reference)
         expect(row).to_have_count(1)
         expect(row).to_contain_text("Overdue")
-        expect(row).to_contain_text("11 minutes")
+        expect(row).to_contain_text("26 minutes")  # since the plan began: interval + 2 grace + 1
         _shot(office, "checkins-missed-coordinator.png")
 
         office.get_by_role("link", name=reference).click()
