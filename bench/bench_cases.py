@@ -13,7 +13,7 @@ then a TOTP code), so every request unwraps the session key and opens case keys 
 cache, as a browser's would; the first render, which opens every grant with X25519 and fills that cache,
 is reported apart. A few profiled renders then show where the time goes (logged).
 PostgreSQL gets VACUUM ANALYZE after the load, as autovacuum would; SQLite nothing, as in production.
-About 5 minutes of generation on 2 quiet cores, then about 2 minutes of measuring.
+About 5 minutes of generation on 2 quiet CPUs (6 on PostgreSQL), then 1 to 2 minutes of measuring.
 """
 
 from __future__ import annotations
