@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ferry.cases.models import Case, ClosingReason, Need, Stage
+from ferry.intake.forms import PlainSelect
 
 
 def _text(label: Any, max_length: int, rows: int, required: bool = True) -> forms.CharField:
@@ -26,10 +27,15 @@ class VersionForm(forms.Form):
 
 class FilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), max_length=100, required=False)
-    stage = forms.ChoiceField(label=_("Stage"), required=False)
-    risk = forms.ChoiceField(label=_("Risk"), choices=[("", "—"), *Case.Risk.choices], required=False)
+    # Rendered in Python: hundreds of staff through one template per option would be most of the page.
+    stage = forms.ChoiceField(label=_("Stage"), required=False, widget=PlainSelect)
+    risk = forms.ChoiceField(
+        label=_("Risk"), choices=[("", "—"), *Case.Risk.choices], required=False, widget=PlainSelect
+    )
     overdue = forms.BooleanField(label=_("Check-in overdue"), required=False)
-    assignee = forms.TypedChoiceField(label=_("Assignee"), coerce=int, required=False, empty_value=None)
+    assignee = forms.TypedChoiceField(
+        label=_("Assignee"), coerce=int, required=False, empty_value=None, widget=PlainSelect
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
