@@ -6,7 +6,6 @@ case's key set and opened only by someone who can open the case, each time audit
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -221,7 +220,7 @@ def referral_create(
         updated_at=now,
     )
     with transaction.atomic():
-        _seal(key, referral, _snapshot(case, key, chosen, note))
+        keysets.seal_json(key, referral, "packet", _snapshot(case, key, chosen, note))
         referral.save(force_insert=True)
         detail = {"text": _event_text(referral), "referral": referral.pk.hex, "status": S.DRAFT, "consent": consent}
         event_add(case=case, key=key, kind=Event.Kind.REFERRAL, actor=staff, detail=detail)
@@ -229,10 +228,6 @@ def referral_create(
             action="case.referral_create", actor_id=staff.pk, object_type="referral", object_id=referral.pk.hex
         )
     return referral
-
-
-def _seal(key: bytes, referral: Referral, packet: dict[str, Any]) -> None:
-    keysets.seal_field(key, referral, "packet", json.dumps(packet, ensure_ascii=False, sort_keys=True))
 
 
 def access_referral(*, ring: KeyRing, staff: Staff, referral_id: uuid.UUID) -> tuple[Referral, Case, bytes]:

@@ -4,7 +4,6 @@ locking), so two coordinators never overwrite each other silently."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -45,18 +44,12 @@ def pipeline_ensure() -> None:
             ClosingReason.objects.create(key=key, name_en=en, name_ru=ru, position=position)
 
 
-def _json(key: bytes, obj: Any, name: str, value: dict[str, Any]) -> None:
-    keysets.seal_field(key, obj, name, json.dumps(value, ensure_ascii=False, sort_keys=True))
-
-
-def open_json(key: bytes, obj: Any, name: str) -> dict[str, Any]:
-    text = keysets.open_field(key, obj, name)
-    return {} if text is None else json.loads(text)
+open_json = keysets.open_json
 
 
 def event_add(*, case: Case, key: bytes, kind: str, actor: Staff | None, detail: dict[str, Any]) -> Event:
     event = Event(case=case, key_set_id=case.key_set_id, kind=kind, at=timezone.now(), actor=actor)
-    _json(key, event, "detail", detail)
+    keysets.seal_json(key, event, "detail", detail)
     event.save(force_insert=True)
     return event
 
@@ -82,9 +75,11 @@ def case_open_from_request(*, request: Any, key: bytes, details: dict[str, Any],
         stage_changed_at=now,
         risk=Case.Risk.CRITICAL if request.urgency == "now" else Case.Risk.HIGH,
     )
-    _json(key, case, "card", {"name": details.get("name", ""), "summary": _first_line(details.get("story", ""))})
-    _json(key, case, "identity", {"name": details.get("name", "")})
-    _json(
+    keysets.seal_json(
+        key, case, "card", {"name": details.get("name", ""), "summary": _first_line(details.get("story", ""))}
+    )
+    keysets.seal_json(key, case, "identity", {"name": details.get("name", "")})
+    keysets.seal_json(
         key,
         case,
         "contacts",

@@ -6,16 +6,17 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms as django_forms
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ferry.accounts.models import Role
 from ferry.cases import checkins, forms, referrals, selectors, services
 from ferry.cases.models import Case, Stage
+from ferry.core.actions import form_action
 from ferry.intake import places, triage
 from ferry.intake.services import IntakeError
 
@@ -103,17 +104,16 @@ def act(
 ) -> HttpResponse:
     """Run a case action from a valid form; on a refusal, show the case again with the form's errors."""
     _staff_only(request)
-    if form.is_valid():
-        try:
-            action(form.cleaned_data)
-        except services.CaseNotFound:
-            raise Http404 from None
-        except (services.CaseError, IntakeError) as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, done)
-            return redirect("cases:detail", reference=reference)
-    return _page(request, reference, status=400, **{form_name: form})
+    return form_action(
+        request,
+        form=form,
+        action=action,
+        done=done,
+        success_url=reverse("cases:detail", kwargs={"reference": reference}),
+        refused=(services.CaseError, IntakeError),
+        missing=(services.CaseNotFound,),
+        again=lambda bound: _page(request, reference, status=400, **{form_name: bound}),
+    )
 
 
 def _who(request: HttpRequest, reference: str) -> dict[str, Any]:

@@ -7,12 +7,10 @@ The hotline's side is in triage.py; the flood limits in limits.py.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -95,15 +93,6 @@ def reference_new() -> str:
     return f"{chars[:3]}-{chars[3:]}"
 
 
-def _seal_json(key: bytes, obj: Any, name: str, value: dict[str, Any]) -> None:
-    keysets.seal_field(key, obj, name, json.dumps(value, ensure_ascii=False, sort_keys=True))
-
-
-def _open_json(key: bytes, obj: Any, name: str) -> dict[str, Any]:
-    text = keysets.open_field(key, obj, name)
-    return {} if text is None else json.loads(text)
-
-
 def intake_coordinators() -> list[int]:
     """Active coordinators with a key pair: every new request is sealed to them."""
     return sorted(
@@ -155,7 +144,7 @@ def _attach(*, request: Request, key: bytes, message: Message | None, uploads: S
     for upload in uploads:
         file_id = files.file_put(key_set=request.key_set, content=upload.data, set_key=key, when=_day_start(day))
         attachment = Attachment(request=request, message=message, key_set=request.key_set, file_id=file_id)
-        _seal_json(
+        keysets.seal_json(
             key,
             attachment,
             "meta",
@@ -235,7 +224,7 @@ def _store_request(
         # The time is sealed with the content: staff see it, a copy of the database does not.
         "received_at": now.isoformat(),
     }
-    _seal_json(key, request, "details", details)
+    keysets.seal_json(key, request, "details", details)
     for _attempt in range(20):
         request.reference = reference_new()
         try:
@@ -426,8 +415,8 @@ def _thread(key: bytes, request: Request) -> list[ThreadItem]:
     messages = list(Message.objects.filter(request=request).prefetch_related("attachments"))
     items = []
     for message in messages:
-        content = _open_json(key, message, "content")
-        names = [_open_json(key, a, "meta").get("name", "") for a in message.attachments.all()]
+        content = keysets.open_json(key, message, "content")
+        names = [keysets.open_json(key, a, "meta").get("name", "") for a in message.attachments.all()]
         at = datetime.fromisoformat(content["at"]) if content.get("at") else None
         items.append(ThreadItem(sender=message.sender, text=content.get("text", ""), at=at, attachments=names))
     items.sort(key=lambda item: item.at or datetime.min.replace(tzinfo=UTC))
@@ -443,7 +432,7 @@ def mailbox_send(state: MailboxState, *, text: str, uploads: Sequence[CleanFile]
     with transaction.atomic():
         request = Request.objects.select_for_update().get(pk=state.request.pk)
         message = Message(request=request, key_set=request.key_set, sender=Message.Sender.REQUESTER, sent_on=day)
-        _seal_json(state.key, message, "content", {"text": text, "at": now.isoformat()})
+        keysets.seal_json(state.key, message, "content", {"text": text, "at": now.isoformat()})
         message.save(force_insert=True)
         _attach(request=request, key=state.key, message=message, uploads=uploads, day=day)
         Request.objects.filter(pk=request.pk).update(awaiting_reply=True, last_activity_on=day)

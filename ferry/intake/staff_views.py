@@ -8,15 +8,16 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from ferry.accounts.models import Role
+from ferry.core.actions import form_action
 from ferry.intake import forms, limits, places, services, triage
 from ferry.intake.models import Request
 
@@ -113,17 +114,16 @@ def _act(
     done: str,
 ) -> HttpResponse:
     """Run a triage action from a valid form; on a refusal, show the request again with the form's errors."""
-    if form.is_valid():
-        try:
-            act(form.cleaned_data)
-        except Request.DoesNotExist:
-            raise Http404 from None
-        except services.IntakeError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, done)
-            return redirect("triage:detail", reference=reference)
-    return _detail(request, reference, status=400, **{form_name: form})
+    return form_action(
+        request,
+        form=form,
+        action=act,
+        done=done,
+        success_url=reverse("triage:detail", kwargs={"reference": reference}),
+        refused=(services.IntakeError,),
+        missing=(Request.DoesNotExist,),
+        again=lambda bound: _detail(request, reference, status=400, **{form_name: bound}),
+    )
 
 
 def _common(request: HttpRequest, reference: str) -> dict[str, Any]:

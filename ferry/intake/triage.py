@@ -25,8 +25,6 @@ from ferry.intake.services import (
     Conflict,
     IntakeError,
     ThreadItem,
-    _open_json,
-    _seal_json,
     _thread,
 )
 from ferry.vault import blind, files, keysets
@@ -68,7 +66,7 @@ def queue(*, ring: KeyRing, staff: Staff, status: str = "active") -> list[QueueR
             key = keys.get(request.key_set_id)
             row = QueueRow(request=request, can_open=key is not None)
             if key is not None:
-                details = _open_json(key, request, "details")
+                details = keysets.open_json(key, request, "details")
                 row.name = details.get("name", "")
                 row.excerpt = details.get("story", "")[:160]
                 row.received_at = datetime.fromisoformat(details["received_at"]) if "received_at" in details else None
@@ -163,9 +161,9 @@ def request_open(*, ring: KeyRing, staff: Staff, reference: str) -> RequestView:
     request, key = _openable(ring, staff, reference)
     with transaction.atomic():
         audit_record(action="intake.request_open", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
-        details = _open_json(key, request, "details")
+        details = keysets.open_json(key, request, "details")
         _index_contacts(ring, request, details)
-        attachments = [(a, _open_json(key, a, "meta")) for a in request.attachments.filter(message__isnull=True)]
+        attachments = [(a, keysets.open_json(key, a, "meta")) for a in request.attachments.filter(message__isnull=True)]
         return RequestView(
             request=request,
             details=details,
@@ -184,7 +182,7 @@ def attachment_open(
     request, key = _openable(ring, staff, reference)
     with transaction.atomic():
         attachment = Attachment.objects.get(pk=attachment_id, request=request)
-        meta = _open_json(key, attachment, "meta")
+        meta = keysets.open_json(key, attachment, "meta")
         content = files.file_get(file_id=attachment.file_id, set_key=key)
         audit_record(
             action="intake.attachment_open", actor_id=staff.pk, object_type="attachment", object_id=attachment.pk.hex
@@ -206,7 +204,7 @@ def reply(*, ring: KeyRing, staff: Staff, reference: str, text: str) -> None:
         message = Message(
             request=request, key_set=request.key_set, sender=Message.Sender.STAFF, author=staff, sent_on=now.date()
         )
-        _seal_json(key, message, "content", {"text": text, "at": now.isoformat()})
+        keysets.seal_json(key, message, "content", {"text": text, "at": now.isoformat()})
         message.save(force_insert=True)
         status = Request.Status.OPEN if request.status == Request.Status.NEW else request.status
         Request.objects.filter(pk=request.pk).update(awaiting_reply=False, status=status)
@@ -275,7 +273,7 @@ def accept(*, ring: KeyRing, staff: Staff, reference: str, version: int, casewor
         if caseworker is None:
             raise IntakeError(_("Choose an active caseworker."))
         _bump(request, version, status=Request.Status.ACCEPTED)
-        details = _open_json(key, request, "details")
+        details = keysets.open_json(key, request, "details")
         case = case_services.case_open_from_request(
             request=request, key=key, details=details, by=staff, caseworker=caseworker
         )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.apps import apps
 from django.db import models, transaction
@@ -36,6 +38,16 @@ def seal_field(key: bytes, obj: models.Model, field_name: str, plaintext: str | 
 def open_field(key: bytes, obj: models.Model, field_name: str) -> str | None:
     blob = getattr(obj, field_name)
     return None if blob is None else crypto.unseal_str(key, bytes(blob), field_context(obj, field_name))
+
+
+def seal_json(key: bytes, obj: models.Model, field_name: str, value: dict[str, Any]) -> None:
+    """seal_field for a JSON object: several values of one record in one envelope."""
+    seal_field(key, obj, field_name, json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+def open_json(key: bytes, obj: models.Model, field_name: str) -> dict[str, Any]:
+    text = open_field(key, obj, field_name)
+    return {} if text is None else dict(json.loads(text))
 
 
 def sealed_models() -> dict[type[models.Model], list[str]]:
