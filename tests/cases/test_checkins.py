@@ -74,6 +74,12 @@ def _sweep_at(moment: datetime, plan: CheckInPlan) -> None:
     plan.refresh_from_db()
 
 
+def _days_ahead(days: int, hour: int, minute: int = 0, *, tz: Any = UTC) -> datetime:
+    """A wall-clock time `days` after today in `tz`: tests travel relative to now, never to a fixed day."""
+    today = datetime.now(tz).date()
+    return datetime.combine(today + timedelta(days=days), time(hour, minute), tzinfo=tz)
+
+
 def _ids(team: dict[str, Any], *names: str) -> set[int]:
     return {team[name].staff.pk for name in names}
 
@@ -327,7 +333,7 @@ def test_quiet_hours_postpone_escalation_and_the_steps_keep_their_spacing(
     StaffAlert.objects.update(acknowledged_at=timezone.now())
 
     def at(day: int, hour: int, minute: int = 0) -> datetime:
-        return datetime(2026, 12, day, hour, minute, tzinfo=moscow)
+        return _days_ahead(day, hour, minute, tz=moscow)
 
     # Given a plan set at 17:30 in Moscow: every 3 hours, grace 1 hour, quiet from 22:00 to 07:00
     with time_machine.travel(at(1, 17, 30), tick=False):
@@ -366,12 +372,12 @@ def test_quiet_hours_postpone_escalation_and_the_steps_keep_their_spacing(
 
 def test_the_schedule_postpones_across_midnight_and_catches_up_with_one_alert() -> None:
     quiet = schedule.Quiet(time(23, 0), time(6, 0), ZoneInfo("UTC"))
-    night = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)
-    assert quiet.postpone(night) == datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
-    assert quiet.postpone(night + 3 * HOUR) == datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
+    night = _days_ahead(1, 23, 30)
+    assert quiet.postpone(night) == _days_ahead(2, 6, 0)
+    assert quiet.postpone(night + 3 * HOUR) == _days_ahead(2, 6, 0)
     assert quiet.postpone(night - HOUR) == night - HOUR
     rules = schedule.Rules(interval=timedelta(hours=24), grace=HOUR, lost_after=3)
-    due = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    due = _days_ahead(1, 12, 0)
     assert schedule.position(rules, due, due - MINUTE) == schedule.Position("ok", 0, 0, due)
     # A worker that was down for five hours moves the plan to step 3 at once, with one alert
     late = schedule.position(rules, due, due + 5 * HOUR)
@@ -660,20 +666,22 @@ def test_times_are_typed_and_shown_in_the_staff_member_s_own_time_zone(
     person = team["caseworker"].staff
     person.time_zone = "Asia/Yekaterinburg"  # UTC+5
     person.save(update_fields=["time_zone"])
-    moment = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    moment = _days_ahead(1, 9, 0)  # tomorrow 09:00 UTC: after the case was opened, whatever today is
+    typed_there = moment.astimezone(ZoneInfo("Asia/Yekaterinburg"))
     with time_machine.travel(moment, tick=False):
         worker = staff_client(team["caseworker"])
         assert worker.post(f"/staff/cases/checkins/{case.reference}/plan/", _plan_form(case)).status_code == 302
         # "14:00" typed by someone in Yekaterinburg is 09:00 UTC
         typed = worker.post(
-            f"/staff/cases/checkins/{case.reference}/record/", {"at": "2026-12-03T14:00", "channel": "in_person"}
+            f"/staff/cases/checkins/{case.reference}/record/", {"at": typed_there.strftime("%Y-%m-%dT%H:%M"), "channel": "in_person"}
         )
         assert typed.status_code == 302
         assert CheckInRecord.objects.get().at == moment
         plan = CheckInPlan.objects.get()
         assert plan.next_due_at == moment + timedelta(hours=24)
         page = worker.get(f"/staff/cases/{case.reference}/").content.decode()
-    assert "4 Dec 2026, 14:00" in page
+    next_due_there = typed_there + timedelta(hours=24)
+    assert f"{next_due_there.day} {next_due_there:%b %Y}, 14:00" in page
     assert "(Asia/Yekaterinburg)" in page
 
 
