@@ -84,3 +84,33 @@ def _code_windows_start_afresh() -> None:
     from tests.accounts import helpers
 
     helpers._SLOT[0] = 0
+
+
+@pytest.fixture
+def crypto_work(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    """Every costly cryptographic step, in order, with its parameters (never its secrets or salts).
+
+    Timing properties are proven with this instead of a stopwatch: two branches that run the same key
+    derivations with the same cost parameters take the same time on any machine, however loaded; the
+    wall-clock comparison lives in bench/ (`make bench ONLY=timing`)."""
+    from ferry.vault import crypto
+
+    steps: list[tuple[object, ...]] = []
+    derive, from_seed, tag = crypto.derive_key, crypto.keypair_from_seed, crypto.tag
+
+    def derive_counted(secret: Any, params: Any, **kwargs: Any) -> bytes:
+        steps.append(("derive_key", params.opslimit, params.memlimit, kwargs.get("lane", "default")))
+        return derive(secret, params, **kwargs)
+
+    def from_seed_counted(seed: bytes) -> tuple[bytes, bytes]:
+        steps.append(("keypair_from_seed",))
+        return from_seed(seed)
+
+    def tag_counted(key: bytes, person: bytes, message: bytes = b"") -> bytes:
+        steps.append(("tag", person))
+        return tag(key, person, message)
+
+    monkeypatch.setattr(crypto, "derive_key", derive_counted)
+    monkeypatch.setattr(crypto, "keypair_from_seed", from_seed_counted)
+    monkeypatch.setattr(crypto, "tag", tag_counted)
+    return steps

@@ -672,9 +672,8 @@ def test_times_are_typed_and_shown_in_the_staff_member_s_own_time_zone(
         worker = staff_client(team["caseworker"])
         assert worker.post(f"/staff/cases/checkins/{case.reference}/plan/", _plan_form(case)).status_code == 302
         # "14:00" typed by someone in Yekaterinburg is 09:00 UTC
-        typed = worker.post(
-            f"/staff/cases/checkins/{case.reference}/record/", {"at": typed_there.strftime("%Y-%m-%dT%H:%M"), "channel": "in_person"}
-        )
+        at = typed_there.strftime("%Y-%m-%dT%H:%M")
+        typed = worker.post(f"/staff/cases/checkins/{case.reference}/record/", {"at": at, "channel": "in_person"})
         assert typed.status_code == 302
         assert CheckInRecord.objects.get().at == moment
         plan = CheckInPlan.objects.get()
