@@ -343,9 +343,10 @@ def _case_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None:
     services the pages call. Canaries go into every sealed field of cases."""
     from django.utils import timezone
 
-    from ferry.cases import checkins, referrals
     from ferry.cases import services as case_services
+    from ferry.cases.checkins import services as checkins
     from ferry.cases.models import Case
+    from ferry.cases.referrals import services as referrals
     from ferry.intake import triage
 
     coordinator = make_staff("coordinator")

@@ -8,7 +8,6 @@ referral packet. Nothing a seized database shows links a person to a case.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +15,7 @@ from django.db import models
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from ferry.vault.models import KeySet, SealedField
+from ferry.vault.models import SealedField, SealedRecord
 
 
 class Named(models.Model):
@@ -50,16 +49,14 @@ class ClosingReason(Named):
         pass
 
 
-class Case(models.Model):
+class Case(SealedRecord):
     class Risk(models.TextChoices):
         CRITICAL = "critical", _("Critical")
         HIGH = "high", _("High")
         MEDIUM = "medium", _("Medium")
         LOW = "low", _("Low")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(max_length=7, unique=True)
-    key_set = models.ForeignKey(KeySet, on_delete=models.PROTECT, related_name="+")
     request = models.OneToOneField("intake.Request", on_delete=models.SET_NULL, null=True, related_name="case")
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="cases")
     risk = models.CharField(max_length=10, choices=Risk.choices, default=Risk.HIGH)
@@ -94,7 +91,7 @@ class Assignment(models.Model):
         constraints = [models.UniqueConstraint(fields=["case", "staff"], name="assignment_once")]
 
 
-class Event(models.Model):
+class Event(SealedRecord):
     """One entry of a case's timeline. What happened is in clear (kind, time, who); the detail is sealed."""
 
     class Kind(models.TextChoices):
@@ -111,9 +108,7 @@ class Event(models.Model):
         PLAN = "plan", _("Check-in plan")
         ALERT = "alert", _("Alert acknowledged")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
-    key_set = models.ForeignKey(KeySet, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     at = models.DateTimeField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -131,7 +126,7 @@ class Event(models.Model):
         super().save(*args, **kwargs)
 
 
-class Need(models.Model):
+class Need(SealedRecord):
     class Kind(models.TextChoices):
         SHELTER = "shelter", _("Shelter")
         TRANSPORT = "transport", _("Transport")
@@ -148,9 +143,7 @@ class Need(models.Model):
         MET = "met", _("Met")
         NOT_NEEDED = "not_needed", _("Not needed")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="needs")
-    key_set = models.ForeignKey(KeySet, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=15, choices=Kind.choices)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     detail = SealedField()
@@ -160,10 +153,8 @@ class Need(models.Model):
         constraints = [models.UniqueConstraint(fields=["case", "kind"], name="need_once_per_kind")]
 
 
-class Task(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+class Task(SealedRecord):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
-    key_set = models.ForeignKey(KeySet, on_delete=models.PROTECT, related_name="+")
     title = SealedField()
     due_on = models.DateField()
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="tasks")
@@ -201,7 +192,7 @@ class CheckInPlan(models.Model):
     updated_at = models.DateTimeField()
 
 
-class CheckInRecord(models.Model):
+class CheckInRecord(SealedRecord):
     """A check-in recorded by staff ("spoke by phone"), with its channel; the person's own are intake.CheckIn."""
 
     class Channel(models.TextChoices):
@@ -211,9 +202,7 @@ class CheckInRecord(models.Model):
         THIRD_PARTY = "third_party", _("Through a trusted person")
         OTHER = "other", _("Other")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="staff_checkins")
-    key_set = models.ForeignKey(KeySet, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
     channel = models.CharField(max_length=12, choices=Channel.choices)
     duress = models.BooleanField(default=False)
@@ -233,7 +222,7 @@ class Partner(models.Model):
         return self.name
 
 
-class Referral(models.Model):
+class Referral(SealedRecord):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SENT = "sent", _("Sent")
@@ -241,9 +230,7 @@ class Referral(models.Model):
         DECLINED = "declined", _("Declined")
         COMPLETED = "completed", _("Completed")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="referrals")
-    key_set = models.ForeignKey(KeySet, on_delete=models.PROTECT, related_name="+")
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="referrals")
     destination_country = models.CharField(max_length=2, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)

@@ -7,7 +7,7 @@ from django_tasks import task
 
 @task()
 def checkin_sweep() -> None:
-    from ferry.cases.checkins import sweep
+    from ferry.cases.checkins.services import sweep
 
     sweep()
 

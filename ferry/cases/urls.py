@@ -8,9 +8,9 @@ app_name = "cases"
 urlpatterns = [
     path("", views.my_cases, name="mine"),
     path("board/", views.board, name="board"),
-    path("checkins/", include("ferry.cases.checkin_urls")),
-    path("referrals/", include("ferry.cases.referral_urls")),
-    path("settings/", include("ferry.cases.admin_urls")),
+    path("checkins/", include("ferry.cases.checkins.urls")),
+    path("referrals/", include("ferry.cases.referrals.urls")),
+    path("settings/", include("ferry.cases.settings.urls")),
     path("<str:reference>/", views.detail, name="detail"),
     path("<str:reference>/stage/", views.stage, name="stage"),
     path("<str:reference>/risk/", views.risk, name="risk"),

@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ferry.accounts.models import Role
-from ferry.cases import checkins, forms, referrals, selectors, services
+from ferry.cases import forms, selectors, services
+from ferry.cases.checkins import services as checkins
 from ferry.cases.models import Case, Stage
+from ferry.cases.referrals import services as referrals
 from ferry.core.actions import form_action
 from ferry.intake import places, triage
 from ferry.intake.services import IntakeError

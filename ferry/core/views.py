@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ferry.accounts import alerts
 from ferry.accounts.ceremony import escrow_status
 from ferry.accounts.models import Role
-from ferry.cases import checkin_selectors
+from ferry.cases.checkins import selectors as checkin_selectors
 from ferry.core import health
 from ferry.intake import services as intake_services
 

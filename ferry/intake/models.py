@@ -8,13 +8,11 @@ Check-ins are the exception the check-in plan needs; they carry their time.
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ferry.vault.models import KeySet, SealedField
+from ferry.vault.models import SealedField, SealedRecord
 
 
 class Urgency(models.TextChoices):
@@ -26,7 +24,7 @@ class Urgency(models.TextChoices):
 URGENCY_ORDER = {Urgency.NOW: 0, Urgency.SOON: 1, Urgency.LATER: 2}
 
 
-class Request(models.Model):
+class Request(SealedRecord):
     class Status(models.TextChoices):
         NEW = "new", _("New")
         OPEN = "open", _("In conversation")
@@ -41,9 +39,7 @@ class Request(models.Model):
         NO_CONTACT = "no_contact", _("No way to reach the person")
         OTHER = "other", _("Other reason")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(max_length=7, unique=True)
-    key_set = models.ForeignKey(KeySet, on_delete=models.PROTECT, related_name="+")
     urgency = models.CharField(max_length=8, choices=Urgency.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     received_on = models.DateField()
@@ -85,26 +81,22 @@ class MailboxSession(models.Model):
     expires_at = models.DateTimeField()
 
 
-class Message(models.Model):
+class Message(SealedRecord):
     class Sender(models.TextChoices):
         REQUESTER = "requester", _("The person")
         STAFF = "staff", _("Staff")
         DURESS = "duress", _("Sent with the duress code")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="messages")
-    key_set = models.ForeignKey(KeySet, on_delete=models.PROTECT, related_name="+")
     sender = models.CharField(max_length=10, choices=Sender.choices)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     sent_on = models.DateField()
     content = SealedField()
 
 
-class Attachment(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+class Attachment(SealedRecord):
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="attachments")
     message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, related_name="attachments")
-    key_set = models.ForeignKey(KeySet, on_delete=models.PROTECT, related_name="+")
     file_id = models.UUIDField()
     meta = SealedField()
 

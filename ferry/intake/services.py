@@ -338,7 +338,7 @@ def mailbox_open(code_text: str) -> MailboxAccess:
 
 
 def _duress_checkin(request: Request) -> None:
-    from ferry.cases import checkins  # cases build on intake; this one call goes the other way
+    from ferry.cases.checkins import services as checkins  # cases build on intake; this one call goes the other way
 
     at = timezone.now()
     CheckIn.objects.create(request=request, at=at, kind=CheckIn.Kind.DURESS, source=CheckIn.Source.REQUESTER)
@@ -447,7 +447,9 @@ def mailbox_checkin(state: MailboxState) -> datetime:
         if state.duress:
             _duress_checkin(state.request)
         else:
-            from ferry.cases import checkins  # cases build on intake; this one call goes the other way
+            from ferry.cases.checkins import (
+                services as checkins,  # cases build on intake; this one call goes the other way
+            )
 
             at = timezone.now()
             CheckIn.objects.create(

@@ -23,6 +23,20 @@ class SealedField(models.BinaryField):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
+class SealedRecord(models.Model):
+    """A record with sealed fields: a UUID id set before the first save (every envelope's associated data
+    binds it, so a ciphertext cannot move to another record) and the key set whose key seals it.
+
+    Every model with a SealedField is one (a system check, vault.checks, fails otherwise); the generic door
+    (core.doors) opens any of them through the viewer's grant."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    key_set = models.ForeignKey("vault.KeySet", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
 class StaffKey(models.Model):
     staff = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vault_key")
     public_key = models.BinaryField()

@@ -26,8 +26,8 @@ from ferry.accounts.models import StaffAlert
 from ferry.accounts.tasks import alerts_email
 from ferry.audit.models import AuditEntry
 from ferry.audit.services import audit_verify
-from ferry.cases import checkin_schedule as schedule
-from ferry.cases import checkins
+from ferry.cases.checkins import schedule
+from ferry.cases.checkins import services as checkins
 from ferry.cases.models import Assignment, Case, CheckInPlan, CheckInRecord, Event, Stage
 from ferry.cases.services import CaseError, pipeline_ensure
 from ferry.cases.tasks import checkin_sweep

@@ -12,8 +12,8 @@ import pytest
 from django.test import Client
 
 from ferry.audit.models import AuditEntry
-from ferry.cases import referrals
 from ferry.cases.models import Case, Event, Partner, Referral
+from ferry.cases.referrals import services as referrals
 from ferry.cases.services import CaseError, CaseNotFound
 from ferry.intake.models import Request
 from ferry.vault.keyring import KeyRing

@@ -21,7 +21,7 @@ import time_machine
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from ferry.accounts.models import Staff, StaffAlert
-from ferry.cases import checkins
+from ferry.cases.checkins import services as checkins
 from ferry.cases.models import Case, CheckInPlan
 from ferry.intake.models import CheckIn, Request
 from tests.conftest import TEST_PASSPHRASE

@@ -1,16 +1,14 @@
-"""A record with sealed fields under a key set, for the vault's tests until the case models exist."""
+"""A record with sealed fields under a key set, for the vault's tests."""
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
 
-from ferry.vault.models import KeySet, SealedField
+from ferry.vault.models import KeySet, SealedField, SealedRecord
 
 
-class Note(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+class Note(SealedRecord):
+    # Deleting a test key set takes its notes with it (real records are PROTECTed).
     key_set = models.ForeignKey(KeySet, on_delete=models.CASCADE, related_name="+")
     title = SealedField()
     body = SealedField()

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from ferry.cases import referral_views as views
+from ferry.cases.referrals import views
 
 app_name = "referrals"
 urlpatterns: list[URLPattern] = [

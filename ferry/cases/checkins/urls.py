@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ferry.cases import checkin_views
+from ferry.cases.checkins import views as checkin_views
 
 urlpatterns = [
     path("", checkin_views.missed, name="checkins_missed"),

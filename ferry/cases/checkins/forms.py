@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ferry.cases.checkin_schedule import time_zones
+from ferry.cases.checkins.schedule import time_zones
 from ferry.cases.forms import VersionForm
 from ferry.cases.models import CheckInRecord
 

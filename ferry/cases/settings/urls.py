@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from ferry.cases import admin_views
+from ferry.cases.settings import views as admin_views
 
 
 class _KindConverter:

@@ -355,7 +355,7 @@ def packet_pdf(html: str) -> bytes:
 
 def panel(*, request: Any, case: Any, bound: dict[str, Any]) -> dict[str, Any]:
     """Context for the referrals part of the case page: no decryption, only clear fields."""
-    from ferry.cases.referral_views import ReferralForm, StatusForm
+    from ferry.cases.referrals.views import ReferralForm, StatusForm
 
     status_bound = bound.get("referral_status_form")
     rows = []

@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ferry.accounts.models import Role
-from ferry.cases import checkin_forms, checkin_selectors, checkins
+from ferry.cases.checkins import forms as checkin_forms
+from ferry.cases.checkins import selectors as checkin_selectors
+from ferry.cases.checkins import services as checkins
 from ferry.cases.views import act
 
 

@@ -23,8 +23,8 @@ from ferry.accounts.alerts import (
 )
 from ferry.accounts.models import Role, Staff, StaffAlert
 from ferry.audit.services import audit_record
-from ferry.cases import checkin_schedule as schedule
-from ferry.cases.checkin_selectors import panel_context, span
+from ferry.cases.checkins import schedule
+from ferry.cases.checkins.selectors import panel_context, span
 from ferry.cases.models import Assignment, Case, CheckInPlan, CheckInRecord, Event
 from ferry.cases.services import CaseError, access_case, case_bump, event_add
 from ferry.vault import keysets
@@ -293,7 +293,7 @@ def alerts_acknowledge(*, ring: KeyRing, staff: Staff, reference: str, family: s
 
 def sweep(now: datetime | None = None) -> int:
     """The worker's minute sweep over active plans (ferry.cases.checkin_sweep); returns how many plans moved."""
-    from ferry.cases.checkin_sweep import sweep_plans
+    from ferry.cases.checkins.sweep import sweep_plans
 
     return sweep_plans(now or timezone.now())
 

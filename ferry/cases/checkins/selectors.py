@@ -17,7 +17,8 @@ from django.utils.translation import ngettext
 from ferry.accounts.alerts import CHECKIN_EMERGENCY, CHECKIN_MISSED, checkin_alerts_open
 from ferry.accounts.models import Role, Staff, StaffAlert
 from ferry.audit.services import audit_record
-from ferry.cases import checkin_forms, checkin_schedule
+from ferry.cases.checkins import forms as checkin_forms
+from ferry.cases.checkins import schedule as checkin_schedule
 from ferry.cases.models import Assignment, Case, CheckInPlan
 from ferry.cases.selectors import RISK_ORDER
 from ferry.cases.services import open_json

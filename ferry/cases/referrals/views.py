@@ -16,8 +16,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from ferry.accounts.models import Role, Staff
-from ferry.cases import referrals, views
+from ferry.cases import views
 from ferry.cases.models import Partner, Referral
+from ferry.cases.referrals import services as referrals
 from ferry.cases.services import CaseNotFound
 from ferry.intake.places import country_choices
 

@@ -18,8 +18,8 @@ from django.db.models import F, Field, Q
 from ferry.accounts.alerts import NewAlert, alerts_raise_once
 from ferry.accounts.models import Role, StaffAlert
 from ferry.audit.services import audit_record
-from ferry.cases import checkin_schedule as schedule
-from ferry.cases.checkins import caseworkers, recipients, with_role
+from ferry.cases.checkins import schedule
+from ferry.cases.checkins.services import caseworkers, recipients, with_role
 from ferry.cases.models import CheckInPlan
 
 CHUNK = 500

@@ -16,9 +16,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ferry.accounts.models import Role, Staff
-from ferry.cases import admin_forms, pipeline_settings, retention
-from ferry.cases.pipeline_settings import REASON, STAGE, PipelineError, PipelineItemNotFound
+from ferry.cases import retention
 from ferry.cases.services import CaseError, CaseNotFound
+from ferry.cases.settings import forms as admin_forms
+from ferry.cases.settings import pipeline as pipeline_settings
+from ferry.cases.settings.pipeline import REASON, STAGE, PipelineError, PipelineItemNotFound
 
 # How the settings page names each audited change.
 CHANGE_LABELS = {

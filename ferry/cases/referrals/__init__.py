@@ -1,0 +1,1 @@
+"""Referrals to partner organisations and asylum pathways: partners, packets, statuses, their pages."""

@@ -1,0 +1,1 @@
+"""Administrators' case settings: the pipeline (stages, closing reasons) and retention, and their pages."""
