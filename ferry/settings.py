@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "ferry.accounts.middleware.StaffUnlockMiddleware",
     "ferry.core.middleware.StaffTimezoneMiddleware",
+    "ferry.core.middleware.ErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "ferry.urls"

@@ -367,7 +367,7 @@ def _case_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None:
     secrets_written["case-receipt-code"] = code.replace(" ", "").encode()
     coordinator_ring = KeyRing(staff_id=coordinator.staff.pk, private_key=coordinator.private_key)
     request = Request.objects.filter(status="new").get()
-    triage.accept(
+    triage.request_accept(
         ring=coordinator_ring,
         staff=coordinator.staff,
         reference=request.reference,

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from ferry.accounts import ceremony, forms, services
+from ferry.accounts.http import StaffRequest
 from ferry.accounts.models import Role, Staff
+from ferry.core.permissions import roles
 
 
-def _admin(request: HttpRequest) -> Staff:
-    staff: Staff = request.user  # type: ignore[assignment]
-    if not staff.has_role(Role.ADMINISTRATOR):
-        raise PermissionDenied
-    return staff
-
-
-def staff_list(request: HttpRequest) -> HttpResponse:
-    admin = _admin(request)
+@require_http_methods(["GET", "POST"])
+@roles(Role.ADMINISTRATOR)
+def staff_list(request: StaffRequest) -> HttpResponse:
+    admin = request.user
     form = forms.InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -47,8 +43,9 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def staff_deactivate(request: HttpRequest, staff_id: int) -> HttpResponse:
-    admin = _admin(request)
+@roles(Role.ADMINISTRATOR)
+def staff_deactivate(request: StaffRequest, staff_id: int) -> HttpResponse:
+    admin = request.user
     try:
         services.staff_deactivate(by=admin, staff_id=staff_id)
     except services.AccountError as exc:
@@ -60,15 +57,17 @@ def staff_deactivate(request: HttpRequest, staff_id: int) -> HttpResponse:
     return redirect("accounts:staff")
 
 
-def escrow_page(request: HttpRequest) -> HttpResponse:
-    admin = _admin(request)
+@require_http_methods(["GET", "POST"])
+@roles(Role.ADMINISTRATOR)
+def escrow_page(request: StaffRequest) -> HttpResponse:
+    admin = request.user
     status = ceremony.escrow_status()
     split_form = forms.SplitEscrowForm(request.POST or None)
     if request.method == "POST" and split_form.is_valid():
         try:
             shares = ceremony.escrow_split(
                 by=admin,
-                ring=request.ring,  # type: ignore[attr-defined]
+                ring=request.ring,
                 threshold=split_form.cleaned_data["threshold"],
                 shares=split_form.cleaned_data["shares"],
             )
@@ -87,15 +86,17 @@ def escrow_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def escrow_recover(request: HttpRequest) -> HttpResponse:
-    admin = _admin(request)
+@require_http_methods(["GET", "POST"])
+@roles(Role.ADMINISTRATOR)
+def escrow_recover(request: StaffRequest) -> HttpResponse:
+    admin = request.user
     status = ceremony.escrow_status()
     form = forms.RecoverKeySetsForm(request.POST or None, share_fields=status.threshold or 0, needs_shares=status.split)
     if request.method == "POST" and form.is_valid():
         try:
             count = ceremony.escrow_recover(
                 by=admin,
-                ring=request.ring,  # type: ignore[attr-defined]
+                ring=request.ring,
                 key_set_ids=form.cleaned_data["key_sets"],
                 to_staff_id=form.cleaned_data["to_staff"].pk,
                 share_codes=form.share_codes(),

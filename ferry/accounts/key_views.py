@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ferry.accounts import security_keys, services, sessions
+from ferry.accounts.http import StaffRequest
 from ferry.accounts.middleware import STAFF_SESSION_KEY
 from ferry.accounts.views import PENDING_KEY, client_id
+from ferry.core.permissions import SIGNED_IN, roles
 from ferry.vault.session import VaultLocked
 
 REGISTER_CHALLENGE = "ferry_key_register_challenge"
@@ -47,19 +49,21 @@ def _take(request: HttpRequest, name: str) -> bytes:
 
 
 @require_POST
-def register_options(request: HttpRequest) -> HttpResponse:
+@roles(SIGNED_IN)
+def register_options(request: StaffRequest) -> HttpResponse:
     rp_id, _origin = _rp(request)
-    challenge = security_keys.registration_begin(staff=request.user, rp_id=rp_id)  # type: ignore[arg-type]
+    challenge = security_keys.registration_begin(staff=request.user, rp_id=rp_id)
     _keep(request, REGISTER_CHALLENGE, challenge.challenge)
     return HttpResponse(challenge.options_json, content_type="application/json")
 
 
 @require_POST
-def register(request: HttpRequest) -> JsonResponse:
+@roles(SIGNED_IN)
+def register(request: StaffRequest) -> JsonResponse:
     rp_id, origin = _rp(request)
     challenge = _take(request, REGISTER_CHALLENGE)
     # A duress session changes nothing real; it fails like a key the browser could not use.
-    if not challenge or request.staff_session.duress:  # type: ignore[attr-defined]
+    if not challenge or request.staff_session.duress:
         return JsonResponse({"error": _("This page has expired. Reload it and try again.")}, status=400)
     try:
         sent = json.loads(_answer(request) or "{}")
@@ -68,7 +72,7 @@ def register(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": _("The security key could not be registered. Try again.")}, status=400)
     try:
         security_keys.registration_finish(
-            staff=request.user,  # type: ignore[arg-type]
+            staff=request.user,
             answer=credential,
             challenge=challenge,
             rp_id=rp_id,
@@ -81,10 +85,11 @@ def register(request: HttpRequest) -> JsonResponse:
 
 
 @require_POST
-def remove(request: HttpRequest, key_id: int) -> HttpResponse:
-    if request.staff_session.duress:  # type: ignore[attr-defined]
+@roles(SIGNED_IN)
+def remove(request: StaffRequest, key_id: int) -> HttpResponse:
+    if request.staff_session.duress:
         return redirect("accounts:security")
-    security_keys.security_key_remove(staff=request.user, key_id=key_id)  # type: ignore[arg-type]
+    security_keys.security_key_remove(staff=request.user, key_id=key_id)
     return redirect("accounts:security")
 
 

@@ -12,38 +12,42 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from ferry.accounts import forms, security_keys, services, sessions
+from ferry.accounts.http import StaffRequest
 from ferry.accounts.middleware import unlock_cookie_path
 from ferry.accounts.views import client_id
+from ferry.core.permissions import SIGNED_IN, roles
 
 
-def _duress(request: HttpRequest) -> bool:
-    return bool(getattr(request, "staff_session", None) and request.staff_session.duress)  # type: ignore[attr-defined]
+def _duress(request: StaffRequest) -> bool:
+    return bool(request.staff_session and request.staff_session.duress)
 
 
-def _page(request: HttpRequest, **bound: object) -> HttpResponse:
+def _page(request: StaffRequest, **bound: object) -> HttpResponse:
     context = {
         "passphrase_form": bound.get("passphrase_form") or forms.ChangePassphraseForm(prefix="change"),
         "duress_form": bound.get("duress_form") or forms.DuressForm(prefix="duress"),
         "recovery_form": bound.get("recovery_form") or forms.CurrentPassphraseForm(prefix="recovery"),
         "clear_form": forms.CurrentPassphraseForm(prefix="clear"),
         # A duress session must not show that a duress passphrase exists.
-        "has_duress": request.user.vault_key.duress_check is not None and not _duress(request),  # type: ignore[union-attr]
+        "has_duress": request.user.vault_key.duress_check is not None and not _duress(request),
         "new_recovery_code": bound.get("new_recovery_code"),
-        "session_count": request.user.sessions.count(),  # type: ignore[union-attr]
-        "security_keys": security_keys.security_keys_of(request.user),  # type: ignore[arg-type]
+        "session_count": request.user.sessions.count(),
+        "security_keys": security_keys.security_keys_of(request.user),
     }
     return render(request, "accounts/security.html", context)
 
 
-def security(request: HttpRequest) -> HttpResponse:
+@require_GET
+@roles(SIGNED_IN)
+def security(request: StaffRequest) -> HttpResponse:
     return _page(request)
 
 
 def _submit(
-    request: HttpRequest,
+    request: StaffRequest,
     form: forms.PassphraseFields,
     bound_as: str,
     act: Callable[[dict[str, Any]], object],
@@ -62,13 +66,14 @@ def _submit(
 
 
 @require_POST
-def change_passphrase(request: HttpRequest) -> HttpResponse:
+@roles(SIGNED_IN)
+def change_passphrase(request: StaffRequest) -> HttpResponse:
     return _submit(
         request,
         forms.ChangePassphraseForm(request.POST, prefix="change"),
         "passphrase_form",
         lambda data: services.passphrase_change(
-            staff=request.user,  # type: ignore[arg-type]
+            staff=request.user,
             current=data["current"],
             new=data["passphrase"],
             duress=_duress(request),
@@ -78,13 +83,14 @@ def change_passphrase(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def set_duress(request: HttpRequest) -> HttpResponse:
+@roles(SIGNED_IN)
+def set_duress(request: StaffRequest) -> HttpResponse:
     return _submit(
         request,
         forms.DuressForm(request.POST, prefix="duress"),
         "duress_form",
         lambda data: services.duress_set(
-            staff=request.user,  # type: ignore[arg-type]
+            staff=request.user,
             current=data["current"],
             duress=data["passphrase"],
             in_duress_session=_duress(request),
@@ -94,12 +100,13 @@ def set_duress(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def clear_duress(request: HttpRequest) -> HttpResponse:
+@roles(SIGNED_IN)
+def clear_duress(request: StaffRequest) -> HttpResponse:
     form = forms.CurrentPassphraseForm(request.POST, prefix="clear")
     if form.is_valid():
         try:
             services.duress_set(
-                staff=request.user,  # type: ignore[arg-type]
+                staff=request.user,
                 current=form.cleaned_data["current"],
                 duress=None,
                 in_duress_session=_duress(request),
@@ -112,12 +119,13 @@ def clear_duress(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def renew_recovery_code(request: HttpRequest) -> HttpResponse:
+@roles(SIGNED_IN)
+def renew_recovery_code(request: StaffRequest) -> HttpResponse:
     form = forms.CurrentPassphraseForm(request.POST, prefix="recovery")
     if form.is_valid():
         try:
             code = services.recovery_code_renew(
-                staff=request.user,  # type: ignore[arg-type]
+                staff=request.user,
                 current=form.cleaned_data["current"],
                 duress=_duress(request),
             )
@@ -129,8 +137,9 @@ def renew_recovery_code(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
-    sessions.staff_sessions_end_all(staff=request.user)  # type: ignore[arg-type]
+@roles(SIGNED_IN)
+def sign_out_everywhere(request: StaffRequest) -> HttpResponse:
+    sessions.staff_sessions_end_all(staff=request.user)
     logout(request)
     response = redirect(settings.LOGIN_URL)
     response.delete_cookie(settings.FERRY_UNLOCK_COOKIE, path=unlock_cookie_path())

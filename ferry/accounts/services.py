@@ -18,27 +18,20 @@ from ferry.accounts import throttle
 from ferry.accounts.models import Invitation, Role, SetupToken, Staff, StaffRole
 from ferry.accounts.passphrases import check_passphrase
 from ferry.audit.services import audit_record
+from ferry.core.errors import FerryError
+from ferry.core.permissions import require
 from ferry.vault import blind, escrow, keysets, staffkeys
 from ferry.vault.errors import WrongSecret
 
 INVITATION_LIFETIME = timedelta(hours=72)
 
 
-class AccountError(Exception):
+class AccountError(FerryError):
     """A staff account action was refused; the message is safe to show (translated, no personal data)."""
-
-
-class PermissionDenied(AccountError):
-    pass
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def require_role(staff: Staff, role: str) -> None:
-    if not staff.has_role(role):
-        raise PermissionDenied(_("You do not have the role needed for this."))
 
 
 # --- first administrator -------------------------------------------------------------------------
@@ -106,7 +99,7 @@ def first_admin_create(*, token: str, email: str, display_name: str, passphrase:
 @transaction.atomic
 def invitation_create(*, by: Staff, email: str, roles: list[str], accept_url_for: object) -> str:
     """Invite someone by e-mail; the message names no purpose. Returns the raw token (for the e-mail only)."""
-    require_role(by, Role.ADMINISTRATOR)
+    require(by, Role.ADMINISTRATOR)
     valid_roles = {r.value for r in Role}
     if not roles or not set(roles) <= valid_roles:
         raise AccountError(_("Choose at least one role."))
@@ -294,12 +287,12 @@ def account_recover(*, email: str, recovery_code: str, new_passphrase: str, clie
 
 
 def staff_directory(*, by: Staff) -> list[Staff]:
-    require_role(by, Role.ADMINISTRATOR)
+    require(by, Role.ADMINISTRATOR)
     return list(Staff.objects.prefetch_related("roles").order_by("email"))
 
 
 def invitations_open(*, by: Staff) -> list[Invitation]:
-    require_role(by, Role.ADMINISTRATOR)
+    require(by, Role.ADMINISTRATOR)
     pending = Invitation.objects.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
     return list(pending.order_by("-created_at"))
 
@@ -307,7 +300,7 @@ def invitations_open(*, by: Staff) -> list[Invitation]:
 @transaction.atomic
 def staff_deactivate(*, by: Staff, staff_id: int) -> None:
     """Someone left (or was taken): sign them out, destroy their grants; their cases are recovered via escrow."""
-    require_role(by, Role.ADMINISTRATOR)
+    require(by, Role.ADMINISTRATOR)
     if staff_id == by.pk:
         raise AccountError(_("You cannot deactivate your own account."))
     staff = Staff.objects.select_for_update().get(pk=staff_id)

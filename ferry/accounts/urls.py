@@ -15,6 +15,7 @@ urlpatterns = [
     path("login/key/options/", key_views.login_options, name="login_key_options"),
     path("login/key/", key_views.login_with_key, name="login_key"),
     path("logout/", views.logout_view, name="logout"),
+    path("alerts/<int:alert_id>/acknowledge/", views.alert_ack, name="alert_ack"),
     path("recover/", security_views.recover, name="recover"),
     path("security/", security_views.security, name="security"),
     path("security/passphrase/", security_views.change_passphrase, name="change_passphrase"),

@@ -1,4 +1,5 @@
-"""Staff account pages: first set-up, invitation, enrolment (authenticator, recovery code), login, logout."""
+"""Staff account pages: first set-up, invitation, enrolment (authenticator, recovery code), login, logout, and
+acknowledging one's own alerts."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ferry.accounts import forms, services, sessions
+from ferry.accounts import alerts, forms, services, sessions
+from ferry.accounts.http import StaffRequest
 from ferry.accounts.middleware import STAFF_SESSION_KEY, set_unlock_cookie, unlock_cookie_path
 from ferry.accounts.models import Staff, StaffSession
+from ferry.core.permissions import SIGNED_IN, roles
 from ferry.vault.keyring import KeyRing
 from ferry.vault.session import VaultLocked
 
@@ -198,6 +201,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@roles(SIGNED_IN)
 def logout_view(request: HttpRequest) -> HttpResponse:
     session_id = request.session.get(STAFF_SESSION_KEY)
     if session_id:
@@ -206,3 +210,11 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     response = redirect(settings.LOGIN_URL)
     response.delete_cookie(settings.FERRY_UNLOCK_COOKIE, path=unlock_cookie_path())
     return response
+
+
+@require_POST
+@roles(SIGNED_IN)
+def alert_ack(request: StaffRequest, alert_id: int) -> HttpResponse:
+    """Acknowledge one of one's own alerts (check-in alerts need a note on the case instead)."""
+    alerts.alert_acknowledge(recipient=request.user, alert_id=alert_id)
+    return redirect("core:dashboard")

@@ -20,10 +20,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ferry.accounts.models import Role, Staff, StaffAlert
-from ferry.accounts.services import require_role
 from ferry.audit.services import audit_record
 from ferry.cases.models import Case, Event, Referral, RetentionPolicy, ShreddedCase
-from ferry.cases.services import CaseError, CaseNotFound
+from ferry.cases.services import CaseError
+from ferry.core.errors import NotFound
+from ferry.core.permissions import require
 from ferry.intake.models import Request
 from ferry.vault import keysets
 from ferry.vault.models import SessionKey
@@ -48,7 +49,7 @@ def retention_days() -> int | None:
 
 @transaction.atomic
 def retention_policy_set(*, by: Staff, days: int | None) -> RetentionPolicy:
-    require_role(by, Role.ADMINISTRATOR)
+    require(by, Role.ADMINISTRATOR)
     if days is not None and not 1 <= days <= MAX_DAYS:
         raise CaseError(_("Choose between 1 and %(max)d days, or leave it empty.") % {"max": MAX_DAYS})
     policy = RetentionPolicy.objects.select_for_update().order_by("pk").first() or RetentionPolicy()
@@ -70,6 +71,14 @@ def closed_cases() -> QuerySet[Case]:
         .select_related("stage", "closing_reason")
         .order_by("closed_at", "pk")
     )
+
+
+def closed_case(reference: str) -> Case:
+    """One closed case that still holds personal data (metadata only), or NotFound."""
+    case = closed_cases().filter(reference=reference).first()
+    if case is None:
+        raise NotFound(_("There is no closed case with this reference that still holds personal data."))
+    return case
 
 
 def due_cases(days: int, now: datetime | None = None) -> QuerySet[Case]:
@@ -95,13 +104,11 @@ def shred_due() -> int:
 
 def case_shred(*, by: Staff, reference: str) -> ShreddedCase:
     """An administrator shreds one closed case now, before its period is over. Cannot be undone."""
-    require_role(by, Role.ADMINISTRATOR)
-    case = closed_cases().filter(reference=reference).first()
-    if case is None:
-        raise CaseNotFound(_("There is no closed case with this reference that still holds personal data."))
+    require(by, Role.ADMINISTRATOR)
+    case = closed_case(reference)
     stats = _shred(case_id=case.pk, actor_id=by.pk, closed_before=None)
     if stats is None:
-        raise CaseNotFound(_("There is no closed case with this reference that still holds personal data."))
+        raise NotFound(_("There is no closed case with this reference that still holds personal data."))
     return stats
 
 

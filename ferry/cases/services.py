@@ -11,27 +11,37 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ferry.accounts.alerts import activity_alert
 from ferry.accounts.models import Role, Staff, StaffAlert
 from ferry.audit.services import audit_record
 from ferry.cases.models import Assignment, Case, ClosingReason, Event, Need, Stage, Task
 from ferry.cases.pipeline import DEFAULT_REASONS, DEFAULT_STAGES
+from ferry.core.doors import Door, Opened, door_open
+from ferry.core.errors import Conflict, FerryError, NotFound
+from ferry.core.permissions import require
 from ferry.vault import keysets
 from ferry.vault.keyring import KeyRing
 from ferry.vault.models import StaffKey
 
 
-class CaseError(Exception):
+class CaseError(FerryError):
     """A refusal the user can act on; the message is translated and holds no personal data."""
 
 
-class CaseNotFound(CaseError):
-    """Missing, or not granted to this user: the same answer for both."""
+__all__ = ["CASE_DOOR", "CaseError", "Conflict", "NotFound", "access_case"]
 
-
-class Conflict(CaseError):
-    pass
+# Who may open a case at all; the grant then decides which cases.
+CASE_ROLES = (Role.CASEWORKER, Role.COORDINATOR)
+CASE_DOOR = Door(
+    model=Case,
+    by="reference",
+    roles=CASE_ROLES,
+    audit_noun="case",
+    missing=gettext_lazy("No such case."),
+    related=("stage",),
+)
 
 
 def pipeline_ensure() -> None:
@@ -95,18 +105,11 @@ def case_open_from_request(*, request: Any, key: bytes, details: dict[str, Any],
     return case
 
 
-def access_case(*, ring: KeyRing, staff: Staff, reference: str) -> tuple[Case, bytes]:
-    """The one door to a case: the case and its key, or CaseNotFound (missing or not granted, same answer).
+def access_case(*, ring: KeyRing | None, staff: Staff, reference: str) -> Opened[Case]:
+    """The one door to a case: the case and its key, or NotFound (missing, not granted, no role: same answer).
 
-    A refused attempt is audited; nothing is decrypted."""
-    case = Case.objects.select_related("key_set", "stage").filter(reference=reference).first()
-    if case is None:
-        raise CaseNotFound(_("No such case."))
-    key = ring.keys_for([case.key_set]).get(case.key_set_id)
-    if key is None:
-        audit_record(action="case.denied", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
-        raise CaseNotFound(_("No such case."))
-    return case, key
+    A refused attempt at a case that exists is audited; nothing is decrypted."""
+    return door_open(CASE_DOOR, ring=ring, staff=staff, value=reference)
 
 
 def case_bump(case: Case, version: int, **changes: Any) -> None:
@@ -189,11 +192,10 @@ def assignable(case: Case) -> list[Staff]:
     ]
 
 
-def assign(*, ring: KeyRing, staff: Staff, reference: str, staff_id: int) -> None:
+def case_assign(*, ring: KeyRing, staff: Staff, reference: str, staff_id: int) -> None:
     """Add a caseworker: a coordinator who holds the case key seals it to them."""
-    if not staff.has_role(Role.COORDINATOR):
-        raise CaseError(_("Only coordinators assign caseworkers."))
     case, key = access_case(ring=ring, staff=staff, reference=reference)
+    require(staff, Role.COORDINATOR)
     person = next((s for s in assignable(case) if s.pk == staff_id), None)
     if person is None:
         raise CaseError(_("Choose an active colleague who is not on this case yet."))
@@ -205,11 +207,10 @@ def assign(*, ring: KeyRing, staff: Staff, reference: str, staff_id: int) -> Non
         activity_alert(kind=StaffAlert.Kind.CASE_ASSIGNED, recipient_ids=[person.pk], reference=case.reference)
 
 
-def unassign(*, ring: KeyRing, staff: Staff, reference: str, staff_id: int) -> None:
+def case_unassign(*, ring: KeyRing, staff: Staff, reference: str, staff_id: int) -> None:
     """Remove a caseworker: their grant goes and the case is re-keyed in the same transaction."""
-    if not staff.has_role(Role.COORDINATOR):
-        raise CaseError(_("Only coordinators remove caseworkers."))
     case, _key = access_case(ring=ring, staff=staff, reference=reference)
+    require(staff, Role.COORDINATOR)
     assignment = Assignment.objects.filter(case=case, staff_id=staff_id).select_related("staff").first()
     if assignment is None:
         raise CaseError(_("This person is not on the case."))

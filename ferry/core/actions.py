@@ -1,5 +1,6 @@
 """The shape every staff action page shares: valid form → service → message and redirect; a refusal →
-the same page again with the form's error (status 400); a missing or forbidden object → 404."""
+the same page again with the form's error (status 400). A missing or forbidden record is not caught here:
+its NotFound reaches core.middleware.ErrorPagesMiddleware, which answers with the one 404 page."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+
+from ferry.core.errors import FerryError, NotFound
 
 
 def form_action(
@@ -18,16 +21,14 @@ def form_action(
     action: Callable[[dict[str, Any]], object],
     done: str,
     success_url: str,
-    refused: tuple[type[Exception], ...],
-    missing: tuple[type[Exception], ...],
     again: Callable[[forms.Form], HttpResponse],
 ) -> HttpResponse:
     if form.is_valid():
         try:
             action(form.cleaned_data)
-        except missing:
-            raise Http404 from None
-        except refused as exc:
+        except NotFound:
+            raise
+        except FerryError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, done)

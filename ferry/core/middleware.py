@@ -6,8 +6,12 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone, translation
+
+from ferry.core.errors import Conflict, FerryError, NotFound, Refused
 
 CSP = "; ".join(
     [
@@ -87,3 +91,26 @@ class StaffTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class ErrorPagesMiddleware:
+    """Services' refusals mapped to pages in one place: NotFound is the 404 page (the very page of an address
+    that names nothing), Refused the 403 page, Conflict a 409 page, any other refusal a 400 page with its
+    message. Action pages catch refusals themselves to show the form again (core.actions.form_action)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, NotFound):
+            raise Http404 from None
+        if isinstance(exception, Refused):
+            raise PermissionDenied from None
+        if isinstance(exception, Conflict):
+            return render(request, "409.html", {"message": str(exception)}, status=409)
+        if isinstance(exception, FerryError):
+            return render(request, "400.html", {"message": str(exception)}, status=400)
+        return None

@@ -1,9 +1,9 @@
 """Roles, denied by default: the one view decorator and the one service check.
 
 A staff view runs only if it declares who may use it (`tests/test_doors.py` walks the URL tree and fails
-for one that does not). A refusal names nothing: where the address names a record (a reference, an id),
-a user without the role gets the very answer a missing record gets, so the address tells nothing about
-what exists; elsewhere, a plain "not for your role" (403)."""
+for one that does not). The role is checked before anything is looked up, so a user without the role gets
+the same "not for your role" (403) whatever the address names: it tells nothing about what exists. With
+the role, the record's door decides (core.doors: missing and not granted are the same 404)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from ferry.core.errors import NotFound, Refused
+from ferry.core.errors import Refused
 
 # Any signed-in staff member, whatever their roles (their own security page, the dashboard, signing out).
 SIGNED_IN = "*"
@@ -39,13 +39,10 @@ def allowed(actor: Actor | None, roles: Iterable[str]) -> bool:
     return any(actor.has_role(role) for role in wanted)
 
 
-def require(actor: Actor | None, *roles: str, record: bool = False) -> None:
-    """The service check: Refused (or NotFound when a record is named) unless the actor holds one of roles."""
-    if allowed(actor, roles):
-        return
-    if record:
-        raise NotFound(_("Not found."))
-    raise Refused(_("You do not have the role needed for this."))
+def require(actor: Actor | None, *roles: str) -> None:
+    """The service check: Refused unless the actor holds one of the roles."""
+    if not allowed(actor, roles):
+        raise Refused(_("You do not have the role needed for this."))
 
 
 def roles(*allowed_roles: str) -> Callable[[View], View]:
@@ -56,7 +53,7 @@ def roles(*allowed_roles: str) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @wraps(view)
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            require(getattr(request, "user", None), *allowed_roles, record=bool(args or kwargs))
+            require(getattr(request, "user", None), *allowed_roles)
             return view(request, *args, **kwargs)
 
         guarded.ferry_roles = frozenset(allowed_roles)  # type: ignore[attr-defined]

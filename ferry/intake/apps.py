@@ -7,3 +7,9 @@ class IntakeConfig(AppConfig):
     name = "ferry.intake"
     label = "intake"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ferry.core.dashboard import DASHBOARD_PARTS
+        from ferry.intake import dashboard
+
+        DASHBOARD_PARTS.register(dashboard.intake_part)

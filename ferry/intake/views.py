@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from ferry.core.uploads import refused_uploads
-from ferry.intake import forms, services
+from ferry.intake import errors, forms, mailbox, submission
 from ferry.intake.uploads import CleanFile, Refused, clean_upload
 
 FILES_FIELD = "files"
@@ -121,8 +121,8 @@ def send(request: HttpRequest) -> HttpResponse:
         return _front(request, form=form, problem=problem, status=400)
     data = form.cleaned_data
     try:
-        receipt = services.submission_create(
-            data=services.Submission(
+        receipt = submission.submission_create(
+            data=submission.Submission(
                 name=data["name"],
                 phone=data["phone"],
                 handle=data["handle"],
@@ -138,7 +138,7 @@ def send(request: HttpRequest) -> HttpResponse:
             want_duress=data["want_duress"],
             nonce=nonce,
         )
-    except services.Replayed:
+    except errors.Replayed:
         return _front(
             request,
             form=form,
@@ -148,7 +148,7 @@ def send(request: HttpRequest) -> HttpResponse:
             ),
             status=409,
         )
-    except (services.OverCap, services.NotReady) as exc:
+    except (errors.OverCap, errors.NotReady) as exc:
         return _front(
             request,
             form=form,
@@ -161,11 +161,11 @@ def send(request: HttpRequest) -> HttpResponse:
 # --- the mailbox ----------------------------------------------------------------------------------------
 
 
-def _mailbox(request: HttpRequest, state: services.MailboxState, token: str, **extra: Any) -> HttpResponse:
+def _mailbox(request: HttpRequest, state: mailbox.MailboxState, token: str, **extra: Any) -> HttpResponse:
     context = {
         "token": token,
-        "thread": services.mailbox_thread(state),
-        "last_checkin": services.mailbox_last_checkin(state),
+        "thread": mailbox.mailbox_thread(state),
+        "last_checkin": mailbox.mailbox_last_checkin(state),
         "message_form": extra.pop("message_form", None) or forms.MessageForm(),
         "hide_languages": True,
         **extra,
@@ -199,21 +199,21 @@ def mailbox_open(request: HttpRequest) -> HttpResponse:
     if not code_form.is_valid():
         return _code_page(request, "", 400, form=code_form)
     try:
-        access = services.mailbox_open(code_form.cleaned_data["code"])
-    except services.Busy as exc:
+        access = mailbox.mailbox_open(code_form.cleaned_data["code"])
+    except errors.Busy as exc:
         return _busy_page(request, str(exc))
-    except services.IntakeError as exc:
+    except errors.IntakeError as exc:
         # The code is not echoed back: someone may be looking over the person's shoulder.
         return _code_page(request, str(exc), 400)
-    state = services.mailbox_state(access.token)
+    state = mailbox.mailbox_state(access.token)
     return _mailbox(request, state, access.token)
 
 
-def _with_state(request: HttpRequest) -> tuple[services.MailboxState, str] | HttpResponse:
+def _with_state(request: HttpRequest) -> tuple[mailbox.MailboxState, str] | HttpResponse:
     token = request.POST.get("box", "")
     try:
-        return services.mailbox_state(token), token
-    except services.MailboxClosed as exc:
+        return mailbox.mailbox_state(token), token
+    except errors.MailboxClosed as exc:
         return _code_page(request, str(exc), 400)
 
 
@@ -241,7 +241,7 @@ def mailbox_send(request: HttpRequest) -> HttpResponse:
     if problems:
         problem = " ".join(problems) + " " + _("Nothing was sent. Choose the files again and send.")
         return _mailbox(request, state, token, message_form=form, problem=problem, status=400)
-    services.mailbox_send(state, text=form.cleaned_data["text"], uploads=uploads)
+    mailbox.mailbox_send(state, text=form.cleaned_data["text"], uploads=uploads)
     return _mailbox(request, state, token, notice=_("Your message was sent."))
 
 
@@ -252,14 +252,14 @@ def mailbox_checkin(request: HttpRequest) -> HttpResponse:
     if isinstance(found, HttpResponse):
         return found
     state, token = found
-    services.mailbox_checkin(state)
+    mailbox.mailbox_checkin(state)
     return _mailbox(request, state, token, notice=_("Thank you. We know you are safe now."))
 
 
 @public
 @require_POST
 def mailbox_close(request: HttpRequest) -> HttpResponse:
-    services.mailbox_close(request.POST.get("box", ""))
+    mailbox.mailbox_close(request.POST.get("box", ""))
     lang = request.GET.get("lang", "")
     query = f"?lang={lang}" if lang in dict(settings.LANGUAGES) else ""
     return redirect(reverse("intake:front") + query)

@@ -114,4 +114,5 @@ def test_assign_and_unassign_rekeys(team: dict, accepted: dict) -> None:
     # The person's mailbox still opens after the re-key.
     assert open_box(Client(), accepted["code"])[1] is not None
     worker = staff_client(team["caseworker"])
-    assert worker.post(f"/staff/cases/{case.reference}/assign/", {"staff": second.staff.pk}).status_code == 400
+    # A caseworker is not a coordinator: refused before anything is looked up
+    assert worker.post(f"/staff/cases/{case.reference}/assign/", {"staff": second.staff.pk}).status_code == 403

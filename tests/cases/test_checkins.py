@@ -702,7 +702,7 @@ def test_check_in_alerts_need_a_note_from_someone_who_can_open_the_case(
     alert = StaffAlert.objects.get(kind="checkin_lost", recipient=team["admin"].staff)
     # The plain "Acknowledge" of other alerts does not clear a check-in alert
     admin = staff_client(team["admin"])
-    admin.post(f"/staff/alerts/{alert.pk}/acknowledge/")
+    admin.post(f"/staff/accounts/alerts/{alert.pk}/acknowledge/")
     alert.refresh_from_db()
     assert alert.acknowledged_at is None
     # An administrator has no key to seal a note with, and no check-in role

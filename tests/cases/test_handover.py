@@ -11,7 +11,7 @@ from ferry.accounts import ceremony
 from ferry.accounts import services as account_services
 from ferry.cases import selectors
 from ferry.cases.models import Assignment, Case
-from ferry.intake import services as intake_services
+from ferry.intake import submission as intake_submission
 from ferry.intake import triage
 from ferry.intake.models import Request
 from ferry.vault.keyring import KeyRing
@@ -25,8 +25,8 @@ def test_escrow_recovery_hands_an_orphaned_case_to_a_new_caseworker(make_staff: 
     admin = make_staff("administrator")  # the escrow custodian until a split
     coordinator = make_staff("coordinator")
     gone = make_staff("caseworker")
-    receipt = intake_services.submission_create(
-        data=intake_services.Submission(
+    receipt = intake_submission.submission_create(
+        data=intake_submission.Submission(
             **dict.fromkeys(("phone", "handle", "email", "country", "region", "place", "needs"), ""),
             name="Artur",
             story="They took my passport.",
@@ -38,7 +38,7 @@ def test_escrow_recovery_hands_an_orphaned_case_to_a_new_caseworker(make_staff: 
     )
     request = Request.objects.get()
     coordinator_ring = KeyRing(staff_id=coordinator.staff.pk, private_key=coordinator.private_key)
-    triage.accept(
+    triage.request_accept(
         ring=coordinator_ring,
         staff=coordinator.staff,
         reference=request.reference,

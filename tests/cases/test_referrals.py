@@ -14,7 +14,8 @@ from django.test import Client
 from ferry.audit.models import AuditEntry
 from ferry.cases.models import Case, Event, Partner, Referral
 from ferry.cases.referrals import services as referrals
-from ferry.cases.services import CaseError, CaseNotFound
+from ferry.cases.services import CaseError
+from ferry.core.errors import NotFound, Refused
 from ferry.intake.models import Request
 from ferry.vault.keyring import KeyRing
 from tests.cases.conftest import staff_client
@@ -87,7 +88,7 @@ def test_administrators_manage_the_partner_list(team: dict[str, Any]) -> None:
     assert worker.get("/staff/cases/referrals/partners/").status_code == 403
     assert worker.post("/staff/cases/referrals/partners/", {"name": "Mine"}).status_code == 403
     assert worker.post(f"/staff/cases/referrals/partners/{partner.pk}/active/", {"active": "1"}).status_code == 403
-    with pytest.raises(referrals.PartnerError):
+    with pytest.raises(Refused):
         referrals.partner_add(by=team["coordinator"].staff, name="Not allowed")
 
 
@@ -245,7 +246,7 @@ def test_a_caseworker_without_a_grant_gets_404(team: dict, accepted: dict, partn
     assert referral_post(staff_client(team["caseworker"]), case, partner, consent="on").status_code == 302
     referral = Referral.objects.get()
     other = staff_client(team["caseworker2"])
-    denied_before = AuditEntry.objects.filter(action="case.denied").count()
+    denied_before = AuditEntry.objects.filter(action__in=["case.denied", "referral.denied"]).count()
     # Then every referral page answers as if it did not exist, and nothing is decrypted or changed
     assert other.get(f"/staff/cases/referrals/{referral.pk}/packet/").status_code == 404
     assert other.get(f"/staff/cases/referrals/{referral.pk}/packet.pdf").status_code == 404
@@ -253,12 +254,14 @@ def test_a_caseworker_without_a_grant_gets_404(team: dict, accepted: dict, partn
     assert referral_post(other, case, partner).status_code == 404
     assert other.get("/staff/cases/referrals/00000000-0000-0000-0000-000000000000/packet.pdf").status_code == 404
     assert Client().get(f"/staff/cases/referrals/{referral.pk}/packet.pdf").status_code == 302  # to the login
-    assert AuditEntry.objects.filter(action="case.denied").count() == denied_before + 4
+    # Each refused opening of a real record is audited: three referral doors and one case door
+    assert AuditEntry.objects.filter(action="referral.denied").count() == 3
+    assert AuditEntry.objects.filter(action__in=["case.denied", "referral.denied"]).count() == denied_before + 4
     assert not AuditEntry.objects.filter(action__startswith="case.referral_packet").exists()
     referral.refresh_from_db()
     assert referral.status == "draft"
     assert Referral.objects.count() == 1
-    with pytest.raises(CaseNotFound):
+    with pytest.raises(NotFound):
         referrals.referral_packet_open(
             ring=ring_of(team["caseworker2"]), staff=team["caseworker2"].staff, referral_id=referral.pk, purpose="pdf"
         )

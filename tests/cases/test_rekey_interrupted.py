@@ -13,7 +13,7 @@ import pytest
 
 from ferry.cases import services
 from ferry.cases.models import Case, Event
-from ferry.intake import services as intake_services
+from ferry.intake import submission as intake_submission
 from ferry.intake import triage
 from ferry.intake.models import Request
 from ferry.vault import keysets
@@ -63,8 +63,8 @@ def _case_with_history(make_staff: Any) -> tuple[Case, Any, Any]:
     make_staff("administrator")
     coordinator = make_staff("coordinator")
     leaving = make_staff("caseworker")
-    receipt = intake_services.submission_create(
-        data=intake_services.Submission(
+    receipt = intake_submission.submission_create(
+        data=intake_submission.Submission(
             name="Artur",
             phone="",
             handle="",
@@ -83,7 +83,7 @@ def _case_with_history(make_staff: Any) -> tuple[Case, Any, Any]:
     assert receipt.code
     ring = KeyRing(staff_id=coordinator.staff.pk, private_key=coordinator.private_key)
     request = Request.objects.get()
-    triage.accept(
+    triage.request_accept(
         ring=ring, staff=coordinator.staff, reference=request.reference, version=1, caseworker_id=leaving.staff.pk
     )
     case = Case.objects.get()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ferry.intake import services
+from ferry.intake import errors, mailbox, submission
 from ferry.intake.models import LookupThrottle
 from ferry.vault import crypto, requester
 
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.django_db
 def _work_of(code: str, crypto_work: list[tuple[object, ...]]) -> tuple[tuple[object, ...], ...]:
     LookupThrottle.objects.all().delete()
     crypto_work.clear()
-    with contextlib.suppress(services.IntakeError):
-        services.mailbox_open(code)
+    with contextlib.suppress(errors.IntakeError):
+        mailbox.mailbox_open(code)
     return tuple(crypto_work)
 
 
@@ -32,8 +32,8 @@ def test_right_wrong_unknown_and_duress_codes_do_the_same_work(
     settings.FERRY_KDF_PROFILE = "moderate"
     settings.FERRY_INTAKE_LOOKUPS_PER_MINUTE = 10_000
     settings.FERRY_INTAKE_HOURLY_CAP = 0
-    receipt = services.submission_create(
-        data=services.Submission(
+    receipt = submission.submission_create(
+        data=submission.Submission(
             name="", phone="", handle="", email="", country="", region="", place="", story="s", needs="", urgency="now"
         ),
         uploads=[],

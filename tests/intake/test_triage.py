@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from ferry.audit.models import AuditEntry
 from ferry.cases.models import Assignment, Case
-from ferry.intake import limits, services, triage
+from ferry.intake import errors, limits, selectors, triage
 from ferry.intake.models import ContactIndex, IntakeDay, IntakeWindow, MailboxSession, Request
 from ferry.vault import keysets
 from ferry.vault.keyring import KeyRing
@@ -47,7 +47,7 @@ def test_a_coordinator_without_a_grant_gets_404_and_is_audited(client: Client, m
     latecomer = make_staff("coordinator")  # joined after the request was sealed
     page = _client(latecomer)
     assert page.get(f"/staff/intake/{reference}/").status_code == 404
-    assert AuditEntry.objects.filter(action="intake.request_denied", actor_id=latecomer.staff.pk).count() == 1
+    assert AuditEntry.objects.filter(action="request.denied", actor_id=latecomer.staff.pk).count() == 1
     queue = page.get("/staff/intake/").content.decode()
     assert reference not in queue
     assert "sealed to other colleagues only" in queue
@@ -113,17 +113,21 @@ def test_decline_duplicate_flag_and_reopen(client: Client, hotline: dict[str, An
     submit(client, name="Again")
     one, two = Request.objects.order_by("reference")
     staff, ring = hotline["coordinator"].staff, _ring(hotline["coordinator"])
-    with pytest.raises(services.IntakeError):
-        triage.mark_duplicate(ring=ring, staff=staff, reference=one.reference, version=1, of_reference="ZZZ-ZZZ")
-    triage.mark_duplicate(ring=ring, staff=staff, reference=one.reference, version=1, of_reference=two.reference)
-    triage.flag_entrapment(ring=ring, staff=staff, reference=two.reference, version=1, flagged=True, note="why")
-    view = triage.request_open(ring=ring, staff=staff, reference=two.reference)
+    with pytest.raises(errors.IntakeError):
+        triage.request_mark_duplicate(
+            ring=ring, staff=staff, reference=one.reference, version=1, of_reference="ZZZ-ZZZ"
+        )
+    triage.request_mark_duplicate(
+        ring=ring, staff=staff, reference=one.reference, version=1, of_reference=two.reference
+    )
+    triage.request_flag(ring=ring, staff=staff, reference=two.reference, version=1, flagged=True, note="why")
+    view = selectors.request_open(ring=ring, staff=staff, reference=two.reference)
     assert view.entrapment_note == "why"
     assert view.request.entrapment_flag
-    with pytest.raises(services.IntakeError):
-        triage.decline(ring=ring, staff=staff, reference=two.reference, version=2, reason="bogus", note="")
-    triage.decline(ring=ring, staff=staff, reference=two.reference, version=2, reason="spam", note="n")
-    triage.reopen(ring=ring, staff=staff, reference=two.reference, version=3)
+    with pytest.raises(errors.IntakeError):
+        triage.request_decline(ring=ring, staff=staff, reference=two.reference, version=2, reason="bogus", note="")
+    triage.request_decline(ring=ring, staff=staff, reference=two.reference, version=2, reason="spam", note="n")
+    triage.request_reopen(ring=ring, staff=staff, reference=two.reference, version=3)
     assert Request.objects.get(pk=two.pk).status == "open"
     one.refresh_from_db()
     assert one.status == "duplicate"
@@ -134,7 +138,7 @@ def test_revoking_a_coordinator_rekeys_and_the_person_still_reads(client: Client
     _response, code, _ = submit(client)
     request = Request.objects.get()
     ring = _ring(hotline["coordinator"])
-    triage.reply(ring=ring, staff=hotline["coordinator"].staff, reference=request.reference, text="first reply")
+    triage.request_reply(ring=ring, staff=hotline["coordinator"].staff, reference=request.reference, text="first reply")
     old_details = bytes(request.details)
     keysets.keyset_revoke(key_set=request.key_set, ring=ring, staff_id=hotline["coordinator2"].staff.pk)
     request.refresh_from_db()

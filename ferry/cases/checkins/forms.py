@@ -1,6 +1,6 @@
 """Forms of the check-in panel: the plan, a check-in heard by staff, and acknowledging alerts with a note.
 
-Numbers are checked by the service (ferry.cases.checkins.check_plan), so a page and the API give the same
+Numbers are checked by the service (ferry.cases.checkins.services.check_plan), so a page and the API give the same
 clear refusals; the forms only turn text into values."""
 
 from __future__ import annotations
@@ -10,20 +10,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ferry.cases.checkins.schedule import time_zones
+from ferry.cases.checkins.schedule import UNITS, time_zones
 from ferry.cases.forms import VersionForm
 from ferry.cases.models import CheckInRecord
 
-UNITS = {"minutes": 1, "hours": 60, "days": 1440}
 UNIT_CHOICES = [("minutes", _("minutes")), ("hours", _("hours")), ("days", _("days"))]
-
-
-def in_units(minutes: int) -> tuple[int, str]:
-    """A number of minutes in the largest unit that divides it (1440 -> 1 day)."""
-    for unit in ("days", "hours"):
-        if minutes and minutes % UNITS[unit] == 0:
-            return minutes // UNITS[unit], unit
-    return minutes, "minutes"
 
 
 class PlanForm(VersionForm):

@@ -130,3 +130,14 @@ def alert_for(*, old_state: str, old_step: int, new: Position) -> Raise | None:
     if new.state == DUE and old_state == OK:
         return Raise("due", 0)
     return None
+
+
+UNITS = {"minutes": 1, "hours": 60, "days": 1440}
+
+
+def in_units(minutes: int) -> tuple[int, str]:
+    """A number of minutes in the largest unit that divides it (1440 -> 1 day)."""
+    for unit in ("days", "hours"):
+        if minutes and minutes % UNITS[unit] == 0:
+            return minutes // UNITS[unit], unit
+    return minutes, "minutes"

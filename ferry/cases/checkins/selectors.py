@@ -1,4 +1,4 @@
-"""Reads for check-ins: the "missed check-ins" list (most urgent first) and the check-in part of a case's page.
+"""Reads for check-ins: the "missed check-ins" list (most urgent first), and how a plan reads on a page.
 
 The list is metadata (reference, stage, risk, times); a name is shown only where the viewer holds the case's
 key, and each such decryption is audited."""
@@ -14,10 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ferry.accounts.alerts import CHECKIN_EMERGENCY, CHECKIN_MISSED, checkin_alerts_open
+from ferry.accounts.alerts import CHECKIN_EMERGENCY, checkin_alerts_open
 from ferry.accounts.models import Role, Staff, StaffAlert
 from ferry.audit.services import audit_record
-from ferry.cases.checkins import forms as checkin_forms
 from ferry.cases.checkins import schedule as checkin_schedule
 from ferry.cases.models import Assignment, Case, CheckInPlan
 from ferry.cases.selectors import RISK_ORDER
@@ -159,7 +158,7 @@ def openable(*, ring: KeyRing | None, references: set[str]) -> set[str]:
 
 def span(minutes: int) -> str:
     """A duration for people: "24 hours", "90 minutes", "2 days"."""
-    count, unit = checkin_forms.in_units(minutes)
+    count, unit = checkin_schedule.in_units(minutes)
     if unit == "days":
         return ngettext("%(count)d day", "%(count)d days", count) % {"count": count}
     if unit == "hours":
@@ -178,55 +177,3 @@ def alerted(plan: CheckInPlan | None) -> str:
     if plan.escalation_step == 1:
         return _("The caseworkers")
     return _("Nobody yet")
-
-
-def panel_context(*, staff: Any, case: Case, bound: dict[str, Any]) -> dict[str, Any]:
-    """The check-in part of a case's page: the plan and where it stands, open alerts, and the three forms."""
-    plan = CheckInPlan.objects.filter(case=case).first()
-    tz_name = staff_zone(staff)
-    now = timezone.now()
-    open_kinds = checkin_alerts_open(references=[case.reference]).get(case.reference, set())
-    if plan is not None:
-        every, every_unit = checkin_forms.in_units(plan.interval_minutes)
-        grace, grace_unit = checkin_forms.in_units(plan.grace_minutes)
-        initial = {
-            "every": every,
-            "every_unit": every_unit,
-            "grace": grace,
-            "grace_unit": grace_unit,
-            "lost_after_missed": plan.lost_after_missed,
-            "quiet_start": plan.quiet_start,
-            "quiet_end": plan.quiet_end,
-            "time_zone": plan.time_zone,
-            "active": plan.active,
-        }
-    else:
-        initial = {
-            "every": 24,
-            "every_unit": "hours",
-            "grace": 2,
-            "grace_unit": "hours",
-            "lost_after_missed": 3,
-            "time_zone": tz_name,
-            "active": True,
-        }
-    local_now = now.astimezone(checkin_schedule.zone(tz_name)).strftime("%Y-%m-%dT%H:%M")
-    return {
-        "checkin_tz": tz_name,
-        "checkin_now": now,
-        "checkin_plan": plan,
-        "checkin_every": span(plan.interval_minutes) if plan else "",
-        "checkin_grace": span(plan.grace_minutes) if plan else "",
-        "checkin_alerted": alerted(plan),
-        "checkin_overdue": plan is not None and plan.active and plan.next_due_at <= now,
-        "checkin_open_missed": sorted(str(StaffAlert.Kind(k).label) for k in open_kinds & CHECKIN_MISSED),
-        "checkin_open_duress": bool(open_kinds & CHECKIN_EMERGENCY),
-        "checkin_plan_form": bound.get("checkin_plan_form")
-        or checkin_forms.PlanForm(initial={**initial, "version": case.version}),
-        "checkin_record_form": bound.get("checkin_record_form")
-        or checkin_forms.RecordForm(initial={"at": local_now, "channel": "phone"}),
-        "checkin_ack_missed_form": bound.get("checkin_ack_missed_form")
-        or checkin_forms.AcknowledgeForm(prefix="missed"),
-        "checkin_ack_duress_form": bound.get("checkin_ack_duress_form")
-        or checkin_forms.AcknowledgeForm(prefix="duress"),
-    }

@@ -24,7 +24,7 @@ from ferry.accounts.alerts import (
 from ferry.accounts.models import Role, Staff, StaffAlert
 from ferry.audit.services import audit_record
 from ferry.cases.checkins import schedule
-from ferry.cases.checkins.selectors import panel_context, span
+from ferry.cases.checkins.selectors import span
 from ferry.cases.models import Assignment, Case, CheckInPlan, CheckInRecord, Event
 from ferry.cases.services import CaseError, access_case, case_bump, event_add
 from ferry.vault import keysets
@@ -296,11 +296,3 @@ def sweep(now: datetime | None = None) -> int:
     from ferry.cases.checkins.sweep import sweep_plans
 
     return sweep_plans(now or timezone.now())
-
-
-# --- the case page ------------------------------------------------------------------------------------
-
-
-def panel(*, request: Any, case: Any, bound: dict[str, Any]) -> dict[str, Any]:
-    """Context for the check-in part of the case page (ferry.cases.checkin_selectors)."""
-    return panel_context(staff=request.user, case=case, bound=bound)

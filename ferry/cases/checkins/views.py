@@ -4,36 +4,39 @@ Times are shown, and typed, in the viewer's own time zone; the database keeps UT
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from ferry.accounts.http import StaffRequest
 from ferry.accounts.models import Role
 from ferry.cases.checkins import forms as checkin_forms
 from ferry.cases.checkins import selectors as checkin_selectors
 from ferry.cases.checkins import services as checkins
-from ferry.cases.views import act
+from ferry.cases.page import act
+from ferry.cases.services import CASE_ROLES
+from ferry.core.errors import NotFound
+from ferry.core.permissions import roles
 
 
-def _zone(request: HttpRequest) -> timezone.override:
+def _zone(request: StaffRequest) -> timezone.override:
     return timezone.override(checkin_selectors.staff_zone(request.user))
 
 
 @require_GET
-def missed(request: HttpRequest) -> HttpResponse:
+@roles(Role.COORDINATOR, Role.CASEWORKER, Role.ADMINISTRATOR)
+def missed(request: StaffRequest) -> HttpResponse:
     staff = request.user
-    if not any(staff.has_role(r) for r in (Role.COORDINATOR, Role.CASEWORKER, Role.ADMINISTRATOR)):  # type: ignore[union-attr]
-        raise PermissionDenied(_("You do not have the role needed for this."))
-    result = checkin_selectors.missed(ring=request.ring, staff=staff, with_due=True)  # type: ignore[attr-defined,arg-type]
+    result = checkin_selectors.missed(ring=request.ring, staff=staff, with_due=True)
     context = {"missed": result, "checkin_tz": checkin_selectors.staff_zone(staff), "now": timezone.now()}
     return render(request, "cases/checkins/missed.html", context)
 
 
 @require_POST
-def plan(request: HttpRequest, reference: str) -> HttpResponse:
+@roles(*CASE_ROLES)
+def plan(request: StaffRequest, reference: str) -> HttpResponse:
     form = checkin_forms.PlanForm(request.POST)
     with _zone(request):
         return act(
@@ -42,8 +45,8 @@ def plan(request: HttpRequest, reference: str) -> HttpResponse:
             form=form,
             form_name="checkin_plan_form",
             action=lambda d: checkins.plan_set(
-                ring=request.ring,  # type: ignore[attr-defined]
-                staff=request.user,  # type: ignore[arg-type]
+                ring=request.ring,
+                staff=request.user,
                 reference=reference,
                 version=d["version"],
                 interval_minutes=form.minutes("every"),
@@ -59,7 +62,8 @@ def plan(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_POST
-def record(request: HttpRequest, reference: str) -> HttpResponse:
+@roles(*CASE_ROLES)
+def record(request: StaffRequest, reference: str) -> HttpResponse:
     form = checkin_forms.RecordForm(request.POST)
     duress = request.POST.get("duress") == "on"
     with _zone(request):
@@ -69,8 +73,8 @@ def record(request: HttpRequest, reference: str) -> HttpResponse:
             form=form,
             form_name="checkin_record_form",
             action=lambda d: checkins.checkin_record(
-                ring=request.ring,  # type: ignore[attr-defined]
-                staff=request.user,  # type: ignore[arg-type]
+                ring=request.ring,
+                staff=request.user,
                 reference=reference,
                 at=d["at"],
                 channel=d["channel"],
@@ -84,9 +88,10 @@ def record(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_POST
-def acknowledge(request: HttpRequest, reference: str, family: str) -> HttpResponse:
+@roles(*CASE_ROLES)
+def acknowledge(request: StaffRequest, reference: str, family: str) -> HttpResponse:
     if family not in checkins.FAMILIES:
-        raise Http404
+        raise NotFound(_("No such case."))
     form = checkin_forms.AcknowledgeForm(request.POST, prefix=family)
     with _zone(request):
         return act(
@@ -95,8 +100,8 @@ def acknowledge(request: HttpRequest, reference: str, family: str) -> HttpRespon
             form=form,
             form_name=f"checkin_ack_{family}_form",
             action=lambda d: checkins.alerts_acknowledge(
-                ring=request.ring,  # type: ignore[attr-defined]
-                staff=request.user,  # type: ignore[arg-type]
+                ring=request.ring,
+                staff=request.user,
                 reference=reference,
                 family=family,
                 note=d["note"],

@@ -19,7 +19,10 @@ from django.utils.translation import gettext as _
 from ferry.accounts.models import Role, Staff
 from ferry.audit.services import audit_record
 from ferry.cases.models import Case, Event, Need, Partner, Referral
-from ferry.cases.services import CaseError, CaseNotFound, access_case, event_add, open_json
+from ferry.cases.services import CASE_ROLES, CaseError, access_case, event_add, open_json
+from ferry.core.doors import Door, door_open
+from ferry.core.errors import NotFound
+from ferry.core.permissions import require
 from ferry.vault import keysets
 from ferry.vault.keyring import KeyRing
 
@@ -73,11 +76,6 @@ def _valid_country(code: str) -> bool:
 # --- the partner list (administrators) ----------------------------------------------------------------
 
 
-def _require_admin(by: Staff) -> None:
-    if not by.has_role(Role.ADMINISTRATOR):
-        raise PartnerError(_("Only administrators manage the partner list."))
-
-
 def _check_partner(*, name: str, country: str, kind: str, exclude: int | None = None) -> str:
     name = " ".join(name.split())
     if not name:
@@ -93,7 +91,7 @@ def _check_partner(*, name: str, country: str, kind: str, exclude: int | None = 
 
 
 def partner_add(*, by: Staff, name: str, country: str = "", kind: str = "") -> Partner:
-    _require_admin(by)
+    require(by, Role.ADMINISTRATOR)
     name = _check_partner(name=name, country=country, kind=kind)
     try:
         with transaction.atomic():
@@ -107,13 +105,13 @@ def partner_add(*, by: Staff, name: str, country: str = "", kind: str = "") -> P
 def _partner(partner_id: int) -> Partner:
     partner = Partner.objects.filter(pk=partner_id).first()
     if partner is None:
-        raise PartnerError(_("There is no such partner."))
+        raise NotFound(_("There is no such partner."))
     return partner
 
 
 def partner_update(*, by: Staff, partner_id: int, name: str, country: str = "", kind: str = "") -> Partner:
     """Rename a partner (and correct its country and kind); referrals already made follow the new name."""
-    _require_admin(by)
+    require(by, Role.ADMINISTRATOR)
     partner = _partner(partner_id)
     partner.name = _check_partner(name=name, country=country, kind=kind, exclude=partner.pk)
     partner.country, partner.kind = country, kind
@@ -128,7 +126,7 @@ def partner_update(*, by: Staff, partner_id: int, name: str, country: str = "", 
 
 def partner_active_set(*, by: Staff, partner_id: int, active: bool) -> Partner:
     """Deactivate (or bring back) a partner: no new referrals go to an inactive one; old ones keep their history."""
-    _require_admin(by)
+    require(by, Role.ADMINISTRATOR)
     partner = _partner(partner_id)
     with transaction.atomic():
         Partner.objects.filter(pk=partner.pk).update(active=active)
@@ -230,13 +228,20 @@ def referral_create(
     return referral
 
 
-def access_referral(*, ring: KeyRing, staff: Staff, referral_id: uuid.UUID) -> tuple[Referral, Case, bytes]:
-    """A referral through the door of its case: missing and not granted get the same answer."""
-    referral = Referral.objects.select_related("case", "partner").filter(pk=referral_id).first()
-    if referral is None:
-        raise CaseNotFound(_("No such case."))
-    case, key = access_case(ring=ring, staff=staff, reference=referral.case.reference)
-    return referral, case, key
+REFERRAL_DOOR = Door(
+    model=Referral,
+    by="pk",
+    roles=CASE_ROLES,
+    audit_noun="referral",
+    missing=gettext_lazy("No such case."),
+    related=("case", "case__stage", "partner"),
+)
+
+
+def access_referral(*, ring: KeyRing, staff: Staff, referral_id: object) -> tuple[Referral, Case, bytes]:
+    """A referral through its door (its case's key set): missing, not granted, no role get the same answer."""
+    referral, key = door_open(REFERRAL_DOOR, ring=ring, staff=staff, value=referral_id)
+    return referral, referral.case, key
 
 
 def referral_status_change(
@@ -348,31 +353,3 @@ def packet_pdf(html: str) -> bytes:
 
     # An empty set of allowed protocols refuses every URL, including file: and data:.
     return HTML(string=html, base_url="about:blank", url_fetcher=URLFetcher(allowed_protocols=set())).write_pdf()
-
-
-# --- the case page's part -----------------------------------------------------------------------------
-
-
-def panel(*, request: Any, case: Any, bound: dict[str, Any]) -> dict[str, Any]:
-    """Context for the referrals part of the case page: no decryption, only clear fields."""
-    from ferry.cases.referrals.views import ReferralForm, StatusForm
-
-    status_bound = bound.get("referral_status_form")
-    rows = []
-    for referral in case.referrals.select_related("partner", "created_by").order_by("-created_at"):
-        form = status_bound if status_bound is not None and status_bound.referral_id == referral.pk else StatusForm()
-        nexts = [(s, S(s).label) for s in sorted(TRANSITIONS[referral.status], key=list(S.values).index)]
-        rows.append(
-            {
-                "referral": referral,
-                "country": country_name(referral.destination_country),
-                "next": nexts,
-                "form": form,
-                "needs_consent": referral.consent_at is None and S.SENT in TRANSITIONS[referral.status],
-            }
-        )
-    return {
-        "referral_rows": rows,
-        "referral_form": bound.get("referral_form") or ReferralForm(),
-        "referral_is_admin": request.user.has_role(Role.ADMINISTRATOR),
-    }

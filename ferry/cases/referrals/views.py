@@ -5,88 +5,24 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ferry.accounts.models import Role, Staff
-from ferry.cases import views
-from ferry.cases.models import Partner, Referral
+from ferry.accounts.http import StaffRequest
+from ferry.accounts.models import Role
+from ferry.cases.models import Partner
+from ferry.cases.page import act
 from ferry.cases.referrals import services as referrals
-from ferry.cases.services import CaseNotFound
-from ferry.intake.places import country_choices
-
-UNKNOWN_PARTNER = gettext_lazy("Choose a partner from the list; unknown or inactive partners cannot receive referrals.")
-
-
-def _countries(blank: str = "—") -> list[tuple[str, str]]:
-    return [("", blank), *country_choices()]
-
-
-class PartnerForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
-    country = forms.ChoiceField(label=gettext_lazy("Country"), required=False)
-    kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["country"].choices = _countries()  # type: ignore[attr-defined]
-        self.fields["kind"].choices = [("", "—"), *referrals.PARTNER_KINDS]  # type: ignore[attr-defined]
-
-
-class ReferralForm(forms.Form):
-    partner = forms.TypedChoiceField(
-        label=gettext_lazy("Partner"), coerce=int, error_messages={"invalid_choice": UNKNOWN_PARTNER}
-    )
-    destination_country = forms.ChoiceField(label=gettext_lazy("Destination country"))
-    include = forms.MultipleChoiceField(
-        label=gettext_lazy("The packet contains only what is ticked"),
-        choices=referrals.CONTENT,
-        initial=referrals.DEFAULT_CONTENT,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    note = forms.CharField(
-        label=gettext_lazy("A note for the partner (goes into the packet)"),
-        max_length=5_000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    consent = forms.BooleanField(
-        label=gettext_lazy("The person agreed to this referral and to what the packet contains"), required=False
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        partners = Partner.objects.filter(active=True).order_by("name")
-        self.fields["partner"].choices = [(p.pk, p.name) for p in partners]  # type: ignore[attr-defined]
-        self.fields["destination_country"].choices = _countries()  # type: ignore[attr-defined]
-
-
-class StatusForm(forms.Form):
-    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=Referral.Status.choices)
-    consent = forms.BooleanField(
-        label=gettext_lazy("The person agreed to this referral and to what the packet contains"), required=False
-    )
-    note = forms.CharField(label=gettext_lazy("Note (kept encrypted)"), max_length=2_000, required=False)
-
-    referral_id: uuid.UUID | None = None
-
+from ferry.cases.referrals.forms import PartnerForm, ReferralForm, StatusForm
+from ferry.cases.services import CASE_ROLES
+from ferry.core.errors import NotFound
+from ferry.core.permissions import roles
 
 # --- the partner list ---------------------------------------------------------------------------------
-
-
-def _admin(request: HttpRequest) -> Staff:
-    staff: Staff = request.user  # type: ignore[assignment]
-    if not staff.has_role(Role.ADMINISTRATOR):
-        raise PermissionDenied(_("You do not have the role needed for this."))
-    return staff
 
 
 def _partner_form(partner: Partner, data: Any = None) -> PartnerForm:
@@ -95,7 +31,7 @@ def _partner_form(partner: Partner, data: Any = None) -> PartnerForm:
 
 
 def _partner_page(
-    request: HttpRequest, *, add_form: PartnerForm | None = None, bound: tuple[int, PartnerForm] | None = None
+    request: StaffRequest, *, add_form: PartnerForm | None = None, bound: tuple[int, PartnerForm] | None = None
 ) -> HttpResponse:
     rows = []
     for partner in Partner.objects.order_by("-active", "name"):
@@ -105,9 +41,11 @@ def _partner_page(
     return render(request, "cases/referrals/partners.html", context, status=400 if (add_form or bound) else 200)
 
 
-def partners(request: HttpRequest) -> HttpResponse:
+@require_http_methods(["GET", "POST"])
+@roles(Role.ADMINISTRATOR)
+def partners(request: StaffRequest) -> HttpResponse:
     """The managed list: every partner, each with its rename form, and a form to add one."""
-    admin = _admin(request)
+    admin = request.user
     if request.method != "POST":
         return _partner_page(request)
     form = PartnerForm(request.POST, auto_id="new_%s")
@@ -123,11 +61,12 @@ def partners(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def partner_update(request: HttpRequest, partner_id: int) -> HttpResponse:
-    admin = _admin(request)
+@roles(Role.ADMINISTRATOR)
+def partner_update(request: StaffRequest, partner_id: int) -> HttpResponse:
+    admin = request.user
     partner = Partner.objects.filter(pk=partner_id).first()
     if partner is None:
-        raise Http404
+        raise NotFound(_("There is no such partner."))
     form = _partner_form(partner, request.POST)
     if form.is_valid():
         try:
@@ -141,13 +80,10 @@ def partner_update(request: HttpRequest, partner_id: int) -> HttpResponse:
 
 
 @require_POST
-def partner_active(request: HttpRequest, partner_id: int) -> HttpResponse:
-    admin = _admin(request)
+@roles(Role.ADMINISTRATOR)
+def partner_active(request: StaffRequest, partner_id: int) -> HttpResponse:
     active = request.POST.get("active") == "1"
-    try:
-        referrals.partner_active_set(by=admin, partner_id=partner_id, active=active)
-    except referrals.PartnerError:
-        raise Http404 from None
+    referrals.partner_active_set(by=request.user, partner_id=partner_id, active=active)
     messages.success(request, _("Partner brought back.") if active else _("Partner deactivated."))
     return redirect("cases:referrals:partners")
 
@@ -155,13 +91,14 @@ def partner_active(request: HttpRequest, partner_id: int) -> HttpResponse:
 # --- a case's referrals -------------------------------------------------------------------------------
 
 
-def _who(request: HttpRequest) -> dict[str, Any]:
-    return {"ring": request.ring, "staff": request.user}  # type: ignore[attr-defined]
+def _who(request: StaffRequest) -> dict[str, Any]:
+    return {"ring": request.ring, "staff": request.user}
 
 
 @require_POST
-def create(request: HttpRequest, reference: str) -> HttpResponse:
-    return views.act(
+@roles(*CASE_ROLES)
+def create(request: StaffRequest, reference: str) -> HttpResponse:
+    return act(
         request,
         reference,
         form=ReferralForm(request.POST),
@@ -180,15 +117,14 @@ def create(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_POST
-def status(request: HttpRequest, referral_id: uuid.UUID) -> HttpResponse:
-    referral = Referral.objects.select_related("case").filter(pk=referral_id).first()
-    if referral is None:
-        raise Http404
+@roles(*CASE_ROLES)
+def status(request: StaffRequest, referral_id: uuid.UUID) -> HttpResponse:
+    referral, case, _key = referrals.access_referral(**_who(request), referral_id=referral_id)
     form = StatusForm(request.POST)
     form.referral_id = referral.pk
-    return views.act(
+    return act(
         request,
-        referral.case.reference,
+        case.reference,
         form=form,
         form_name="referral_status_form",
         action=lambda d: referrals.referral_status_change(
@@ -198,27 +134,21 @@ def status(request: HttpRequest, referral_id: uuid.UUID) -> HttpResponse:
     )
 
 
-def _packet(request: HttpRequest, referral_id: uuid.UUID, purpose: str) -> referrals.Packet:
-    staff: Staff = request.user  # type: ignore[assignment]
-    if not (staff.has_role(Role.CASEWORKER) or staff.has_role(Role.COORDINATOR)):
-        raise PermissionDenied(_("You do not have the role needed for this."))
-    try:
-        return referrals.referral_packet_open(**_who(request), referral_id=referral_id, purpose=purpose)
-    except CaseNotFound:
-        raise Http404 from None
-
-
 @require_GET
-def packet(request: HttpRequest, referral_id: uuid.UUID) -> HttpResponse:
+@roles(*CASE_ROLES)
+def packet(request: StaffRequest, referral_id: uuid.UUID) -> HttpResponse:
     """The packet as a page to read or print."""
-    context = referrals.packet_context(_packet(request, referral_id, "view"))
+    opened = referrals.referral_packet_open(**_who(request), referral_id=referral_id, purpose="view")
+    context = referrals.packet_context(opened)
     return render(request, "cases/referrals/packet.html", context)
 
 
 @require_GET
-def packet_pdf(request: HttpRequest, referral_id: uuid.UUID) -> HttpResponse:
+@roles(*CASE_ROLES)
+def packet_pdf(request: StaffRequest, referral_id: uuid.UUID) -> HttpResponse:
     """The packet as a PDF, always a download and never cached."""
-    context = referrals.packet_context(_packet(request, referral_id, "pdf"))
+    opened = referrals.referral_packet_open(**_who(request), referral_id=referral_id, purpose="pdf")
+    context = referrals.packet_context(opened)
     pdf = referrals.packet_pdf(render_to_string("cases/referrals/packet_pdf.html", context, request=request))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="referral-{context["number"]}.pdf"'

@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ferry.accounts.models import Role, Staff
-from ferry.accounts.services import require_role
 from ferry.audit.models import AuditEntry
 from ferry.audit.services import audit_record
 from ferry.cases.models import Case, ClosingReason, Named, Stage
 from ferry.cases.services import CaseError, pipeline_ensure
+from ferry.core.errors import NotFound
+from ferry.core.permissions import require
 
 STAGE = "stage"
 REASON = "reason"
@@ -33,8 +34,8 @@ class PipelineError(CaseError):
     """A pipeline change refused; the message is translated and says what to do instead."""
 
 
-class PipelineItemNotFound(PipelineError):
-    pass
+class PipelineItemNotFound(NotFound):
+    """No stage or closing reason with this id."""
 
 
 def _model(kind: str) -> type[Named]:
@@ -127,7 +128,7 @@ def pipeline_item_add(*, by: Staff, kind: str, name_en: str, name_ru: str) -> Na
     """A new active stage (never a second closing stage) or closing reason.
 
     A new stage goes just before the closing stage, where work happens; a reason goes last."""
-    require_role(by, Role.ADMINISTRATOR)
+    require(by, Role.ADMINISTRATOR)
     pipeline_ensure()
     model = _model(kind)
     items = _locked(kind)
@@ -144,7 +145,7 @@ def pipeline_item_add(*, by: Staff, kind: str, name_en: str, name_ru: str) -> Na
 
 @transaction.atomic
 def pipeline_item_rename(*, by: Staff, kind: str, pk: int, name_en: str, name_ru: str) -> Named:
-    require_role(by, Role.ADMINISTRATOR)
+    require(by, Role.ADMINISTRATOR)
     items = _locked(kind)
     item = items[_find(items, pk)]
     name_en, name_ru = name_en.strip(), name_ru.strip()
@@ -159,7 +160,7 @@ def pipeline_item_rename(*, by: Staff, kind: str, pk: int, name_en: str, name_ru
 @transaction.atomic
 def pipeline_item_move(*, by: Staff, kind: str, pk: int, up: bool) -> None:
     """Swap the item with its neighbour above or below."""
-    require_role(by, Role.ADMINISTRATOR)
+    require(by, Role.ADMINISTRATOR)
     items = _locked(kind)
     index = _find(items, pk)
     other = index - 1 if up else index + 1
@@ -173,7 +174,7 @@ def pipeline_item_move(*, by: Staff, kind: str, pk: int, up: bool) -> None:
 @transaction.atomic
 def pipeline_item_set_active(*, by: Staff, kind: str, pk: int, active: bool) -> None:
     """Switch an item off (it leaves every choice list, its past uses stay) or back on."""
-    require_role(by, Role.ADMINISTRATOR)
+    require(by, Role.ADMINISTRATOR)
     items = _locked(kind)
     item = items[_find(items, pk)]
     if item.active == active:

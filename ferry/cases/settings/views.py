@@ -8,19 +8,21 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ferry.accounts.models import Role, Staff
+from ferry.accounts.http import StaffRequest
+from ferry.accounts.models import Role
 from ferry.cases import retention
-from ferry.cases.services import CaseError, CaseNotFound
+from ferry.cases.services import CaseError
 from ferry.cases.settings import forms as admin_forms
 from ferry.cases.settings import pipeline as pipeline_settings
-from ferry.cases.settings.pipeline import REASON, STAGE, PipelineError, PipelineItemNotFound
+from ferry.cases.settings.pipeline import REASON, STAGE, PipelineError
+from ferry.core.errors import NotFound
+from ferry.core.permissions import roles
 
 # How the settings page names each audited change.
 CHANGE_LABELS = {
@@ -39,14 +41,7 @@ CHANGE_LABELS = {
 SHRED_LIST_LIMIT = 200
 
 
-def _admin(request: HttpRequest) -> Staff:
-    staff: Staff = request.user  # type: ignore[assignment]
-    if not staff.has_role(Role.ADMINISTRATOR):
-        raise PermissionDenied(_("You do not have the role needed for this."))
-    return staff
-
-
-def _pipeline_page(request: HttpRequest, status: int = 200, **bound: Any) -> HttpResponse:
+def _pipeline_page(request: StaffRequest, status: int = 200, **bound: Any) -> HttpResponse:
     counts = pipeline_settings.cases_per_stage()
     stages = pipeline_settings.pipeline_items(STAGE)
     context = {
@@ -61,14 +56,15 @@ def _pipeline_page(request: HttpRequest, status: int = 200, **bound: Any) -> Htt
 
 
 @require_GET
-def pipeline(request: HttpRequest) -> HttpResponse:
-    _admin(request)
+@roles(Role.ADMINISTRATOR)
+def pipeline(request: StaffRequest) -> HttpResponse:
     return _pipeline_page(request)
 
 
 @require_POST
-def item_add(request: HttpRequest, kind: str) -> HttpResponse:
-    admin = _admin(request)
+@roles(Role.ADMINISTRATOR)
+def item_add(request: StaffRequest, kind: str) -> HttpResponse:
+    admin = request.user
     form = admin_forms.NamesForm(request.POST, prefix=kind)
     if form.is_valid():
         try:
@@ -82,12 +78,10 @@ def item_add(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def item_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    admin = _admin(request)
-    try:
-        item = pipeline_settings.pipeline_item(kind, pk)
-    except PipelineItemNotFound:
-        raise Http404 from None
+@roles(Role.ADMINISTRATOR)
+def item_edit(request: StaffRequest, kind: str, pk: int) -> HttpResponse:
+    admin = request.user
+    item = pipeline_settings.pipeline_item(kind, pk)
     form = admin_forms.NamesForm(request.POST or None, initial={"name_en": item.name_en, "name_ru": item.name_ru})
     if request.method == "POST" and form.is_valid():
         try:
@@ -101,11 +95,11 @@ def item_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     return render(request, "cases/settings/edit.html", {"item": item, "kind": kind, "form": form}, status=status)
 
 
-def _change(request: HttpRequest, action: Any, done: str) -> HttpResponse:
+def _change(request: StaffRequest, action: Any, done: str) -> HttpResponse:
     try:
         action()
-    except PipelineItemNotFound:
-        raise Http404 from None
+    except NotFound:
+        raise
     except PipelineError as exc:
         messages.error(request, str(exc))
     else:
@@ -114,8 +108,9 @@ def _change(request: HttpRequest, action: Any, done: str) -> HttpResponse:
 
 
 @require_POST
-def item_move(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    admin = _admin(request)
+@roles(Role.ADMINISTRATOR)
+def item_move(request: StaffRequest, kind: str, pk: int) -> HttpResponse:
+    admin = request.user
     up = request.POST.get("direction") == "up"
     return _change(
         request,
@@ -125,8 +120,9 @@ def item_move(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 
 
 @require_POST
-def item_active(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    admin = _admin(request)
+@roles(Role.ADMINISTRATOR)
+def item_active(request: StaffRequest, kind: str, pk: int) -> HttpResponse:
+    admin = request.user
     active = request.POST.get("active") == "1"
     return _change(
         request,
@@ -136,8 +132,9 @@ def item_active(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def retention_settings(request: HttpRequest) -> HttpResponse:
-    admin = _admin(request)
+@roles(Role.ADMINISTRATOR)
+def retention_settings(request: StaffRequest) -> HttpResponse:
+    admin = request.user
     days = retention.retention_days()
     form = admin_forms.RetentionForm(request.POST or None, initial={"days": days})
     if request.method == "POST" and form.is_valid():
@@ -165,17 +162,13 @@ def retention_settings(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def shred_case(request: HttpRequest, reference: str) -> HttpResponse:
-    admin = _admin(request)
-    case = retention.closed_cases().filter(reference=reference).first()
-    if case is None:
-        raise Http404
+@roles(Role.ADMINISTRATOR)
+def shred_case(request: StaffRequest, reference: str) -> HttpResponse:
+    admin = request.user
+    case = retention.closed_case(reference)
     form = admin_forms.ShredForm(request.POST or None, expected=case.reference)
     if request.method == "POST" and form.is_valid():
-        try:
-            retention.case_shred(by=admin, reference=case.reference)
-        except CaseNotFound:
-            raise Http404 from None
+        retention.case_shred(by=admin, reference=case.reference)
         messages.success(
             request,
             _("Case %(reference)s was shredded. Only its statistics remain.") % {"reference": case.reference},

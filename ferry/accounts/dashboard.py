@@ -1,0 +1,41 @@
+"""What accounts add to the dashboard: the viewer's open alerts, and the unsplit escrow key (administrators)."""
+
+from __future__ import annotations
+
+from ferry.accounts import alerts
+from ferry.accounts.ceremony import escrow_status
+from ferry.accounts.http import StaffRequest
+from ferry.accounts.models import Role
+from ferry.core.dashboard import ALERTS, WARNINGS, Part
+from ferry.core.hooks import Hook
+
+# Which alert references the viewer can open (check-in alerts link to the case only then). The cases app
+# answers (cases.apps); each receiver gets the ring and the references and returns a set of them.
+REFERENCES_OPENABLE = Hook("alert_references_openable")
+
+
+def alerts_part(request: StaffRequest) -> Part | None:
+    open_alerts = alerts.alerts_open(recipient=request.user)
+    if not open_alerts:
+        return None
+    checkin_refs = {a.reference for a in open_alerts if a.kind in alerts.CHECKIN_KINDS}
+    openable: set[str] = set()
+    for found in REFERENCES_OPENABLE.send(ring=request.ring, references=checkin_refs):
+        openable |= found
+    context = {
+        "alerts": open_alerts,
+        "checkin_kinds": alerts.CHECKIN_KINDS,
+        # Alerts a person caused carry the day only: showing "midnight" would mislead.
+        "day_only_kinds": ["new_request", "new_message"],
+        "openable": openable,
+    }
+    return Part(ALERTS, "accounts/dashboard_alerts.html", context)
+
+
+def escrow_part(request: StaffRequest) -> Part | None:
+    if not request.user.has_role(Role.ADMINISTRATOR):
+        return None
+    status = escrow_status()
+    if not status.exists or status.split:
+        return None
+    return Part(WARNINGS + 1, "accounts/dashboard_escrow.html")

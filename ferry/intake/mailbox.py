@@ -1,0 +1,245 @@
+"""The person's mailbox, opened with the receipt code: replies, messages, "I am safe", closing it.
+
+Receipt codes are checked on their own bounded look-up lane, and right, wrong, unknown and duress codes
+run the same derivations (tests/intake/test_timing.py counts them)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ferry.accounts.alerts import activity_alert
+from ferry.accounts.models import StaffAlert
+from ferry.core.hooks import Hook
+from ferry.intake import limits
+from ferry.intake.errors import Busy, IntakeError, MailboxClosed
+from ferry.intake.models import CheckIn, LookupThrottle, Mailbox, MailboxSession, Message, Request
+from ferry.intake.recipients import holders, intake_coordinators
+from ferry.intake.submission import attachments_store, requester_profile, today
+from ferry.intake.uploads import CleanFile
+from ferry.vault import errors as vault_errors
+from ferry.vault import keysets, requester, session
+
+LOOKUP_FAILURES_FREE = 5
+LOOKUP_BACKOFF_MAX = timedelta(hours=24)
+LOOKUP_WAIT_SECONDS = 1.0
+
+# The person checked in ("I am safe", or the duress code): the cases app registers the receiver that resets
+# the case's check-in plan (cases.apps); it answers True when the request is a case whose team it alerted.
+PERSON_CHECKED_IN = Hook("person_checked_in")
+
+
+@dataclass(frozen=True)
+class MailboxAccess:
+    token: str
+    duress: bool
+
+
+def _throttle_blocked(locator: str, now: datetime) -> bool:
+    return LookupThrottle.objects.filter(locator=locator, blocked_until__gt=now).exists()
+
+
+def _throttle_fail(locator: str, now: datetime) -> None:
+    row, _created = LookupThrottle.objects.get_or_create(locator=locator, defaults={"day": now.date()})
+    failures = row.failures + 1
+    blocked_until = None
+    if failures >= LOOKUP_FAILURES_FREE:
+        blocked_until = now + min(timedelta(minutes=2 ** (failures - LOOKUP_FAILURES_FREE)), LOOKUP_BACKOFF_MAX)
+    LookupThrottle.objects.filter(pk=row.pk).update(failures=failures, blocked_until=blocked_until, day=now.date())
+
+
+def _wrong_code() -> IntakeError:
+    return IntakeError(_("This code does not open a mailbox. Check the digits and try again."))
+
+
+def mailbox_open(code_text: str) -> MailboxAccess:
+    """Check a receipt or duress code; wrong codes cost the same time and count against the code's locator."""
+    code = requester.code_parse(code_text)
+    if code is None:
+        raise IntakeError(_("A code has 24 digits. Check it and try again."))
+    now = timezone.now()
+    if not limits.lookup_admitted(now):
+        raise Busy(_("Too many people are trying codes right now. Wait a minute and try again."))
+    if _throttle_blocked(code.locator, now):
+        raise Busy(
+            _(
+                "Too many wrong tries with these first digits. "
+                "Wait a while and try again; each wrong try makes the wait longer."
+            )
+        )
+    mailbox = Mailbox.objects.filter(locator=code.locator).first()
+    try:
+        if mailbox is None:
+            requester.dummy_open(profile=requester_profile(), timeout=LOOKUP_WAIT_SECONDS)
+            opened = None
+        else:
+            opened = requester.open_mailbox(
+                code=code,
+                kdf=mailbox.kdf,
+                public_key=bytes(mailbox.public_key),
+                duress_check=bytes(mailbox.duress_check),
+                timeout=LOOKUP_WAIT_SECONDS,
+            )
+    except vault_errors.Busy:
+        raise Busy(_("Too many people are trying codes right now. Wait a minute and try again.")) from None
+    if opened is None or mailbox is None:
+        _throttle_fail(code.locator, now)
+        raise _wrong_code()
+    LookupThrottle.objects.filter(locator=code.locator).delete()
+    session_id = secrets.token_hex(16)
+    wrapped = None
+    client_key = secrets.token_urlsafe(32)
+    if opened.private_key is not None:
+        client_key, wrapped = session.session_wrap(
+            private_key=opened.private_key, session_id=session_id, kind="mailbox_session"
+        )
+    with transaction.atomic():
+        MailboxSession.objects.create(
+            id=session_id,
+            mailbox=mailbox,
+            wrapped_key=wrapped,
+            duress=opened.duress,
+            expires_at=now + timedelta(minutes=settings.FERRY_MAILBOX_IDLE_MINUTES),
+        )
+        if opened.duress:
+            _duress_checkin(mailbox.request)
+    return MailboxAccess(token=f"{session_id}.{client_key}", duress=opened.duress)
+
+
+def _duress_checkin(request: Request) -> None:
+    at = timezone.now()
+    CheckIn.objects.create(request=request, at=at, kind=CheckIn.Kind.DURESS, source=CheckIn.Source.REQUESTER)
+    if any(PERSON_CHECKED_IN.send(request=request, kind=CheckIn.Kind.DURESS, at=at)):
+        return  # the request is a case: its team and the coordinators were alerted as an emergency
+    activity_alert(
+        kind=StaffAlert.Kind.REQUESTER_DURESS,
+        recipient_ids=set(holders(request.key_set)) | set(intake_coordinators()),
+        reference=request.reference,
+    )
+
+
+@dataclass
+class MailboxState:
+    session: MailboxSession
+    request: Request
+    key: bytes | None = field(repr=False)
+
+    @property
+    def duress(self) -> bool:
+        return self.session.duress
+
+
+def _session_id(text: str) -> str:
+    """A well-formed session id, or "" (which matches nothing): what reaches the query is hex only."""
+    return text if len(text) == 32 and all(ch in "0123456789abcdef" for ch in text) else ""
+
+
+def mailbox_state(token: str) -> MailboxState:
+    """The open mailbox behind a form's token; MailboxClosed when it expired, was closed, or never was."""
+    session_id, _dot, client_key = (token or "").partition(".")
+    now = timezone.now()
+    row = (
+        MailboxSession.objects.select_related("mailbox__request__key_set")
+        .filter(id=_session_id(session_id), expires_at__gt=now)
+        .first()
+    )
+    closed = MailboxClosed(_("Your mailbox was closed. Enter your code again to open it."))
+    if row is None or not client_key:
+        raise closed
+    key = None
+    if not row.duress:
+        if row.wrapped_key is None:
+            raise closed
+        try:
+            private, _session_key = session.session_unwrap(
+                client_key=client_key, wrapped=bytes(row.wrapped_key), session_id=row.id, kind="mailbox_session"
+            )
+            key = keysets.requester_key_open(key_set=row.mailbox.request.key_set, private_key=private)
+        except vault_errors.VaultError:
+            raise closed from None
+    MailboxSession.objects.filter(pk=row.pk).update(
+        expires_at=now + timedelta(minutes=settings.FERRY_MAILBOX_IDLE_MINUTES)
+    )
+    return MailboxState(session=row, request=row.mailbox.request, key=key)
+
+
+@dataclass(frozen=True)
+class ThreadItem:
+    sender: str
+    text: str
+    at: datetime | None
+    attachments: list[str]
+
+
+def mailbox_thread(state: MailboxState) -> list[ThreadItem]:
+    """The conversation as the person sees it; a duress mailbox is always empty."""
+    if state.key is None:
+        return []
+    return thread_of(state.key, state.request)
+
+
+def thread_of(key: bytes, request: Request) -> list[ThreadItem]:
+    messages = list(Message.objects.filter(request=request).prefetch_related("attachments"))
+    items = []
+    for message in messages:
+        content = keysets.open_json(key, message, "content")
+        names = [keysets.open_json(key, a, "meta").get("name", "") for a in message.attachments.all()]
+        at = datetime.fromisoformat(content["at"]) if content.get("at") else None
+        items.append(ThreadItem(sender=message.sender, text=content.get("text", ""), at=at, attachments=names))
+    items.sort(key=lambda item: item.at or datetime.min.replace(tzinfo=UTC))
+    return items
+
+
+def mailbox_send(state: MailboxState, *, text: str, uploads: Sequence[CleanFile]) -> None:
+    """A message from the person. Under the duress code it is accepted and dropped: there is no key to seal it."""
+    if state.key is None:
+        return
+    now = timezone.now()
+    day = today()
+    with transaction.atomic():
+        request = Request.objects.select_for_update().get(pk=state.request.pk)
+        message = Message(request=request, key_set=request.key_set, sender=Message.Sender.REQUESTER, sent_on=day)
+        keysets.seal_json(state.key, message, "content", {"text": text, "at": now.isoformat()})
+        message.save(force_insert=True)
+        attachments_store(request=request, key=state.key, message=message, uploads=uploads, day=day)
+        Request.objects.filter(pk=request.pk).update(awaiting_reply=True, last_activity_on=day)
+        activity_alert(
+            kind=StaffAlert.Kind.NEW_MESSAGE, recipient_ids=holders(request.key_set), reference=request.reference
+        )
+
+
+def mailbox_checkin(state: MailboxState) -> datetime:
+    """ "I am safe". Under the duress code it is recorded as an emergency and alerts the case's staff."""
+    with transaction.atomic():
+        if state.duress:
+            _duress_checkin(state.request)
+        else:
+            at = timezone.now()
+            CheckIn.objects.create(
+                request=state.request, at=at, kind=CheckIn.Kind.SAFE, source=CheckIn.Source.REQUESTER
+            )
+            PERSON_CHECKED_IN.send(request=state.request, kind=CheckIn.Kind.SAFE, at=at)
+    return timezone.now()
+
+
+def mailbox_last_checkin(state: MailboxState) -> datetime | None:
+    if state.duress:
+        return None
+    return (
+        CheckIn.objects.filter(request=state.request, kind=CheckIn.Kind.SAFE)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+
+
+def mailbox_close(token: str) -> None:
+    session_id = (token or "").partition(".")[0]
+    MailboxSession.objects.filter(id=_session_id(session_id)).delete()

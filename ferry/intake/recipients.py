@@ -1,0 +1,56 @@
+"""Who a request is sealed to and who is told about it: the coordinators, the holders of its grant."""
+
+from __future__ import annotations
+
+from ferry.accounts.models import Role, Staff
+from ferry.audit.services import audit_record
+from ferry.intake.models import Request
+from ferry.vault import blind
+from ferry.vault.keyring import KeyRing
+from ferry.vault.models import Grant, KeySet, StaffKey
+
+
+def intake_coordinators() -> list[int]:
+    """Active coordinators with a key pair: every new request is sealed to them."""
+    return sorted(
+        StaffKey.objects.filter(staff__is_active=True, staff__roles__role=Role.COORDINATOR)
+        .values_list("staff_id", flat=True)
+        .distinct()
+    )
+
+
+def index_share(*, ring: KeyRing, staff: Staff) -> None:
+    """A holder of the contact-index key passing by shares it with coordinators who lack it (audited)."""
+    for staff_id in blind.index_share(ring=ring, staff_ids=intake_coordinators()):
+        audit_record(action="vault.index_grant", actor_id=staff.pk, object_type="staff", object_id=staff_id)
+
+
+def holders(key_set: KeySet) -> list[int]:
+    """Active staff who hold a grant for this key set: the people to tell about new activity."""
+    return sorted(
+        Grant.objects.filter(key_set=key_set, staff__isnull=False, staff__is_active=True)
+        .values_list("staff_id", flat=True)
+        .distinct()
+    )
+
+
+def caseworkers() -> list[Staff]:
+    return list(
+        Staff.objects.filter(is_active=True, roles__role=Role.CASEWORKER, vault_key__isnull=False)
+        .distinct()
+        .order_by("display_name", "email")
+    )
+
+
+def share_candidates(request: Request) -> list[Staff]:
+    """Active coordinators and caseworkers with a key pair who cannot open the request yet."""
+    holders = set(Grant.objects.filter(key_set_id=request.key_set_id).values_list("staff_id", flat=True))
+    return [
+        s
+        for s in Staff.objects.filter(
+            is_active=True, roles__role__in=[Role.COORDINATOR, Role.CASEWORKER], vault_key__isnull=False
+        )
+        .distinct()
+        .order_by("display_name", "email")
+        if s.pk not in holders
+    ]

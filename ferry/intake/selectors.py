@@ -1,0 +1,151 @@
+"""The hotline's reads: the triage queue, a request's page, an attachment, and who can be given a request.
+
+What the viewer can open is decrypted, and each decryption is audited."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Case, Value, When
+from django.utils.translation import gettext as _
+
+from ferry.accounts.models import Staff
+from ferry.audit.services import audit_record
+from ferry.core.errors import NotFound
+from ferry.intake.mailbox import ThreadItem, thread_of
+from ferry.intake.models import URGENCY_ORDER, Attachment, CheckIn, ContactIndex, Request
+from ferry.intake.triage import OPEN_STATUSES, access_request, contacts_index
+from ferry.vault import files, keysets
+from ferry.vault.keyring import KeyRing
+from ferry.vault.models import KeySet
+
+
+@dataclass
+class QueueRow:
+    request: Request
+    can_open: bool
+    name: str = ""
+    excerpt: str = ""
+    received_at: datetime | None = None
+    hints: list[tuple[str, bool]] = field(default_factory=list)
+
+
+QUEUE_LIMIT = 200
+_URGENCY_RANK = Case(
+    *(When(urgency=value, then=Value(rank)) for value, rank in URGENCY_ORDER.items()), default=Value(9)
+)
+
+
+def queue(*, ring: KeyRing, staff: Staff, status: str = "active") -> list[QueueRow]:
+    """Requests by urgency, then age; what the viewer can open is decrypted (and each decryption audited)."""
+    requests = Request.objects.select_related("key_set")
+    if status == "active":
+        requests = requests.filter(status__in=OPEN_STATUSES)
+    elif status in Request.Status.values:
+        requests = requests.filter(status=status)
+    # Most urgent first, then oldest: what the page cuts off under a flood is the least urgent and newest.
+    rows = list(requests.order_by(_URGENCY_RANK, "received_on")[:QUEUE_LIMIT])
+    keys = ring.keys_for(r.key_set for r in rows)
+    result = []
+    with transaction.atomic():
+        for request in rows:
+            key = keys.get(request.key_set_id)
+            row = QueueRow(request=request, can_open=key is not None)
+            if key is not None:
+                details = keysets.open_json(key, request, "details")
+                row.name = details.get("name", "")
+                row.excerpt = details.get("story", "")[:160]
+                row.received_at = datetime.fromisoformat(details["received_at"]) if "received_at" in details else None
+                contacts_index(ring, request, details)
+                audit_record(
+                    action="intake.request_list", actor_id=staff.pk, object_type="request", object_id=request.pk.hex
+                )
+            result.append(row)
+    hints = contact_hints(ring, [r.request for r in result])
+    for row in result:
+        row.hints = hints.get(row.request.pk, [])
+    far_future = datetime.max.replace(tzinfo=UTC)
+    result.sort(
+        key=lambda r: (
+            URGENCY_ORDER.get(r.request.urgency, 9),  # type: ignore[call-overload]
+            r.request.received_on,
+            r.received_at or far_future,
+        )
+    )
+    return result
+
+
+def contact_hints(ring: KeyRing, requests: Iterable[Request]) -> dict[uuid.UUID, list[tuple[str, bool]]]:
+    """For each request, the other requests sharing a contact: (reference, whether the viewer can open it)."""
+    ids = [r.pk for r in requests]
+    mine = ContactIndex.objects.filter(request_id__in=ids).values_list("request_id", "digest")
+    by_digest: dict[str, set[uuid.UUID]] = {}
+    for request_id, digest in mine:
+        by_digest.setdefault(digest, set()).add(request_id)
+    if not by_digest:
+        return {}
+    others = list(
+        ContactIndex.objects.filter(digest__in=by_digest).values_list(
+            "digest", "request_id", "request__reference", "request__key_set_id"
+        )
+    )
+    key_sets = KeySet.objects.filter(pk__in={row[3] for row in others})
+    keys = ring.keys_for(key_sets)
+    hints: dict[uuid.UUID, dict[str, bool]] = {}
+    for digest, other_id, other_ref, other_key_set in others:
+        for request_id in by_digest.get(digest, ()):
+            if other_id != request_id:
+                hints.setdefault(request_id, {})[other_ref] = other_key_set in keys
+    return {pk: sorted(found.items()) for pk, found in hints.items()}
+
+
+@dataclass
+class RequestView:
+    request: Request
+    details: dict[str, Any]
+    thread: list[ThreadItem]
+    attachments: list[tuple[Attachment, dict[str, Any]]]
+    checkins: list[CheckIn]
+    hints: list[tuple[str, bool]]
+    entrapment_note: str
+    decline_note: str
+
+
+def request_open(*, ring: KeyRing, staff: Staff, reference: str) -> RequestView:
+    request, key = access_request(ring=ring, staff=staff, reference=reference)
+    with transaction.atomic():
+        audit_record(action="intake.request_open", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+        details = keysets.open_json(key, request, "details")
+        contacts_index(ring, request, details)
+        attachments = [(a, keysets.open_json(key, a, "meta")) for a in request.attachments.filter(message__isnull=True)]
+        return RequestView(
+            request=request,
+            details=details,
+            thread=thread_of(key, request),
+            attachments=attachments,
+            checkins=list(request.checkins.order_by("-at")[:20]),
+            hints=contact_hints(ring, [request]).get(request.pk, []),
+            entrapment_note=keysets.open_field(key, request, "entrapment_note") or "",
+            decline_note=keysets.open_field(key, request, "decline_note") or "",
+        )
+
+
+def attachment_open(
+    *, ring: KeyRing, staff: Staff, reference: str, attachment_id: uuid.UUID
+) -> tuple[dict[str, Any], bytes]:
+    request, key = access_request(ring=ring, staff=staff, reference=reference)
+    with transaction.atomic():
+        attachment = Attachment.objects.filter(pk=attachment_id, request=request).first()
+        if attachment is None:
+            raise NotFound(_("No such request."))
+        meta = keysets.open_json(key, attachment, "meta")
+        content = files.file_get(file_id=attachment.file_id, set_key=key)
+        audit_record(
+            action="intake.attachment_open", actor_id=staff.pk, object_type="attachment", object_id=attachment.pk.hex
+        )
+        return meta, content

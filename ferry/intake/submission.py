@@ -1,0 +1,185 @@
+"""The person asking for help: sending a request. Nothing identifying is kept (no address, no browser, no
+time finer than the day), and the content is sealed before it is stored. The mailbox is in mailbox.py,
+the hotline's side in triage.py, the flood limits in limits.py."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ferry.accounts.alerts import activity_alert
+from ferry.accounts.models import StaffAlert
+from ferry.intake import limits
+from ferry.intake.errors import NotReady, OverCap, Replayed
+from ferry.intake.models import Attachment, FormNonce, Mailbox, Message, Request
+from ferry.intake.recipients import intake_coordinators
+from ferry.intake.uploads import CleanFile
+from ferry.vault import files, keysets, requester
+from ferry.vault.models import EscrowKey, KeySet
+
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def today() -> date:
+    return timezone.now().astimezone(UTC).date()
+
+
+def day_start(day: date) -> datetime:
+    """Midnight UTC: what rows created by a requester store instead of the time."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def requester_profile() -> str:
+    return "insecure-fast-test" if settings.FERRY_KDF_PROFILE == "insecure-fast-test" else "requester"
+
+
+def reference_new() -> str:
+    """A short random reference like K7Q-3XD, with no letters or digits that are easy to confuse."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+    return f"{chars[:3]}-{chars[3:]}"
+
+
+@dataclass(frozen=True)
+class Submission:
+    name: str
+    phone: str
+    handle: str
+    email: str
+    country: str
+    region: str
+    place: str
+    story: str
+    needs: str
+    urgency: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    code: str
+    duress_code: str | None
+
+
+def attachments_store(
+    *, request: Request, key: bytes, message: Message | None, uploads: Sequence[CleanFile], day: date
+) -> None:
+    for upload in uploads:
+        file_id = files.file_put(key_set=request.key_set, content=upload.data, set_key=key, when=day_start(day))
+        attachment = Attachment(request=request, message=message, key_set=request.key_set, file_id=file_id)
+        keysets.seal_json(
+            key,
+            attachment,
+            "meta",
+            {
+                "name": upload.name,
+                "type": upload.content_type,
+                "kind": upload.kind,
+                "size": len(upload.data),
+                "stripped": upload.stripped,
+            },
+        )
+        attachment.save()
+
+
+def submission_create(*, data: Submission, uploads: Sequence[CleanFile], want_duress: bool, nonce: str) -> Receipt:
+    """Seal and store a new request; return the receipt code (never stored) and the optional duress code.
+
+    Raises Replayed when this form was already sent, OverCap when the hourly limit is reached."""
+    now = timezone.now()
+    if not EscrowKey.objects.exists():
+        # Before the first administrator exists nothing could be sealed safely: refuse, keeping the text.
+        raise NotReady(_("This service is not ready to receive messages yet."))
+    cap = settings.FERRY_INTAKE_HOURLY_CAP
+    if cap and limits.window_count("submit", now) >= cap:
+        limits.window_bump("refused", now)
+        raise OverCap(_("We are receiving very many requests right now, and yours was not sent."))
+    code = requester.code_new()
+    duress = requester.code_new(locator=code.locator) if want_duress else None
+    # The slow part runs before the transaction, so it never holds the database's write lock.
+    enrolment, _private = requester.enrol(code=code, duress=duress, profile=requester_profile())
+    day = now.astimezone(UTC).date()
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    FormNonce.objects.create(digest=nonce, day=day)
+            except IntegrityError:
+                raise Replayed(_("This form was already sent once.")) from None
+            if cap and limits.window_bump("submit", now) > cap:
+                raise OverCap(_("We are receiving very many requests right now, and yours was not sent."))
+            locator = _store_request(data=data, uploads=uploads, enrolment=enrolment, code=code, day=day, now=now)
+    except OverCap:
+        limits.window_bump("refused", now)
+        raise
+    final = requester.ReceiptCode(locator=locator, secret=code.secret)
+    final_duress = requester.ReceiptCode(locator=locator, secret=duress.secret) if duress else None
+    return Receipt(code=final.grouped(), duress_code=final_duress.grouped() if final_duress else None)
+
+
+def _store_request(
+    *,
+    data: Submission,
+    uploads: Sequence[CleanFile],
+    enrolment: requester.Enrolment,
+    code: requester.ReceiptCode,
+    day: date,
+    now: datetime,
+) -> str:
+    coordinators = intake_coordinators()
+    key_set, key = keysets.keyset_create(
+        purpose=KeySet.Purpose.CASE,
+        grant_to=coordinators,
+        requester_key=enrolment.public_key,
+        when=day_start(day),
+    )
+    request = Request(key_set=key_set, urgency=data.urgency, received_on=day, last_activity_on=day)
+    details = {
+        "name": data.name,
+        "phone": data.phone,
+        "handle": data.handle,
+        "email": data.email,
+        "country": data.country,
+        "region": data.region,
+        "place": data.place,
+        "story": data.story,
+        "needs": data.needs,
+        # The time is sealed with the content: staff see it, a copy of the database does not.
+        "received_at": now.isoformat(),
+    }
+    keysets.seal_json(key, request, "details", details)
+    for _attempt in range(20):
+        request.reference = reference_new()
+        try:
+            with transaction.atomic():
+                request.save(force_insert=True)
+            break
+        except IntegrityError:
+            continue
+    else:  # pragma: no cover - 887 million references
+        raise IntegrityError("no free reference")
+    locator = code.locator
+    for _attempt in range(50):
+        try:
+            with transaction.atomic():
+                Mailbox.objects.create(
+                    request=request,
+                    locator=locator,
+                    kdf=enrolment.kdf,
+                    public_key=enrolment.public_key,
+                    duress_check=enrolment.duress_check,
+                )
+            break
+        except IntegrityError:
+            # The locator only finds the mailbox; the secret digits were derived without it.
+            locator = requester.code_new().locator
+    else:  # pragma: no cover - a million locators
+        raise IntegrityError("no free locator")
+    attachments_store(request=request, key=key, message=None, uploads=uploads, day=day)
+    activity_alert(kind=StaffAlert.Kind.NEW_REQUEST, recipient_ids=coordinators)
+    return locator

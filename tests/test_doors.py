@@ -1,0 +1,271 @@
+"""Deny by default and one door per record, checked over the whole URL tree.
+
+Every staff view declares its roles (core.permissions.roles) or is explicitly public (login_not_required).
+Every staff URL that names a record (a reference, an id) answers a record that exists but is not the
+viewer's, and one that does not exist, identically: same status, same body. So does it for a viewer
+without the role. A URL added without an entry in RECORDS fails here until someone says how to make one."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from ferry.accounts.models import SecurityKey, StaffAlert
+from ferry.cases.models import Partner, Referral, Stage, Task
+from ferry.core.permissions import declared_roles
+from ferry.intake.models import Attachment, Request
+from tests.cases.conftest import staff_client
+from tests.intake.helpers import jpeg_with_gps, submit
+
+pytestmark = pytest.mark.django_db
+
+STAFF_PREFIX = f"{settings.FERRY_STAFF_PATH}/"
+CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+
+
+@dataclass(frozen=True)
+class Route:
+    route: str  # the full pattern, e.g. "staff/cases/<str:reference>/assign/"
+    name: str  # "cases:assign"
+    callback: Callable[..., Any]
+    kwargs: tuple[str, ...]
+
+
+def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            space = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), space)
+        elif isinstance(entry, URLPattern):
+            route = prefix + str(entry.pattern)
+            names = tuple(re.findall(r"<(?:\w+:)?(\w+)>", route))
+            yield Route(route=route, name=f"{namespace}{entry.name}", callback=entry.callback, kwargs=names)
+
+
+def routes() -> list[Route]:
+    return list(_walk(get_resolver().url_patterns))
+
+
+def _is_public(callback: Callable[..., Any]) -> bool:
+    return getattr(callback, "login_required", True) is False
+
+
+def undeclared(found: list[Route]) -> list[str]:
+    return [r.route for r in found if not _is_public(r.callback) and not declared_roles(r.callback)]
+
+
+def test_every_staff_view_declares_its_roles() -> None:
+    found = routes()
+    assert len([r for r in found if r.route.startswith(STAFF_PREFIX)]) > 40, "the walk must see the staff area"
+    assert undeclared(found) == []
+
+
+def test_the_walk_sees_a_view_that_declares_nothing() -> None:
+    def forgotten(request: Any) -> None: ...
+
+    assert undeclared([Route(route="staff/x/", name="x", callback=forgotten, kwargs=())]) == ["staff/x/"]
+
+
+# --- missing, forbidden and role-less: the same answer ----------------------------------------------------
+
+
+@pytest.fixture
+def world(client: Client, make_staff: Any) -> dict[str, Any]:
+    """One of each record a staff URL can name, and people to be refused them."""
+    team = {
+        "admin": make_staff("administrator"),
+        "coordinator": make_staff("coordinator"),
+        "caseworker": make_staff("caseworker"),
+        "outsider": make_staff("caseworker"),  # a caseworker with no grant to anything here
+        "auditor": make_staff("auditor"),  # no role that opens cases, requests or settings
+    }
+    _response, _code, _ = submit(client, files=[jpeg_with_gps()])
+    request = Request.objects.get()
+    coordinator = staff_client(team["coordinator"])
+    accepted = coordinator.post(
+        f"/staff/intake/{request.reference}/accept/",
+        {"version": request.version, "caseworker": team["caseworker"].staff.pk},
+    )
+    assert accepted.status_code == 302
+    worker = staff_client(team["caseworker"])
+    ref = request.reference
+    tomorrow = (timezone.localdate() + timezone.timedelta(days=1)).isoformat()
+    owner = team["caseworker"].staff.pk
+    assert (
+        worker.post(f"/staff/cases/{ref}/task/", {"title": "t", "due_on": tomorrow, "owner": owner}).status_code == 302
+    )
+    partner = Partner.objects.create(name="Partner")
+    answer = worker.post(
+        f"/staff/cases/referrals/case/{ref}/",
+        {"partner": partner.pk, "destination_country": "DE", "include": ["stage"], "consent": "on"},
+    )
+    assert answer.status_code == 302
+    alert = StaffAlert.objects.create(
+        kind=StaffAlert.Kind.CASE_ASSIGNED,
+        recipient=team["coordinator"].staff,
+        reference=ref,
+        created_at=timezone.now(),
+    )
+    key = SecurityKey.objects.create(
+        staff=team["coordinator"].staff, name="k", credential_id=b"c", public_key=b"p", created_at=timezone.now()
+    )
+    return {
+        **team,
+        "reference": ref,
+        "task": Task.objects.get().pk,
+        "attachment": Attachment.objects.get().pk,
+        "referral": Referral.objects.get().pk,
+        "partner": partner.pk,
+        "stage": Stage.objects.first().pk,  # type: ignore[union-attr]
+        "alert": alert.pk,
+        "security_key": key.pk,
+    }
+
+
+INVENTED_REFERENCE = "ZZZ-ZZZ"
+INVENTED_UUID = uuid.UUID(int=7)
+INVENTED_INT = 987_654
+
+
+# For every staff URL that names something: how to name a real one and an invented one, and who, holding
+# the roles the view needs, is refused the real one (None where the role alone decides: settings pages).
+RECORDS: dict[str, tuple[Callable[[dict[str, Any]], dict[str, Any]], dict[str, Any], str | None]] = {}
+
+
+def _record(
+    names: list[str], real: Callable[[dict[str, Any]], dict[str, Any]], invented: dict[str, Any], outsider: str | None
+) -> None:
+    for name in names:
+        RECORDS[name] = (real, invented, outsider)
+
+
+_record(
+    [
+        "cases:detail",
+        "cases:stage",
+        "cases:risk",
+        "cases:note",
+        "cases:assign",
+        "cases:unassign",
+        "cases:need",
+        "cases:task_add",
+        "cases:message",
+        "cases:checkin_plan",
+        "cases:checkin_record",
+        "cases:referrals:create",
+        "triage:detail",
+        "triage:reply",
+        "triage:duplicate",
+        "triage:flag",
+        "triage:decline",
+        "triage:reopen",
+        "triage:accept",
+        "triage:share",
+    ],
+    lambda w: {"reference": w["reference"]},
+    {"reference": INVENTED_REFERENCE},
+    "outsider",
+)
+_record(
+    ["cases:task_done"],
+    lambda w: {"reference": w["reference"], "task_id": w["task"]},
+    {"reference": INVENTED_REFERENCE, "task_id": INVENTED_UUID},
+    "outsider",
+)
+_record(
+    ["cases:checkin_ack"],
+    lambda w: {"reference": w["reference"], "family": "missed"},
+    {"reference": INVENTED_REFERENCE, "family": "missed"},
+    "outsider",
+)
+_record(
+    ["triage:attachment"],
+    lambda w: {"reference": w["reference"], "attachment_id": w["attachment"]},
+    {"reference": INVENTED_REFERENCE, "attachment_id": INVENTED_UUID},
+    "outsider",
+)
+_record(
+    ["cases:referrals:status", "cases:referrals:packet", "cases:referrals:packet_pdf"],
+    lambda w: {"referral_id": w["referral"]},
+    {"referral_id": INVENTED_UUID},
+    "outsider",
+)
+_record(
+    ["cases:referrals:partner_update", "cases:referrals:partner_active"],
+    lambda w: {"partner_id": w["partner"]},
+    {"partner_id": INVENTED_INT},
+    None,
+)
+_record(
+    ["cases:settings_edit", "cases:settings_move", "cases:settings_active"],
+    lambda w: {"kind": "stage", "pk": w["stage"]},
+    {"kind": "stage", "pk": INVENTED_INT},
+    None,
+)
+# Names a list (stages or reasons), not a record: the role alone decides.
+_record(["cases:settings_add"], lambda w: {"kind": "stage"}, {"kind": "reason"}, None)
+_record(["cases:settings_shred"], lambda w: {"reference": w["reference"]}, {"reference": INVENTED_REFERENCE}, None)
+_record(
+    ["accounts:staff_deactivate"],
+    lambda w: {"staff_id": w["caseworker"].staff.pk},
+    {"staff_id": INVENTED_INT},
+    None,
+)
+# Someone else's alert or security key, against one that does not exist: nothing happens either way.
+_record(["accounts:alert_ack"], lambda w: {"alert_id": w["alert"]}, {"alert_id": INVENTED_INT}, "caseworker")
+_record(["accounts:key_remove"], lambda w: {"key_id": w["security_key"]}, {"key_id": INVENTED_INT}, "caseworker")
+
+
+def _url(route: Route, kwargs: dict[str, Any]) -> str:
+    url = route.route
+    for name, value in kwargs.items():
+        url = re.sub(rf"<(?:\w+:)?{name}>", str(value if name != "kind" else f"{value}s"), url)
+    return "/" + url
+
+
+def _answer(client: Client, url: str) -> tuple[int, str]:
+    response = client.get(url)
+    if response.status_code == 405:
+        response = client.post(url, {})
+    body = CSRF_RE.sub("", response.content.decode()) if response.get("Content-Type", "").startswith("text/") else ""
+    return response.status_code, body
+
+
+def named_routes() -> list[Route]:
+    return [r for r in routes() if r.kwargs and r.route.startswith(STAFF_PREFIX) and not _is_public(r.callback)]
+
+
+def test_every_staff_url_that_names_a_record_is_in_the_table() -> None:
+    assert sorted(r.name for r in named_routes() if r.name not in RECORDS) == []
+
+
+def test_missing_forbidden_and_role_less_answer_alike(world: dict[str, Any]) -> None:
+    clients: dict[str, Client] = {}
+
+    def client_of(who: str) -> Client:
+        if who not in clients:
+            clients[who] = staff_client(world[who])
+        return clients[who]
+
+    differences = []
+    for route in named_routes():
+        real_of, invented, outsider = RECORDS[route.name]
+        real, missing = _url(route, real_of(world)), _url(route, invented)
+        for who in [w for w in (outsider, "auditor") if w is not None]:
+            # Given a viewer refused this record, when they ask for it and for one that does not exist
+            asked, invented_answer = _answer(client_of(who), real), _answer(client_of(who), missing)
+            # Then both answers are the same, byte for byte (the refusal tells nothing)
+            if asked != invented_answer:
+                differences.append(f"{route.name} as {who}: {asked[0]} for a real one, {invented_answer[0]} invented")
+            if who == outsider and route.name.startswith(("cases:", "triage:")) and asked[0] < 400:
+                differences.append(f"{route.name} as {who}: {asked[0]}, not refused")
+    assert differences == []
