@@ -128,3 +128,47 @@ def database(folder: Path) -> dict[str, Any]:
         # Reuse each thread's connection: opening one runs the PRAGMAs above every time.
         config["CONN_MAX_AGE"] = 300
     return config
+
+
+FILE_STORAGES = ("filesystem", "s3")
+S3_ADDRESSING_STYLES = ("auto", "path", "virtual")
+
+
+def file_storage(folder: Path) -> dict[str, Any]:
+    """Where sealed files go (Django's STORAGES entry): the data folder's files/, or an S3-compatible bucket.
+
+    Nothing here reaches the network: the bucket is first contacted when a file is stored or read."""
+    kind = env_str("FERRY_FILE_STORAGE", "filesystem").lower()
+    if kind == "filesystem":
+        location = str(folder / "files")
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": location}}
+    if kind != "s3":
+        raise ConfigError(f"FERRY_FILE_STORAGE must be one of {', '.join(FILE_STORAGES)} (got {kind!r}).")
+    bucket = env_str("FERRY_S3_BUCKET", "")
+    if not bucket:
+        raise ConfigError("FERRY_S3_BUCKET must name the bucket when FERRY_FILE_STORAGE=s3.")
+    options: dict[str, Any] = {"bucket_name": bucket}
+    endpoint = env_str("FERRY_S3_ENDPOINT_URL", "")
+    if endpoint:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ConfigError("FERRY_S3_ENDPOINT_URL must be an http:// or https:// address with a host name.")
+        options["endpoint_url"] = endpoint
+    region = env_str("FERRY_S3_REGION", "")
+    if region:
+        options["region_name"] = region
+    style = env_str("FERRY_S3_ADDRESSING_STYLE", "auto").lower()
+    if style not in S3_ADDRESSING_STYLES:
+        choices = ", ".join(S3_ADDRESSING_STYLES)
+        raise ConfigError(f"FERRY_S3_ADDRESSING_STYLE must be one of {choices} (got {style!r}).")
+    if style != "auto":
+        options["addressing_style"] = style
+    access_key = env_str("FERRY_S3_ACCESS_KEY", "")
+    secret = env_str("FERRY_S3_SECRET_KEY", "")
+    if bool(access_key) != bool(secret):
+        raise ConfigError("FERRY_S3_ACCESS_KEY and FERRY_S3_SECRET_KEY must be set together (or neither).")
+    if access_key:
+        options["access_key"] = access_key
+        options["secret_key"] = secret
+    # Without them, boto3 finds credentials itself: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile...
+    return {"BACKEND": "ferry.vault.objectstore.SealedObjectStorage", "OPTIONS": options}

@@ -134,6 +134,14 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = FERRY_TLS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if FERRY_TLS else None
 X_FRAME_OPTIONS = "DENY"
 
+# Sealed files (ferry/vault/files.py) go to their own storage: the data folder's files/ by default, or an
+# S3-compatible bucket with FERRY_FILE_STORAGE=s3. "default" and "staticfiles" are Django's own defaults.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "ferry_files": config.file_storage(DATA_DIR),
+}
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Uploads stay in memory and within limits (ferry/core/uploads.py); plaintext never touches a temp file.
 FILE_UPLOAD_HANDLERS = ["ferry.core.uploads.BoundedMemoryUploadHandler"]
@@ -184,5 +192,9 @@ LOGGING = {
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # At DEBUG this logger writes whole template contexts (receipt codes, decrypted text): never below INFO.
         "django.template": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # At DEBUG these write every request to the bucket (object keys, headers): keep them quiet.
+        "botocore": {"level": "WARNING"},
+        "boto3": {"level": "WARNING"},
+        "s3transfer": {"level": "WARNING"},
     },
 }

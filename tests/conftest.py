@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -114,3 +115,36 @@ def crypto_work(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
     monkeypatch.setattr(crypto, "keypair_from_seed", from_seed_counted)
     monkeypatch.setattr(crypto, "tag", tag_counted)
     return steps
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """moto's S3 server as a real process on 127.0.0.1, started on first use and stopped at the end of the run."""
+    from tests.s3server import s3_server
+
+    with s3_server(tmp_path_factory.mktemp("s3") / "moto.log") as server:
+        yield server
+
+
+@pytest.fixture
+def s3_files(s3_server: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Sealed files go to a fresh bucket on the test S3 server, configured as an operator would (FERRY_* variables).
+    Yields the bucket, to be read directly with boto3."""
+    from ferry import config
+    from tests.s3server import ACCESS_KEY, REGION, SECRET_KEY, Bucket
+
+    bucket = Bucket(client=s3_server.client(), name=f"ferry-test-{uuid.uuid4().hex[:12]}")
+    bucket.client.create_bucket(Bucket=bucket.name)
+    for name, value in {
+        "FERRY_FILE_STORAGE": "s3",
+        "FERRY_S3_BUCKET": bucket.name,
+        "FERRY_S3_ENDPOINT_URL": s3_server.endpoint,
+        "FERRY_S3_REGION": REGION,
+        "FERRY_S3_ADDRESSING_STYLE": "path",
+        "FERRY_S3_ACCESS_KEY": ACCESS_KEY,
+        "FERRY_S3_SECRET_KEY": SECRET_KEY,
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings.STORAGES = {**settings.STORAGES, "ferry_files": config.file_storage(settings.DATA_DIR)}
+    yield bucket
+    bucket.empty_and_delete()

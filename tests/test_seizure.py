@@ -32,7 +32,9 @@ from PIL import Image
 from ferry.intake.models import Attachment, Mailbox, MailboxSession, Message, Request
 from ferry.vault import escrow, files, keysets, requester, staffkeys
 from ferry.vault.keyring import KeyRing
+from ferry.vault.models import FileKey
 from tests.intake.helpers import open_box, submit
+from tests.s3server import Bucket
 from tests.testapp.models import Note
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -116,8 +118,9 @@ def _login(client: Client, email: str, passphrase: str, totp_secret: str) -> Non
     assert response["Location"] == "/staff/"
 
 
-def _dump(tmp_path: Path) -> list[Path]:
-    """Copy everything a seizure would take: the database (file or pg_dump) and the whole data folder."""
+def _dump(tmp_path: Path, bucket: Bucket | None = None) -> list[Path]:
+    """Copy everything a seizure would take: the database (file or pg_dump), the whole data folder and, when
+    files are kept in a bucket, every object in it with its metadata (downloaded from the S3 server)."""
     connection.close()
     taken: list[Path] = []
     db = connection.settings_dict
@@ -153,6 +156,18 @@ def _dump(tmp_path: Path) -> list[Path]:
     folder = tmp_path / "data-folder"
     shutil.copytree(settings.DATA_DIR, folder, ignore=shutil.ignore_patterns("test-results"))
     taken += [p for p in folder.rglob("*") if p.is_file()]
+    if bucket is not None:
+        objects = tmp_path / "bucket"
+        listing = []
+        for key in bucket.object_keys():
+            head = bucket.head(key)
+            listing.append(f"{key} {head['ContentLength']} {head.get('ContentType')} {head.get('Metadata')}")
+            path = objects / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(bucket.read(key))
+            taken.append(path)
+        (tmp_path / "bucket-listing.txt").write_text("\n".join(listing), encoding="utf-8")
+        taken.append(tmp_path / "bucket-listing.txt")
     return taken
 
 
@@ -421,7 +436,12 @@ def _case_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None:
             assert canary(name) in plain, (label, field, name)
 
 
-def test_seized_database_and_files_reveal_nothing(make_staff: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("file_storage", ["filesystem", "s3"])
+def test_seized_database_and_files_reveal_nothing(
+    make_staff: Any, tmp_path: Path, file_storage: str, request: pytest.FixtureRequest
+) -> None:
+    # Files go to the data folder, or to a bucket on a real S3-compatible server (FERRY_FILE_STORAGE=s3).
+    bucket: Bucket | None = request.getfixturevalue("s3_files") if file_storage == "s3" else None
     secrets_written: dict[str, bytes] = {}
 
     # Staff, with canary passphrases, display names and a duress passphrase.
@@ -487,8 +507,16 @@ def test_seized_database_and_files_reveal_nothing(make_staff: Any, tmp_path: Pat
     assert live_ring.key_for(key_set) == secrets_written["case-key-generation-2"]
     assert SessionKey.objects.filter(session=live).exists()
 
-    taken = _dump(tmp_path)
-    assert any(p.name.endswith(".bin") for p in taken), "the encrypted attachment should be in the data folder"
+    taken = _dump(tmp_path, bucket)
+    # Every encrypted file (the attachment, the photo, the text file) is in what was taken, where it should be.
+    stored = {f"{str(pk)[:2]}/{pk}.bin" for pk in FileKey.objects.values_list("pk", flat=True)}
+    assert len(stored) == 3
+    in_folder = {f"{p.parent.name}/{p.name}" for p in taken if "data-folder" in p.parts and p.suffix == ".bin"}
+    if bucket is None:
+        assert stored <= in_folder
+    else:
+        assert set(bucket.object_keys()) == stored
+        assert not stored & in_folder
     binary = {name for name in secrets_written if name.endswith(("-key", "-bytes")) or name.startswith("case-key")}
     leaks = []
     for path in taken:

@@ -27,3 +27,7 @@ class BadShare(VaultError):
 
 class Busy(VaultError):
     """The key-derivation lane is full; the caller should answer "try again shortly" instead of queueing."""
+
+
+class StoredNameTaken(VaultError):
+    """Storage already holds an object under a new file's name; nothing was replaced."""

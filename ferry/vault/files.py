@@ -6,16 +6,19 @@ import os
 import uuid
 from datetime import datetime
 
-from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage, Storage
+from django.core.files.storage import FileSystemStorage, Storage, storages
 
+from ferry.vault.errors import StoredNameTaken
 from ferry.vault.keysets import KeyRing, file_key_new, file_key_open, open_file, seal_file
 from ferry.vault.models import FileKey, KeySet
 
+STORAGE_ALIAS = "ferry_files"
+
 
 def storage() -> Storage:
-    return FileSystemStorage(location=settings.DATA_DIR / "files")
+    """The storage chosen by settings.STORAGES["ferry_files"] (FERRY_FILE_STORAGE): the data folder or a bucket."""
+    return storages[STORAGE_ALIAS]
 
 
 def _path(file_key_id: str) -> str:
@@ -33,9 +36,14 @@ def file_put(
     """Seal and store a file; returns its id (the id of its file key). Plaintext never touches storage."""
     fk, key = file_key_new(key_set=key_set, ring=ring, set_key=set_key, when=when)
     store = storage()
-    name = store.save(_path(str(fk.pk)), ContentFile(seal_file(key, str(fk.pk), content)))
-    if when is not None:
-        # The file's times on disk say no more than its row does.
+    path = _path(str(fk.pk))
+    name = store.save(path, ContentFile(seal_file(key, str(fk.pk), content)))
+    if name != path:
+        # Storage renamed it rather than replace an object: file_get would never find it.
+        store.delete(name)
+        raise StoredNameTaken("A stored object already has this file's name.")
+    if when is not None and isinstance(store, FileSystemStorage):
+        # The file's times on disk say no more than its row does. (A bucket sets its own; see docs/operations.md.)
         stamp = when.timestamp()
         os.utime(store.path(name), (stamp, stamp))
     return fk.pk
