@@ -209,7 +209,7 @@ def sweep_once(now: datetime, *, undo: bool) -> Swept:
     """One sweep at `now`, timed; with undo, the plans it moved and the alerts it raised are put back after,
     so the next run has the same work (audit entries stay: the log is append-only)."""
     from ferry.accounts.models import StaffAlert
-    from ferry.cases.checkins.services import sweep
+    from ferry.cases.checkins.sweep import sweep_plans as sweep
     from ferry.cases.models import CheckInPlan
 
     due = CheckInPlan.objects.filter(active=True, **{f"{action_field()}__lte": now})

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ferry.accounts.ceremony import orphaned_key_sets
 from ferry.accounts.models import Role, Staff
+from ferry.core.forms import choices_set
 
 STRENGTH_HINT = _("At least 12 characters. Several unrelated words are easy to remember and hard to guess.")
 
@@ -124,15 +126,15 @@ class RecoverKeySetsForm(forms.Form):
     to_staff = StaffChoiceField(label=_("Give them to"), queryset=Staff.objects.none())
 
     def __init__(self, *args: Any, share_fields: int, needs_shares: bool, **kwargs: Any) -> None:
-        from ferry.accounts.ceremony import orphaned_key_sets
-
         super().__init__(*args, **kwargs)
         choices = [
             (ks.pk, _("Key set %(id)d (%(purpose)s)") % {"id": ks.pk, "purpose": ks.get_purpose_display()})
             for ks in orphaned_key_sets()
         ]
-        self.fields["key_sets"].choices = choices  # type: ignore[attr-defined]
-        self.fields["to_staff"].queryset = Staff.objects.filter(is_active=True).order_by("email")  # type: ignore[attr-defined]
+        choices_set(self, "key_sets", choices)
+        cast(forms.ModelChoiceField, self.fields["to_staff"]).queryset = Staff.objects.filter(is_active=True).order_by(
+            "email"
+        )
         self.share_count = share_fields if needs_shares else 0
         for n in range(1, self.share_count + 1):
             self.fields[f"share_{n}"] = forms.CharField(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ferry.accounts import throttle
 from ferry.accounts.models import SecurityKey, Staff, StaffSession
 from ferry.accounts.services import AccountError
+from ferry.accounts.sessions import LoginFailed, lockout_alert
 from ferry.audit.services import audit_record
 from ferry.vault import security_keys as webauthn
 from ferry.vault.security_keys import Challenge, SecurityKeyRejected
@@ -76,8 +77,6 @@ def login_finish(
     *, session_id: str, answer: str, challenge: bytes, rp_id: str, origin: str, client: str
 ) -> StaffSession:
     """Second login step with a security key; counts failures like a wrong one-time code."""
-    from ferry.accounts.sessions import LoginFailed, lockout_alert
-
     row = StaffSession.objects.select_related("staff").get(pk=session_id)
     keys = throttle.throttle_keys(email=row.staff.email, client=client)
     failed = LoginFailed(_("The security key was not accepted. Try again or use your authenticator app."))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from base64 import b32encode
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -331,8 +332,6 @@ def staff_create_active(*, email: str, roles: list[str], passphrase: str, displa
     """Create a fully enrolled staff member without the browser steps (createstaff command, tests).
 
     The first administrator made this way also gets the escrow key and the contact-index key set."""
-    from base64 import b32encode
-
     valid_roles = {r.value for r in Role}
     if not roles or not set(roles) <= valid_roles:
         raise AccountError(_("Choose at least one role."))

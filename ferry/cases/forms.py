@@ -7,7 +7,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ferry.accounts.models import Role, Staff
 from ferry.cases.models import Case, ClosingReason, Need, Stage
+from ferry.core.forms import choices_set
 from ferry.intake.forms import PlainSelect
 
 
@@ -39,11 +41,9 @@ class FilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from ferry.accounts.models import Role, Staff
-
-        self.fields["stage"].choices = [("", "—")] + [(s.key, str(s)) for s in Stage.objects.filter(active=True)]  # type: ignore[attr-defined]
+        choices_set(self, "stage", [("", "—")] + [(s.key, str(s)) for s in Stage.objects.filter(active=True)])
         people = Staff.objects.filter(is_active=True, roles__role__in=[Role.CASEWORKER, Role.COORDINATOR]).distinct()
-        self.fields["assignee"].choices = [("", "—")] + [(s.pk, s.name) for s in people]  # type: ignore[attr-defined]
+        choices_set(self, "assignee", [("", "—")] + [(s.pk, s.name) for s in people])
 
 
 class StageForm(VersionForm):
@@ -55,10 +55,9 @@ class StageForm(VersionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["stage"].choices = [(s.key, str(s)) for s in Stage.objects.filter(active=True)]  # type: ignore[attr-defined]
-        self.fields["reason"].choices = [("", "—")] + [  # type: ignore[attr-defined]
-            (r.key, str(r)) for r in ClosingReason.objects.filter(active=True)
-        ]
+        choices_set(self, "stage", [(s.key, str(s)) for s in Stage.objects.filter(active=True)])
+        reasons = [(r.key, str(r)) for r in ClosingReason.objects.filter(active=True)]
+        choices_set(self, "reason", [("", "—"), *reasons])
 
 
 class RiskForm(VersionForm):
@@ -93,7 +92,7 @@ class TaskForm(forms.Form):
 
     def __init__(self, *args: Any, owners: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = [(s.pk, s.name) for s in owners]  # type: ignore[attr-defined]
+        choices_set(self, "owner", [(s.pk, s.name) for s in owners])
 
 
 class StaffChoiceForm(forms.Form):
@@ -101,4 +100,4 @@ class StaffChoiceForm(forms.Form):
 
     def __init__(self, *args: Any, staff: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["staff"].choices = [(s.pk, s.name) for s in staff]  # type: ignore[attr-defined]
+        choices_set(self, "staff", [(s.pk, s.name) for s in staff])

@@ -16,6 +16,7 @@ from ferry.accounts.models import Staff
 from ferry.audit.services import audit_record
 from ferry.cases.models import Assignment, Case, Event, Need, Stage, Task
 from ferry.cases.services import access_case, open_json
+from ferry.intake.models import CheckIn, Message
 from ferry.vault import keysets
 from ferry.vault.keyring import KeyRing
 
@@ -227,8 +228,6 @@ def _conversation(case: Case, key: bytes) -> list[TimelineItem]:
     """Messages with the person and their own check-ins, from the request the case came from."""
     if case.request_id is None:
         return []
-    from ferry.intake.models import CheckIn, Message
-
     items = []
     for message in Message.objects.filter(request_id=case.request_id).select_related("author"):
         content = open_json(key, message, "content")

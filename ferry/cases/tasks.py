@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django_tasks import task
+
+from ferry.cases.checkins.sweep import sweep_plans
+from ferry.cases.retention import shred_due
 
 
 @task()
 def checkin_sweep() -> None:
-    from ferry.cases.checkins.services import sweep
-
-    sweep()
+    """The worker's minute sweep over active check-in plans (cases.checkins.sweep)."""
+    sweep_plans(timezone.now())
 
 
 @task()
 def retention_shred() -> None:
-    from ferry.cases.retention import shred_due
-
     shred_due()

@@ -12,6 +12,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from ferry.core.forms import choices_set
 from ferry.intake import places
 from ferry.intake.models import Request, Urgency
 from ferry.vault.normalise import normalise
@@ -115,8 +116,8 @@ class RequestForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", _("Choose, or leave empty")), *places.country_choices()]  # type: ignore[attr-defined]
-        self.fields["region"].choices = [("", _("Choose, or leave empty")), *places.region_choices()]  # type: ignore[attr-defined]
+        choices_set(self, "country", [("", _("Choose, or leave empty")), *places.country_choices()])
+        choices_set(self, "region", [("", _("Choose, or leave empty")), *places.region_choices()])
 
     def clean_phone(self) -> str:
         value: str = self.cleaned_data["phone"].strip()
@@ -189,7 +190,7 @@ class AcceptForm(VersionForm):
 
     def __init__(self, *args: Any, caseworkers: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["caseworker"].choices = [(c.pk, c.display_name or c.email) for c in caseworkers]  # type: ignore[attr-defined]
+        choices_set(self, "caseworker", [(c.pk, c.display_name or c.email) for c in caseworkers])
 
 
 class ShareForm(forms.Form):
@@ -197,4 +198,4 @@ class ShareForm(forms.Form):
 
     def __init__(self, *args: Any, colleagues: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["colleague"].choices = [(c.pk, c.display_name or c.email) for c in colleagues]  # type: ignore[attr-defined]
+        choices_set(self, "colleague", [(c.pk, c.display_name or c.email) for c in colleagues])

@@ -1,4 +1,5 @@
-"""Encrypted files: each file sealed under its own key (wrapped by the key set's key) before it reaches storage."""
+"""Encrypted files: each file sealed under its own key (wrapped by the key set's key) before it reaches storage;
+the file keys themselves, and removing stored ciphertexts once their keys are gone."""
 
 from __future__ import annotations
 
@@ -8,12 +9,49 @@ from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.utils import timezone
 
-from ferry.vault.errors import StoredNameTaken
-from ferry.vault.keysets import KeyRing, file_key_new, file_key_open, open_file, seal_file
+from ferry.vault import crypto
+from ferry.vault.errors import StoredNameTaken, VaultError
+from ferry.vault.keyring import KeyRing
 from ferry.vault.models import FileKey, KeySet
 
 STORAGE_ALIAS = "ferry_files"
+
+
+def file_key_context(fk: FileKey) -> crypto.Context:
+    return ("file_key", str(fk.pk), "key")
+
+
+def file_key_new(
+    *, key_set: KeySet, ring: KeyRing | None = None, set_key: bytes | None = None, when: datetime | None = None
+) -> tuple[FileKey, bytes]:
+    """A random key for one file, stored wrapped by the key set's key (from the ring, or given)."""
+    if set_key is None:
+        if ring is None:
+            raise VaultError("a key ring or the key set's key is needed")
+        set_key = ring.key_for(key_set)
+    file_key = crypto.random_key()
+    fk = FileKey(key_set=key_set, created_at=when or timezone.now())
+    fk.wrapped_key = crypto.seal(set_key, file_key, file_key_context(fk))
+    fk.save()
+    return fk, file_key
+
+
+def file_key_open(*, file_key: FileKey, ring: KeyRing | None = None, set_key: bytes | None = None) -> bytes:
+    if set_key is None:
+        if ring is None:
+            raise VaultError("a key ring or the key set's key is needed")
+        set_key = ring.key_for(file_key.key_set)
+    return crypto.unseal(set_key, bytes(file_key.wrapped_key), file_key_context(file_key))
+
+
+def seal_file(file_key: bytes, file_key_id: str, content: bytes) -> bytes:
+    return crypto.seal(file_key, content, ("file", file_key_id, "content"))
+
+
+def open_file(file_key: bytes, file_key_id: str, blob: bytes) -> bytes:
+    return crypto.unseal(file_key, blob, ("file", file_key_id, "content"))
 
 
 def storage() -> Storage:

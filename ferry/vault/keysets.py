@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ferry.vault import crypto
 from ferry.vault.errors import VaultError
+from ferry.vault.files import file_key_context, stored_files_delete
 from ferry.vault.keyring import KeyRing, NoGrant
 from ferry.vault.models import EscrowKey, FileKey, Grant, KeySet, SealedField, SessionKey, StaffKey
 
@@ -187,7 +188,8 @@ def keyset_revoke(*, key_set: KeySet, ring: KeyRing, staff_id: int) -> None:
         model._default_manager.bulk_update(rows, names, batch_size=500)
     file_keys = list(FileKey.objects.select_for_update().filter(key_set=key_set))
     for fk in file_keys:
-        fk.wrapped_key = crypto.seal(new, crypto.unseal(old, bytes(fk.wrapped_key), _file_ctx(fk)), _file_ctx(fk))
+        context = file_key_context(fk)
+        fk.wrapped_key = crypto.seal(new, crypto.unseal(old, bytes(fk.wrapped_key), context), context)
     FileKey.objects.bulk_update(file_keys, ["wrapped_key"], batch_size=500)
     generation = key_set.generation + 1
     grants = list(Grant.objects.select_for_update(of=("self",)).filter(key_set=key_set).select_related("escrow"))
@@ -211,8 +213,6 @@ def keyset_revoke(*, key_set: KeySet, ring: KeyRing, staff_id: int) -> None:
 @transaction.atomic
 def keyset_shred(*, key_set: KeySet) -> None:
     """Destroy every grant, file key and sealed field: the content cannot be recovered by anyone, ever."""
-    from ferry.vault.files import stored_files_delete
-
     key_set = KeySet.objects.select_for_update().get(pk=key_set.pk)
     Grant.objects.filter(key_set=key_set).delete()
     SessionKey.objects.filter(key_set=key_set).delete()
@@ -224,38 +224,3 @@ def keyset_shred(*, key_set: KeySet) -> None:
         model._default_manager.filter(key_set=key_set).update(**dict.fromkeys(names))
     key_set.shredded_at = timezone.now()
     key_set.save(update_fields=["shredded_at"])
-
-
-def _file_ctx(fk: FileKey) -> crypto.Context:
-    return ("file_key", str(fk.pk), "key")
-
-
-def file_key_new(
-    *, key_set: KeySet, ring: KeyRing | None = None, set_key: bytes | None = None, when: datetime | None = None
-) -> tuple[FileKey, bytes]:
-    """A random key for one file, stored wrapped by the key set's key (from the ring, or given)."""
-    if set_key is None:
-        if ring is None:
-            raise VaultError("a key ring or the key set's key is needed")
-        set_key = ring.key_for(key_set)
-    file_key = crypto.random_key()
-    fk = FileKey(key_set=key_set, created_at=when or timezone.now())
-    fk.wrapped_key = crypto.seal(set_key, file_key, _file_ctx(fk))
-    fk.save()
-    return fk, file_key
-
-
-def file_key_open(*, file_key: FileKey, ring: KeyRing | None = None, set_key: bytes | None = None) -> bytes:
-    if set_key is None:
-        if ring is None:
-            raise VaultError("a key ring or the key set's key is needed")
-        set_key = ring.key_for(file_key.key_set)
-    return crypto.unseal(set_key, bytes(file_key.wrapped_key), _file_ctx(file_key))
-
-
-def seal_file(file_key: bytes, file_key_id: str, content: bytes) -> bytes:
-    return crypto.seal(file_key, content, ("file", file_key_id, "content"))
-
-
-def open_file(file_key: bytes, file_key_id: str, blob: bytes) -> bytes:
-    return crypto.unseal(file_key, blob, ("file", file_key_id, "content"))

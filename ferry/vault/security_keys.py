@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from webauthn import (
+    base64url_to_bytes,
     generate_authentication_options,
     generate_registration_options,
     options_to_json,
@@ -79,8 +80,6 @@ def assertion_challenge(*, rp_id: str, credential_ids: Sequence[bytes]) -> Chall
 
 def answer_credential_id(answer: str) -> bytes:
     """The credential id the browser says it used (checked against the stored key by assertion_check)."""
-    from webauthn import base64url_to_bytes
-
     try:
         raw = json.loads(answer)["rawId"]
         return base64url_to_bytes(raw)

@@ -28,6 +28,7 @@ from ferry.audit.models import AuditEntry
 from ferry.audit.services import audit_verify
 from ferry.cases.checkins import schedule
 from ferry.cases.checkins import services as checkins
+from ferry.cases.checkins.sweep import sweep_plans
 from ferry.cases.models import Assignment, Case, CheckInPlan, CheckInRecord, Event, Stage
 from ferry.cases.services import CaseError, pipeline_ensure
 from ferry.cases.tasks import checkin_sweep
@@ -476,7 +477,7 @@ def test_the_missed_list_puts_the_most_urgent_first_and_shows_each_viewer_their_
     # first (critical) overdue by 2 hours; second (high) overdue by 30 hours: lost; third (low) overdue by 3 hours
     for case, late in ((first, 2 * HOUR), (second, 30 * HOUR), (third, 3 * HOUR)):
         CheckInPlan.objects.filter(case=case).update(next_due_at=now - late, next_action_at=now - late)
-    checkins.sweep()
+    sweep_plans(timezone.now())
     states = dict(CheckInPlan.objects.values_list("case__reference", "state"))
     assert states == {first.reference: "overdue", second.reference: "lost", third.reference: "overdue"}
     page = coordinator.get("/staff/cases/checkins/").content.decode()

@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from ferry.accounts.models import Staff, StaffAlert
-from ferry.cases.checkins import services as checkins
+from ferry.cases.checkins.sweep import sweep_plans
 from ferry.cases.models import Case, CheckInPlan
 from ferry.intake.models import CheckIn, Request
 from tests.conftest import TEST_PASSPHRASE
@@ -237,12 +238,12 @@ def test_case_from_intake_to_escalated_checkin(browser: Browser, live_server: An
 
     # Before the due time the sweep moves nothing.
     with _clock_at(due - minute):
-        assert checkins.sweep() == 0
+        assert sweep_plans(timezone.now()) == 0
     assert _checkin_alerts(caseworker) == _checkin_alerts(coordinator) == []
 
     # Due, within the grace period: a reminder for the caseworker only; nobody has "missed" anything yet.
     with _clock_at(due + minute):
-        assert checkins.sweep() == 1
+        assert sweep_plans(timezone.now()) == 1
         _nav(desk, "Missed check-ins")
         expect(desk.get_by_role("heading", level=1, name="Missed check-ins")).to_be_visible()
         expect(desk.locator("main")).to_contain_text("Nobody has missed a check-in.")
@@ -253,8 +254,8 @@ def test_case_from_intake_to_escalated_checkin(browser: Browser, live_server: An
 
     # Past the grace period: overdue, and the caseworker is alerted; the coordinator is not, yet.
     with _clock_at(due + grace + minute):
-        assert checkins.sweep() == 1
-        assert checkins.sweep() == 0, "a second sweep in the same minute raises nothing again"
+        assert sweep_plans(timezone.now()) == 1
+        assert sweep_plans(timezone.now()) == 0, "a second sweep in the same minute raises nothing again"
         _nav(desk, "Dashboard")
         overdue = _urgent(desk, OVERDUE)
         expect(overdue).to_have_count(1)
@@ -292,7 +293,7 @@ def test_case_from_intake_to_escalated_checkin(browser: Browser, live_server: An
 
     # One more grace period: escalated, and now the coordinators are alerted too.
     with _clock_at(due + 2 * grace + minute):
-        assert checkins.sweep() == 1
+        assert sweep_plans(timezone.now()) == 1
         office.reload()
         escalated = _urgent(office, ESCALATED)
         expect(escalated).to_have_count(1)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from ferry.cases.checkins.schedule import UNITS, time_zones
 from ferry.cases.forms import VersionForm
 from ferry.cases.models import CheckInRecord
+from ferry.core.forms import choices_set
 
 UNIT_CHOICES = [("minutes", _("minutes")), ("hours", _("hours")), ("days", _("days"))]
 
@@ -42,7 +43,7 @@ class PlanForm(VersionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(z, z) for z in time_zones()]  # type: ignore[attr-defined]
+        choices_set(self, "time_zone", [(z, z) for z in time_zones()])
 
     def minutes(self, name: str) -> int:
         return int(self.cleaned_data[name]) * UNITS[self.cleaned_data[f"{name}_unit"]]

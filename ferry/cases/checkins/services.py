@@ -286,13 +286,3 @@ def alerts_acknowledge(*, ring: KeyRing, staff: Staff, reference: str, family: s
             raise CaseError(_("Someone else acknowledged these alerts a moment ago. Read their note."))
         audit_record(action="checkin.acknowledge", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
     return done
-
-
-# --- the sweep ----------------------------------------------------------------------------------------
-
-
-def sweep(now: datetime | None = None) -> int:
-    """The worker's minute sweep over active plans (ferry.cases.checkin_sweep); returns how many plans moved."""
-    from ferry.cases.checkins.sweep import sweep_plans
-
-    return sweep_plans(now or timezone.now())

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from ferry.cases.models import Partner, Referral
 from ferry.cases.referrals.services import CONTENT, DEFAULT_CONTENT, PARTNER_KINDS
+from ferry.core.forms import choices_set
 from ferry.intake.places import country_choices
 
 UNKNOWN_PARTNER = gettext_lazy("Choose a partner from the list; unknown or inactive partners cannot receive referrals.")
@@ -26,8 +27,8 @@ class PartnerForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = _countries()  # type: ignore[attr-defined]
-        self.fields["kind"].choices = [("", "—"), *PARTNER_KINDS]  # type: ignore[attr-defined]
+        choices_set(self, "country", _countries())
+        choices_set(self, "kind", [("", "—"), *PARTNER_KINDS])
 
 
 class ReferralForm(forms.Form):
@@ -55,8 +56,8 @@ class ReferralForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         partners = Partner.objects.filter(active=True).order_by("name")
-        self.fields["partner"].choices = [(p.pk, p.name) for p in partners]  # type: ignore[attr-defined]
-        self.fields["destination_country"].choices = _countries()  # type: ignore[attr-defined]
+        choices_set(self, "partner", [(p.pk, p.name) for p in partners])
+        choices_set(self, "destination_country", _countries())
 
 
 class StatusForm(forms.Form):
