@@ -431,6 +431,8 @@ def flood_start_after(earliest: float) -> float:
     WINDOW_LEAD_SECONDS before a look-up budget window does, so the window's burst of derivations falls inside."""
     from ferry.intake.limits import LOOKUP_WINDOW_SECONDS
 
+    if FLOOD_STRETCH_SECONDS % LOOKUP_WINDOW_SECONDS:
+        raise RuntimeError(f"a flood stretch must hold whole {LOOKUP_WINDOW_SECONDS} s look-up windows")
     measured_from = time.time() + (earliest - time.monotonic()) + FLOOD_WARM_UP_SECONDS  # wall clock, as the server
     window_begins = math.ceil((measured_from + WINDOW_LEAD_SECONDS) / LOOKUP_WINDOW_SECONDS) * LOOKUP_WINDOW_SECONDS
     return earliest + (window_begins - WINDOW_LEAD_SECONDS - measured_from)
