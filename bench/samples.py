@@ -72,7 +72,3 @@ def spread_figure(label: str, samples: Sequence[float]) -> Figure:
     """A reference figure (no target): how far the runs of `label` strayed from their median."""
     how, value = spread(samples)
     return Figure(f"{label}: spread ({how} of {len(samples)} runs / median)", value, "%", "", True)
-
-
-def ratio_of_medians(a: Sequence[float], b: Sequence[float]) -> float:
-    return statistics.median(a) / statistics.median(b)
