@@ -11,7 +11,9 @@ plans have a step due, SWEEP_RUNS times, the plans and alerts it wrote put back 
 Pages: through the real views with a test Client signed in through the real login pages (passphrase,
 then a TOTP code), so every request unwraps the session key and opens case keys from the session's key
 cache, as a browser's would; the first render, which opens every grant with X25519 and fills that cache,
-is reported apart. A few profiled renders then show where the time goes (logged).
+is reported apart. The two pages then take turns (my cases, board, my cases, ...), so a change of load
+hits both alike; each is reported as a median with its spread. A few profiled renders then show where
+the time goes (logged).
 PostgreSQL gets VACUUM ANALYZE after the load, as autovacuum would; SQLite nothing, as in production.
 About 5 minutes of generation on 2 quiet CPUs (6 on PostgreSQL), then 1 to 2 minutes of measuring.
 """
@@ -29,6 +31,7 @@ from typing import Any
 
 from bench import casegen
 from bench.figures import Figure
+from bench.samples import spread_figure, turns
 
 NAME = "cases"
 
@@ -91,6 +94,7 @@ class Rendered:
     queries: int
     page: str
     shares: str  # where the time of a render goes, from profiled renders
+    times: list[float]  # seconds of each timed render
 
 
 @contextmanager
@@ -108,7 +112,12 @@ def queries_counted() -> Iterator[list[str]]:
         yield seen
 
 
-def render(client: Any, path: str) -> Rendered:
+Get = Callable[[], tuple[float, str]]
+
+
+def getter(client: Any, path: str) -> Get:
+    """A timed GET of the page: seconds, and the page's text."""
+
     def get() -> tuple[float, str]:
         began = time.perf_counter()
         response = client.get(path)
@@ -117,20 +126,37 @@ def render(client: Any, path: str) -> Rendered:
             raise RuntimeError(f"GET {path}: HTTP {response.status_code}")
         return seconds, response.content.decode()
 
-    first, page = get()
+    return get
+
+
+def render_all(pages: dict[str, tuple[Any, str]]) -> dict[str, Rendered]:
+    """Each (client, path): its first visit and warm-up renders, then RENDER_RUNS timed renders with the pages
+    taking turns; then its queries counted and a few renders profiled."""
+    gets = {label: getter(client, path) for label, (client, path) in pages.items()}
+    firsts = {label: get() for label, get in gets.items()}
     for _ in range(WARM_UP_RENDERS - 1):
-        get()
-    times = sorted(get()[0] for _ in range(RENDER_RUNS))
-    with queries_counted() as seen:
-        get()
-    return Rendered(
-        first_ms=1000 * first,
-        median_ms=1000 * statistics.median(times),
-        p90_ms=1000 * times[int(0.9 * (len(times) - 1))],
-        queries=len(seen),
-        page=page,
-        shares=profile_shares(get),
-    )
+        for get in gets.values():
+            get()
+    times: dict[str, list[float]] = {label: [] for label in gets}
+    for order in turns(list(gets), RENDER_RUNS):
+        for label in order:
+            times[label].append(gets[label]()[0])
+    rendered = {}
+    for label, get in gets.items():
+        with queries_counted() as seen:
+            get()
+        ordered = sorted(times[label])
+        first_seconds, page = firsts[label]
+        rendered[label] = Rendered(
+            first_ms=1000 * first_seconds,
+            median_ms=1000 * statistics.median(ordered),
+            p90_ms=1000 * ordered[int(0.9 * (len(ordered) - 1))],
+            queries=len(seen),
+            page=page,
+            shares=profile_shares(get),
+            times=times[label],
+        )
+    return rendered
 
 
 def _in(path: str, *names: str) -> Callable[[str, str], bool]:
@@ -326,12 +352,11 @@ def run() -> list[Figure]:
     )
 
     caseworker = signed_in(generated.team.focus)
-    mine = render(caseworker, reverse("cases:mine"))
+    coordinator = signed_in(generated.team.coordinators[0])
+    rendered = render_all({"mine": (caseworker, reverse("cases:mine")), "board": (coordinator, reverse("cases:board"))})
+    mine, board = rendered["mine"], rendered["board"]
     shown = mine_check(mine.page, generated)
     log(f"my cases: {shown} rows, {mine.queries} queries, p90 {mine.p90_ms:.0f} ms; time spent: {mine.shares}")
-
-    coordinator = signed_in(generated.team.coordinators[0])
-    board = render(coordinator, reverse("cases:board"))
     rows, counted = board_check(board.page, SHAPE)
     log(
         f"board: {rows} rows shown of the coordinator's {SHAPE.total // SHAPE.coordinators:,} cases, "
@@ -355,6 +380,7 @@ def run() -> list[Figure]:
             f"< {MAX_SWEEP_SECONDS:.0f} s",
             sweeps.median_s < MAX_SWEEP_SECONDS,
         ),
+        spread_figure("check-in sweep", [r.seconds for r in sweeps.runs]),
         Figure(f"check-in sweep a minute on ({sweeps.minute.moved:,} moved)", sweeps.minute.seconds, "s", "", True),
         Figure(
             f"catch-up sweep ({sweeps.catch_up.moved:,} moved, {sweeps.catch_up.alerts:,} alerts)",
@@ -371,6 +397,7 @@ def run() -> list[Figure]:
             mine.median_ms < MAX_MINE_MS,
         ),
         Figure("my cases, first visit (X25519 per grant)", mine.first_ms, "ms", "", True),
+        spread_figure("my cases", mine.times),
         Figure(
             f"board ({rows} rows, counts of {counted:,}), median of {RENDER_RUNS}",
             board.median_ms,
@@ -379,6 +406,7 @@ def run() -> list[Figure]:
             board.median_ms < MAX_BOARD_MS,
         ),
         Figure("board, first visit (X25519 per grant)", board.first_ms, "ms", "", True),
+        spread_figure("board", board.times),
     ]
 
 

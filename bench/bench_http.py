@@ -1,4 +1,7 @@
-"""Requests per second through gunicorn on 127.0.0.1: /healthz and the login page against a bare Django view."""
+"""Requests per second through gunicorn on 127.0.0.1: /healthz and the login page against a bare Django view.
+
+Each figure is the median of ROUNDS one-second runs, the targets taking turns; a ratio is between medians.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +14,13 @@ import time
 from bench.child import child_env
 from bench.figures import Figure
 from bench.loadgen import HOST, LoadResult, load
+from bench.samples import median, spread_figure, turns
 
 NAME = "http"
 
 CONNECTIONS = 8
-# Targets take turns, one second each, so a neighbour's load or CPU throttling hits all of them alike.
+# Targets take turns, one second each (each round starting one further on), so a neighbour's load or CPU
+# throttling hits all of them alike.
 ROUNDS = 5
 ROUND_SECONDS = 1.0
 WARM_UP_SECONDS = 1.0
@@ -126,14 +131,21 @@ def gunicorn_stop(server: subprocess.Popen[bytes], port: int) -> None:
         print(f"bench http: port {port} still in use after gunicorn stopped", file=sys.stderr)
 
 
-def measure(port: int) -> dict[str, LoadResult]:
+def measure(port: int) -> dict[str, list[LoadResult]]:
+    """Each target's result per round; the targets take turns, each round starting one further on."""
     for path in TARGETS.values():
         load(port, path, connections=CONNECTIONS, seconds=WARM_UP_SECONDS, max_requests=MAX_REQUESTS_PER_ROUND)
-    results = {label: LoadResult(seconds=0.0, ok=0, non_2xx=0, errors=0) for label in TARGETS}
-    for _ in range(ROUNDS):
-        for label, path in TARGETS.items():
-            results[label] += load(
-                port, path, connections=CONNECTIONS, seconds=ROUND_SECONDS, max_requests=MAX_REQUESTS_PER_ROUND
+    results: dict[str, list[LoadResult]] = {label: [] for label in TARGETS}
+    for order in turns(list(TARGETS), ROUNDS):
+        for label in order:
+            results[label].append(
+                load(
+                    port,
+                    TARGETS[label],
+                    connections=CONNECTIONS,
+                    seconds=ROUND_SECONDS,
+                    max_requests=MAX_REQUESTS_PER_ROUND,
+                )
             )
     return results
 
@@ -148,8 +160,9 @@ def run() -> list[Figure]:
     finally:
         gunicorn_stop(server, port)
 
-    healthz, page, bare = (results[label].rps for label in TARGETS)
-    failed = sum(r.non_2xx + r.errors for r in results.values())
+    rates = {label: [r.rps for r in rounds] for label, rounds in results.items()}
+    healthz, page, bare = (median(rates[label]) for label in TARGETS)
+    failed = sum(r.non_2xx + r.errors for rounds in results.values() for r in rounds)
     how = f"{CONNECTIONS} conn, {ROUNDS} x {ROUND_SECONDS:.0f} s"
     return [
         Figure(f"GET /healthz ({how})", healthz, "req/s", f">= {MIN_HEALTHZ_RPS:.0f}", healthz >= MIN_HEALTHZ_RPS),
@@ -160,4 +173,12 @@ def run() -> list[Figure]:
         ),
         Figure("login page / bare view", page / bare, "x", f">= {MIN_PAGE_RATIO}", page / bare >= MIN_PAGE_RATIO),
         Figure("non-2xx responses and errors", failed, "", "0", failed == 0),
+        *(spread_figure(f"GET {label} req/s", rates[label]) for label in TARGETS),
+        *(
+            spread_figure(
+                f"{label} / bare view, per round",
+                [a / b for a, b in zip(rates[label], rates["bare view"], strict=True)],
+            )
+            for label in ("healthz", "login page")
+        ),
     ]

@@ -4,10 +4,15 @@ Each client loops as a browser would: GET the request form (a fresh single-use t
 content, and expects the receipt page with a 24-digit code; anything else counts as an error. The flood is
 a separate open-loop sender of POST /open with well-formed random (so wrong) codes at a steady rate.
 
-The receipt-code look-up budget is per calendar minute: each minute's first lookups run Argon2id, the rest
-are turned away. So the flood is measured over one whole minute holding exactly one minute boundary, as a
-sustained flood would be; the same 4 clients are measured just before it. After the flood the clients stop
-(a submission still waiting for its page gets SUBMIT_TIMEOUT_SECONDS), so the run always ends.
+The 4 clients run throughout while the flood comes and goes: ROUNDS stretches without it and under it take
+turns (calm, flood, calm, ..., flood, calm), so a neighbour's load that comes and goes hits both alike; each
+figure is the median of its stretches, the ratio one of medians, and the spread of the stretches is shown.
+The receipt-code look-up budget is counted in ten-second windows: each window's first lookups run Argon2id,
+the rest are turned away. So each measured flood stretch is one such window long and begins just before one
+starts (after a warm-up that holds the previous window's derivations), holding exactly one burst of them, as
+a sustained flood would. A calm stretch begins once the flood's last lookups are answered (or timed out).
+At the end the clients stop (a submission still waiting for its page gets SUBMIT_TIMEOUT_SECONDS), so the
+run always ends.
 The server runs with the real Argon2id cost (the "requester" profile); the benchmark checks a stored
 mailbox to prove it. The hourly submission cap is lifted (FERRY_INTAKE_HOURLY_CAP=0) for the server only.
 """
@@ -35,17 +40,21 @@ from bench.child import child_env
 from bench.figures import Figure
 from bench.generator import RU, Generator
 from bench.loadgen import HOST
+from bench.samples import median, spread_figure
 
 NAME = "intake"
 
 CLIENTS = 4
-WARM_UP_SECONDS = 3.0  # before each measured stretch: workers load templates, catalogues, connections
+WARM_UP_SECONDS = 3.0  # before a crowd's first measured stretch: workers load templates, catalogues, connections
 ONE_CLIENT_SECONDS = 10.0
-CALM_SECONDS = 15.0  # 4 clients without the flood, just before it (longer when waiting for the clock)
+ROUNDS = 6  # stretches under the flood, each between two without it
+CALM_SECONDS = 8.0  # each stretch without the flood, at least (longer when waiting for the look-up window)
 FLOOD_RATE = 50.0  # wrong-code lookups per second
-FLOOD_WARM_UP_SECONDS = 8.0  # holds the starting minute's Argon2 lookups and their wait on the lane
-FLOOD_SECONDS = 60.0  # one whole look-up budget cycle
-FLOOD_LATEST_START_SECOND = 48  # so the measured minute holds exactly one minute boundary (see module doc)
+FLOOD_WARM_UP_SECONDS = 5.0  # holds the first look-up window's Argon2 lookups and their wait on the lane
+FLOOD_STRETCH_SECONDS = 10.0  # one look-up budget window (ferry.intake.limits.LOOKUP_WINDOW_SECONDS)
+FLOOD_SECONDS = ROUNDS * FLOOD_STRETCH_SECONDS
+WINDOW_LEAD_SECONDS = 0.25  # a measured flood stretch begins this long before a look-up window does
+SETTLE_SECONDS = 1.0  # after the flood's last answer, before a stretch without it is measured
 LOOKUP_TIMEOUT_SECONDS = 10.0  # a flooding script does not wait longer for an answer
 SUBMIT_TIMEOUT_SECONDS = 30.0  # a person waiting longer for a page without an answer counts as an error
 PAYLOADS = 200
@@ -324,6 +333,7 @@ class Flood:
     path: str
     rate: float
     seconds: float
+    seed: int  # one per stretch: the same wrong codes again would meet their locators' back-off instead
     done: list[Lookup] = field(default_factory=list)
     started: float = 0.0
 
@@ -353,7 +363,7 @@ class Flood:
         self.done.append(Lookup(due=due, sent=sent, finished=time.monotonic(), status=status))
 
     async def send_all(self) -> None:
-        rng = random.Random(SEED)
+        rng = random.Random(self.seed)
         pending: set[asyncio.Task[None]] = set()
         for n in range(int(self.seconds * self.rate)):
             due = self.started + n / self.rate
@@ -412,11 +422,20 @@ def problems_of(done: list[Done]) -> list[str]:
     return [d.problem for d in done if d.problem]
 
 
-def wait_for_wall_second() -> None:
-    """Sleep into the next minute when too late in this one for the flood's minute to hold one boundary."""
-    second = time.time() % 60
-    if second >= FLOOD_LATEST_START_SECOND:
-        time.sleep(60 - second + 0.5)
+def sleep_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.monotonic()))
+
+
+def flood_start_after(earliest: float) -> float:
+    """The first moment (time.monotonic()) from `earliest` that makes the flood's measured stretch begin
+    WINDOW_LEAD_SECONDS before a look-up budget window does, so the window's burst of derivations falls inside."""
+    from ferry.intake.limits import LOOKUP_WINDOW_SECONDS
+
+    if FLOOD_STRETCH_SECONDS % LOOKUP_WINDOW_SECONDS:
+        raise RuntimeError(f"a flood stretch must hold whole {LOOKUP_WINDOW_SECONDS} s look-up windows")
+    measured_from = time.time() + (earliest - time.monotonic()) + FLOOD_WARM_UP_SECONDS  # wall clock, as the server
+    window_begins = math.ceil((measured_from + WINDOW_LEAD_SECONDS) / LOOKUP_WINDOW_SECONDS) * LOOKUP_WINDOW_SECONDS
+    return earliest + (window_begins - WINDOW_LEAD_SECONDS - measured_from)
 
 
 @dataclass
@@ -424,9 +443,9 @@ class Measured:
     one: list[Done]
     one_window: Window
     four: list[Done]
-    calm: Window
-    flood_window: Window
-    flood_started: float
+    calm: list[Window]  # ROUNDS + 1 stretches without the flood
+    floods: list[Window]  # ROUNDS measured stretches under it
+    flooded: list[Window]  # from each flood's first lookup until SETTLE_SECONDS after its last answer
     lookups: list[Lookup]
 
 
@@ -435,32 +454,42 @@ def measure(port: int, paths: Paths, payloads: list[Payload]) -> Measured:
     crowd = Crowd(port, paths, payloads, 1)
     began = crowd.start()
     one_window = Window(began + WARM_UP_SECONDS, began + WARM_UP_SECONDS + ONE_CLIENT_SECONDS)
-    time.sleep(max(0.0, one_window.end - time.monotonic()))
+    sleep_until(one_window.end)
     one = crowd.finish()
 
-    log(f"{CLIENTS} clients: {WARM_UP_SECONDS:.0f} s warm-up, at least {CALM_SECONDS:.0f} s without the flood")
-    crowd = Crowd(port, paths, payloads, CLIENTS)
-    began = crowd.start()
-    time.sleep(WARM_UP_SECONDS + CALM_SECONDS)
-    wait_for_wall_second()
-    flood = Flood(port=port, path=paths.open, rate=FLOOD_RATE, seconds=FLOOD_WARM_UP_SECONDS + FLOOD_SECONDS)
-    sender = flood.begin()
-    calm = Window(began + WARM_UP_SECONDS, flood.started)
-    flood_window = Window(flood.started + FLOOD_WARM_UP_SECONDS, flood.started + FLOOD_WARM_UP_SECONDS + FLOOD_SECONDS)
     log(
-        f"{CLIENTS} clients and {FLOOD_RATE:.0f} wrong codes/s: {FLOOD_WARM_UP_SECONDS:.0f} s warm-up, "
-        f"{FLOOD_SECONDS:.0f} s measured (the flood began at second {time.time() % 60:.0f} of the minute)"
+        f"{CLIENTS} clients: {WARM_UP_SECONDS:.0f} s warm-up, then {ROUNDS} rounds of at least {CALM_SECONDS:.0f} s "
+        f"without the flood and {FLOOD_STRETCH_SECONDS:.0f} s under {FLOOD_RATE:.0f} wrong codes/s (after "
+        f"{FLOOD_WARM_UP_SECONDS:.0f} s of warm-up), and a last stretch without"
     )
-    sender.join()  # the flood's time, then its last lookups' answers (or their timeout)
+    crowd = Crowd(port, paths, payloads, CLIENTS)
+    calm_from = crowd.start() + WARM_UP_SECONDS
+    calm: list[Window] = []
+    floods: list[Window] = []
+    flooded: list[Window] = []
+    lookups: list[Lookup] = []
+    for n in range(ROUNDS):
+        sleep_until(flood_start_after(calm_from + CALM_SECONDS))
+        flood = Flood(
+            port=port,
+            path=paths.open,
+            rate=FLOOD_RATE,
+            seconds=FLOOD_WARM_UP_SECONDS + FLOOD_STRETCH_SECONDS,
+            seed=SEED + n,
+        )
+        sender = flood.begin()
+        calm.append(Window(calm_from, flood.started))
+        measured_from = flood.started + FLOOD_WARM_UP_SECONDS
+        floods.append(Window(measured_from, measured_from + FLOOD_STRETCH_SECONDS))
+        sender.join()  # the flood's time, then its last lookups' answers (or their timeout)
+        calm_from = time.monotonic() + SETTLE_SECONDS
+        flooded.append(Window(flood.started, calm_from))
+        lookups += flood.done
+    sleep_until(calm_from + CALM_SECONDS)
+    calm.append(Window(calm_from, time.monotonic()))
     four = crowd.finish()
     return Measured(
-        one=one,
-        one_window=one_window,
-        four=four,
-        calm=calm,
-        flood_window=flood_window,
-        flood_started=flood.started,
-        lookups=flood.done,
+        one=one, one_window=one_window, four=four, calm=calm, floods=floods, flooded=flooded, lookups=lookups
     )
 
 
@@ -483,8 +512,54 @@ def stored_check(receipts: int) -> str:
     )
 
 
-def run() -> list[Figure]:
+def within(moment: float, windows: list[Window]) -> bool:
+    return any(w.holds(moment) for w in windows)
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What the flood's lookups due in the measured stretches were answered, and how fast."""
+
+    due: list[Lookup]
+    answered_per_second: float  # answers of any status that came within the measured stretches
+    wrong: list[float]  # seconds to each 400 (wrong code, after Argon2id)
+    busy: list[float]  # seconds to each 429 (over the look-up budget or lane)
+    timed_out: list[Lookup]
+    other: list[Lookup]
+
+
+def answers_of(measured: Measured) -> Answers:
+    windows = measured.floods
+    due = [lk for lk in measured.lookups if within(lk.due, windows)]
+    answered = sum(1 for lk in measured.lookups if lk.status > 0 and within(lk.finished, windows))
+    return Answers(
+        due=due,
+        answered_per_second=answered / sum(w.seconds for w in windows),
+        wrong=[lk.finished - lk.sent for lk in due if lk.status == 400],
+        busy=[lk.finished - lk.sent for lk in due if lk.status == 429],
+        timed_out=[lk for lk in due if lk.status == TIMED_OUT],
+        other=[lk for lk in due if lk.status not in (400, 429, TIMED_OUT)],
+    )
+
+
+def flood_log(measured: Measured, answers: Answers) -> None:
     from django.conf import settings
+
+    late = [lk.sent - lk.due for lk in answers.due]
+    log(
+        f"look-up budget {settings.FERRY_INTAKE_LOOKUPS_PER_MINUTE}/min; {len(answers.due)} lookups due in the "
+        f"measured stretches, sent {1000 * percentile(late, 0.5):.0f} ms late median, "
+        f"{1000 * percentile(late, 0.95):.0f} ms p95; 429 answers after >= 2.5 s (waiting for the look-up lane, "
+        f"or queued): {sum(1 for t in answers.busy if t >= 2.5)}"
+    )
+    for status in (400, 429, TIMED_OUT):
+        per = [sum(1 for lk in answers.due if lk.status == status and w.holds(lk.due)) for w in measured.floods]
+        log(f"flood, lookups answered {status} by due time, stretch by stretch: {per}")
+    if answers.other:
+        log(f"other flood answers: {sorted({lk.status for lk in answers.other})} (0 = refused, reset or malformed)")
+
+
+def run() -> list[Figure]:
     from django.urls import reverse
 
     heartbeat_write()
@@ -501,40 +576,32 @@ def run() -> list[Figure]:
         gunicorn_stop(server, port)
 
     one_rate = rate(measured.one, [measured.one_window])
-    calm_rate = rate(measured.four, [measured.calm])
-    window = measured.flood_window
-    flood_rate = rate(measured.four, [window])
+    calm_rates = [rate(measured.four, [w]) for w in measured.calm]
+    flood_rates = [rate(measured.four, [w]) for w in measured.floods]
+    calm_rate, flood_rate = median(calm_rates), median(flood_rates)
     ratio = flood_rate / calm_rate if calm_rate else 0.0
-    flooded = measured.flood_started
-    calm_problems = problems_of([*measured.one, *(d for d in measured.four if d.finished < flooded)])
-    flood_problems = problems_of([d for d in measured.four if d.finished >= flooded])
-    calm_median, flood_median = median_seconds(measured.four, [measured.calm]), median_seconds(measured.four, [window])
+    # Each flood stretch against the stretches without it on either side.
+    round_ratios = [
+        2 * flood / (before + after) if before + after else 0.0
+        for flood, before, after in zip(flood_rates, calm_rates, calm_rates[1:], strict=False)
+    ]
+    flooded = measured.flooded
+    calm_problems = problems_of([*measured.one, *(d for d in measured.four if not within(d.finished, flooded))])
+    flood_problems = problems_of([d for d in measured.four if within(d.finished, flooded)])
+    calm_median = median_seconds(measured.four, measured.calm)
+    flood_median = median_seconds(measured.four, measured.floods)
 
-    lookups = [lk for lk in measured.lookups if window.holds(lk.due)]
-    answered = sum(1 for lk in measured.lookups if lk.status > 0 and window.holds(lk.finished)) / window.seconds
-    wrong = [lk.finished - lk.sent for lk in lookups if lk.status == 400]
-    busy = [lk.finished - lk.sent for lk in lookups if lk.status == 429]
-    timed_out = [lk for lk in lookups if lk.status == TIMED_OUT]
-    other = [lk for lk in lookups if lk.status not in (400, 429, TIMED_OUT)]
-    late = [lk.sent - lk.due for lk in lookups]
+    answers = answers_of(measured)
 
     log(f"server: gunicorn gthread, {shape}; hourly cap off; {stored_check(receipts(measured))}")
-    log(
-        f"look-up budget {settings.FERRY_INTAKE_LOOKUPS_PER_MINUTE}/min; {len(lookups)} lookups due in the measured "
-        f"minute, sent {1000 * percentile(late, 0.5):.0f} ms late median, {1000 * percentile(late, 0.95):.0f} ms p95; "
-        f"429 answers after >= 2.5 s (waiting for the look-up lane, or queued): {sum(1 for t in busy if t >= 2.5)}"
-    )
-    log(f"{CLIENTS} clients measured for {measured.calm.seconds:.0f} s before the flood")
-    log(f"flood window, per 10 s: receipts {tens(measured.four, window)}")
-    for status in (400, 429, TIMED_OUT):
-        picked = [lk for lk in lookups if lk.status == status]
-        log(f"flood window, per 10 s by due time: lookups answered {status} {tens_lookups(picked, window)}")
+    log(f"{CLIENTS} clients, receipts/s without the flood, stretch by stretch: {rounded(calm_rates)}")
+    log(f"{CLIENTS} clients, receipts/s under the flood, stretch by stretch: {rounded(flood_rates)}")
+    log(f"stretches without the flood lasted {rounded([w.seconds for w in measured.calm])} s")
+    flood_log(measured, answers)
     for label, found in (("without the flood", calm_problems), ("under the flood", flood_problems)):
         if found:
             kinds = sorted(set(found))
             log(f"submission errors {label}: {len(found)}, e.g. {'; '.join(kinds[:5])}")
-    if other:
-        log(f"other flood answers: {sorted({lk.status for lk in other})} (0 = refused, reset or malformed)")
     log(GLOBALEAKS_CONTEXT)
 
     four = f"{CLIENTS} clients"
@@ -553,16 +620,19 @@ def run() -> list[Figure]:
         Figure(f"{four} under {flood}: submissions/s ({FLOOD_SECONDS:.0f} s)", flood_rate, "/s", "", True),
         Figure("submission errors under the flood", len(flood_problems), "", "0", not flood_problems),
         Figure("under the flood / without", ratio, "x", f">= {MIN_FLOOD_RATIO}", ratio >= MIN_FLOOD_RATIO),
+        spread_figure(f"{four}: submissions/s without the flood", calm_rates),
+        spread_figure(f"{four}: submissions/s under the flood", flood_rates),
+        spread_figure("under the flood / without, per round", round_ratios),
         Figure(f"{four}: median s per submission (GET + POST), no flood", calm_median, "s", "", True),
         Figure(f"{four}: median s per submission (GET + POST), flood", flood_median, "s", "", True),
-        Figure(f"flood: lookups answered/s ({FLOOD_RATE:.0f}/s sent)", answered, "/s", "", True),
-        Figure("flood: 400 wrong code", len(wrong), "", "", True),
-        Figure("flood: 429 over the look-up budget or lane", len(busy), "", "", True),
-        Figure(unanswered, len(timed_out), "", "", True),
-        Figure("flood: other answers and connection errors", len(other), "", "0", not other),
-        Figure("flood: 400 latency median", 1000 * percentile(wrong, 0.5), "ms", "", True),
-        Figure("flood: 429 latency median", 1000 * percentile(busy, 0.5), "ms", "", True),
-        Figure("flood: 429 latency p95", 1000 * percentile(busy, 0.95), "ms", "", True),
+        Figure(f"flood: lookups answered/s ({FLOOD_RATE:.0f}/s sent)", answers.answered_per_second, "/s", "", True),
+        Figure("flood: 400 wrong code", len(answers.wrong), "", "", True),
+        Figure("flood: 429 over the look-up budget or lane", len(answers.busy), "", "", True),
+        Figure(unanswered, len(answers.timed_out), "", "", True),
+        Figure("flood: other answers and connection errors", len(answers.other), "", "0", not answers.other),
+        Figure("flood: 400 latency median", 1000 * percentile(answers.wrong, 0.5), "ms", "", True),
+        Figure("flood: 429 latency median", 1000 * percentile(answers.busy, 0.5), "ms", "", True),
+        Figure("flood: 429 latency p95", 1000 * percentile(answers.busy, 0.95), "ms", "", True),
     ]
 
 
@@ -570,17 +640,5 @@ def receipts(measured: Measured) -> int:
     return sum(1 for d in [*measured.one, *measured.four] if not d.problem)
 
 
-def tens(done: list[Done], window: Window) -> list[int]:
-    """Receipts per 10 s of the window: where in the minute the flood hurt."""
-    counts = [0] * int(window.seconds // 10)
-    for d in done:
-        if not d.problem and window.holds(d.finished):
-            counts[min(len(counts) - 1, int((d.finished - window.start) // 10))] += 1
-    return counts
-
-
-def tens_lookups(lookups: list[Lookup], window: Window) -> list[int]:
-    counts = [0] * int(window.seconds // 10)
-    for lk in lookups:
-        counts[min(len(counts) - 1, int((lk.due - window.start) // 10))] += 1
-    return counts
+def rounded(values: list[float]) -> list[float]:
+    return [round(v, 1) for v in values]

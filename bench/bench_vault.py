@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bench.figures import Figure
 from bench.generator import Generator
+from bench.samples import interleaved, median, spread_figure
 
 NAME = "vault"
 
@@ -18,10 +17,10 @@ PASSPHRASE = "violet harbour compass lantern 1917"  # noqa: S105 - throwaway acc
 UNLOCK_RUNS = 5
 ENVELOPES = 1000
 ENVELOPE_BYTES = 2048
-OPEN_RUNS = 5
+OPEN_RUNS = 9  # crypto only and with grant lookup, taking turns
 PAGE_ROWS = 200
 SUMMARY_CHARS = 200
-RENDER_RUNS = 30
+RENDER_RUNS = 30  # the three pages taking turns
 
 UNLOCK_RANGE = (0.3, 1.0)  # seconds: slow enough to hurt guessing, quick enough for a login
 MAX_CRYPTO_MS = 100.0  # a whole caseload of 1,000 opens in a tenth of a second on one core
@@ -42,15 +41,6 @@ class Envelope:
     key_set: Any  # ferry.vault.models.KeySet
     blob: bytes
     context: tuple[str, str, str]
-
-
-def median_seconds(action: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
 
 
 def staff_setup() -> int:
@@ -192,8 +182,8 @@ def render_sealed(template: Any, staff_id: int, private: bytes, keys_for: KeysFo
     return str(template.render({"rows": rows}))
 
 
-def page_medians(staff_id: int, private: bytes) -> tuple[float, float, float]:
-    """Median render times (signed-in session, ring without session, plain), interleaved so drift hits all alike."""
+def page_samples(staff_id: int, private: bytes) -> dict[str, list[float]]:
+    """Render times (signed-in session, ring without session, plain), taking turns so drift hits all alike."""
     from django.template import engines
 
     from ferry.accounts.models import Staff
@@ -208,19 +198,14 @@ def page_medians(staff_id: int, private: bytes) -> tuple[float, float, float]:
         return staff_session_ring(session_id=unlocked.session.pk, client_key=unlocked.client_key)
 
     template = engines["django"].from_string(PAGE)
-    renders = (
-        lambda: render_sealed(template, staff_id, private, keys_via_session(session)),
-        lambda: render_sealed(template, staff_id, private, keys_via_ring),
-        lambda: render_plain(template, request_ring),
-    )
-    if len({render() for render in renders}) != 1:  # also warms the session's key cache, as a first visit does
+    renders = {
+        "in session": lambda: render_sealed(template, staff_id, private, keys_via_session(session)),
+        "no session": lambda: render_sealed(template, staff_id, private, keys_via_ring),
+        "plain": lambda: render_plain(template, request_ring),
+    }
+    if len({render() for render in renders.values()}) != 1:  # also warms the session's key cache, as a first visit does
         raise RuntimeError("the decrypted pages differ from the plain one")
-    times: list[list[float]] = [[], [], []]
-    for _ in range(RENDER_RUNS):
-        for render, samples in zip(renders, times, strict=True):
-            samples.append(median_seconds(render, 1))
-    in_session, no_session, plain = (statistics.median(samples) for samples in times)
-    return in_session, no_session, plain
+    return interleaved(renders, RENDER_RUNS)
 
 
 def run() -> list[Figure]:
@@ -229,7 +214,8 @@ def run() -> list[Figure]:
 
     generator = Generator(seed=2017)
     staff_id = staff_setup()
-    unlock = median_seconds(lambda: staff_key_unlock(staff_id=staff_id, passphrase=PASSPHRASE), UNLOCK_RUNS)
+    unlocks = interleaved({"unlock": lambda: staff_key_unlock(staff_id=staff_id, passphrase=PASSPHRASE)}, UNLOCK_RUNS)
+    unlock = median(unlocks["unlock"])
     private = staff_key_unlock(staff_id=staff_id, passphrase=PASSPHRASE)
 
     envelopes, keys = envelopes_create(staff_id, generator)
@@ -237,13 +223,19 @@ def run() -> list[Figure]:
         key_set_id: bytes(sealed)
         for key_set_id, sealed in Grant.objects.filter(staff_id=staff_id).values_list("key_set_id", "sealed_key")
     }
-    open_crypto_only(private, envelopes, grants)  # warm-up
-    crypto_ms = 1000 * median_seconds(lambda: open_crypto_only(private, envelopes, grants), OPEN_RUNS)
-    ring_ms = 1000 * median_seconds(lambda: open_with_ring(staff_id, private, envelopes), OPEN_RUNS)
+    opens = {
+        "crypto": lambda: open_crypto_only(private, envelopes, grants),
+        "ring": lambda: open_with_ring(staff_id, private, envelopes),
+    }
+    interleaved(opens, 1)  # warm-up
+    opened_s = interleaved(opens, OPEN_RUNS)
+    crypto_ms, ring_ms = 1000 * median(opened_s["crypto"]), 1000 * median(opened_s["ring"])
 
     page_tables_create(envelopes, keys, generator)
-    sealed_s, no_session_s, plain_s = page_medians(staff_id, private)
+    pages = page_samples(staff_id, private)
+    sealed_s, no_session_s, plain_s = (median(pages[k]) for k in ("in session", "no session", "plain"))
     ratio = sealed_s / plain_s
+    round_ratios = [a / b for a, b in zip(pages["in session"], pages["plain"], strict=True)]
 
     low, high = UNLOCK_RANGE
     opened = f"open {ENVELOPES} x {ENVELOPE_BYTES // 1024} KiB envelopes"
@@ -256,10 +248,17 @@ def run() -> list[Figure]:
             f"{low}-{high} s",
             low <= unlock <= high,
         ),
+        spread_figure("Argon2id unlock", unlocks["unlock"]),
         Figure(f"{opened}, crypto only", crypto_ms, "ms", f"< {MAX_CRYPTO_MS:.0f} ms", crypto_ms < MAX_CRYPTO_MS),
         Figure(f"{opened}, with grant lookup", ring_ms, "ms", f"< {MAX_RING_MS:.0f} ms", ring_ms < MAX_RING_MS),
+        spread_figure(f"{opened}, crypto only", opened_s["crypto"]),
+        spread_figure(f"{opened}, with grant lookup", opened_s["ring"]),
         Figure(f"{page} decrypted in a signed-in session (median of {RENDER_RUNS})", 1000 * sealed_s, "ms", "", True),
         Figure(f"{page} decrypted, first visit (X25519 per grant)", 1000 * no_session_s, "ms", "", True),
         Figure(f"{page} in clear (median of {RENDER_RUNS})", 1000 * plain_s, "ms", "", True),
         Figure(f"{page} decrypted / in clear", ratio, "x", f"<= {MAX_PAGE_RATIO}", ratio <= MAX_PAGE_RATIO),
+        spread_figure(f"{page} decrypted in a signed-in session", pages["in session"]),
+        spread_figure(f"{page} decrypted, first visit", pages["no session"]),
+        spread_figure(f"{page} in clear", pages["plain"]),
+        spread_figure(f"{page} decrypted / in clear, per round", round_ratios),
     ]
