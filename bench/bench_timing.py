@@ -3,7 +3,7 @@
 The tests prove that every branch runs the same key derivations at the same cost (tests/conftest.py
 `crypto_work`), which holds however busy the machine is; this is the wall-clock side of it, at the
 production cost (FERRY_KDF_PROFILE "moderate" for staff, the "requester" profile for receipt codes).
-Receipt codes: ferry.intake.services.mailbox_open with the right code, a wrong one (same locator, other
+Receipt codes: ferry.intake.mailbox.mailbox_open with the right code, a wrong one (same locator, other
 secret digits), one whose locator finds no mailbox, and the duress code. Logins: POST of the login page's
 first step with the real passphrase, the duress one, a wrong one, and an unknown account.
 The branches take turns, round after round, so a change of load during the run hits all of them alike;
@@ -82,12 +82,12 @@ def staff_setup() -> Any:
 
 def codes_make() -> dict[str, str]:
     """A stored mailbox with a duress code; its right, wrong, unknown-locator and duress codes (digits only)."""
-    from ferry.intake import services
+    from ferry.intake import submission
     from ferry.intake.models import Mailbox
 
     empty = dict.fromkeys(("name", "phone", "handle", "email", "country", "region", "place", "needs"), "")
-    receipt = services.submission_create(
-        data=services.Submission(**empty, story="A request made by the timing benchmark.", urgency="now"),
+    receipt = submission.submission_create(
+        data=submission.Submission(**empty, story="A request made by the timing benchmark.", urgency="now"),
         uploads=[],
         want_duress=True,
         nonce=secrets.token_hex(16),
@@ -106,14 +106,14 @@ def codes_make() -> dict[str, str]:
 
 def code_attempt(code: str, expected: str) -> Callable[[], None]:
     """One mailbox_open; raises RuntimeError when the answer is not the branch's (never times a refusal)."""
-    from ferry.intake import services
+    from ferry.intake import errors, mailbox
 
     def attempt() -> None:
         try:
-            access = services.mailbox_open(code)
-        except services.Busy as exc:
+            access = mailbox.mailbox_open(code)
+        except errors.Busy as exc:
             raise RuntimeError(f"a {expected} code was turned away as busy") from exc
-        except services.IntakeError:
+        except errors.IntakeError:
             outcome = "wrong"
         else:
             outcome = "duress" if access.duress else "right"

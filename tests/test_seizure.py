@@ -498,14 +498,14 @@ def test_seized_database_and_files_reveal_nothing(
     # That session opened the case, so its key cache holds the case key (sealed under the cookie's key).
     from ferry.accounts.models import StaffSession
     from ferry.accounts.sessions import staff_session_ring
-    from ferry.vault.models import SessionKey
+    from ferry.vault.models import SessionKeyBundle
 
     live = StaffSession.objects.get(staff=worker.staff)
     _row, live_ring = staff_session_ring(
         session_id=live.pk, client_key=other.cookies[settings.FERRY_UNLOCK_COOKIE].value
     )
     assert live_ring.key_for(key_set) == secrets_written["case-key-generation-2"]
-    assert SessionKey.objects.filter(session=live).exists()
+    assert SessionKeyBundle.objects.filter(session=live).exists()
 
     taken = _dump(tmp_path, bucket)
     # Every encrypted file (the attachment, the photo, the text file) is in what was taken, where it should be.

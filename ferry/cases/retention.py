@@ -27,7 +27,6 @@ from ferry.core.errors import NotFound
 from ferry.core.permissions import require
 from ferry.intake.models import Request
 from ferry.vault import keysets
-from ferry.vault.models import SessionKey
 
 logger = logging.getLogger(__name__)
 
@@ -138,9 +137,8 @@ def _shred(*, case_id: uuid.UUID, actor_id: int | None, closed_before: datetime 
         stage_history=_stage_history(case),
     )
     _forget_rows(case)
+    # The shred also drops the key caches of every session whose staff member held a grant.
     keysets.keyset_shred(key_set=case.key_set)
-    # Sessions' cached copies of the key: useless once grants and fields are gone, but nothing should remain.
-    SessionKey.objects.filter(key_set=case.key_set).delete()
     # The version moves too, so an edit that read the case before the shred fails as a conflict.
     Case.objects.filter(pk=case.pk).update(shredded_at=now, updated_at=now, version=F("version") + 1)
     audit_record(action="case.shred", actor_id=actor_id, object_type="case", object_id=case.pk.hex)

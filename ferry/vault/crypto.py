@@ -15,6 +15,7 @@ import nacl.hash
 import nacl.public
 import nacl.secret
 import nacl.utils
+from nacl.bindings import crypto_aead_xchacha20poly1305_ietf_decrypt as _aead_decrypt
 from nacl.pwhash import argon2id
 
 from ferry.vault.errors import BadFormat, Busy, DecryptionFailed, VaultError
@@ -44,10 +45,25 @@ def _check_key(key: bytes, what: str = "key") -> None:
         raise VaultError(f"{what} must be {KEY_BYTES} bytes")
 
 
+_AD_PREFIX = _frame(_AD_LABEL)
+
+
 def _associated_data(context: Context) -> bytes:
+    """_frame(_AD_LABEL, *context), written out: a list page builds one per sealed field it opens."""
     if len(context) != 3 or not all(isinstance(part, str) for part in context):
         raise VaultError("context must be (record_type, record_id, field) strings")
-    return _frame(_AD_LABEL, *(part.encode() for part in context))
+    kind, record, name = (part.encode() for part in context)
+    return b"".join(
+        (
+            _AD_PREFIX,
+            len(kind).to_bytes(4, "big"),
+            kind,
+            len(record).to_bytes(4, "big"),
+            record,
+            len(name).to_bytes(4, "big"),
+            name,
+        )
+    )
 
 
 def random_key() -> bytes:
@@ -72,9 +88,9 @@ def unseal(key: bytes, blob: bytes, context: Context) -> bytes:
     if blob[0] != _VERSION_AEAD:
         raise BadFormat("unknown sealed blob version")
     nonce, ciphertext = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
-    box = nacl.secret.Aead(key)
     try:
-        return box.decrypt(ciphertext, _associated_data(context), nonce)
+        # The binding itself, as Aead.decrypt would call it, without building a box per field.
+        return _aead_decrypt(ciphertext, _associated_data(context), nonce, key)
     except nacl.exceptions.CryptoError:
         # from None: the library's exception must not ride along into logs.
         raise DecryptionFailed("decryption failed") from None

@@ -14,8 +14,8 @@ from django.utils import timezone
 from ferry.vault import crypto
 from ferry.vault.errors import VaultError
 from ferry.vault.files import file_key_context, stored_files_delete
-from ferry.vault.keyring import KeyRing, NoGrant
-from ferry.vault.models import EscrowKey, FileKey, Grant, KeySet, SealedField, SessionKey, StaffKey
+from ferry.vault.keyring import KeyRing, NoGrant, session_caches_drop
+from ferry.vault.models import EscrowKey, FileKey, Grant, KeySet, SealedField, StaffKey
 
 
 class NoStaffKey(VaultError):
@@ -166,8 +166,13 @@ def keyset_grant_with_key(*, key_set: KeySet, key: bytes, staff_id: int) -> None
 def grants_destroy_for_staff(*, staff_id: int) -> int:
     """Delete every grant a staff member holds (duress, departure); escrow grants keep the content safe."""
     count, _detail = Grant.objects.filter(staff_id=staff_id).delete()
-    SessionKey.objects.filter(session__staff_id=staff_id).delete()
+    session_caches_drop(staff_ids=[staff_id])
     return count
+
+
+def _staff_holders(key_set: KeySet) -> list[int]:
+    """Staff members who hold a grant for the key set: whose sessions may have cached its key."""
+    return list(Grant.objects.filter(key_set=key_set, staff__isnull=False).values_list("staff_id", flat=True))
 
 
 @transaction.atomic
@@ -178,6 +183,7 @@ def keyset_revoke(*, key_set: KeySet, ring: KeyRing, staff_id: int) -> None:
     """
     key_set = KeySet.objects.select_for_update().get(pk=key_set.pk)
     old = ring.key_for(key_set)
+    holders = _staff_holders(key_set)
     Grant.objects.filter(key_set=key_set, staff_id=staff_id).delete()
     new = crypto.random_key()
     for model, names in sealed_models().items():
@@ -206,7 +212,7 @@ def keyset_revoke(*, key_set: KeySet, ring: KeyRing, staff_id: int) -> None:
     key_set.generation = generation
     key_set.save(update_fields=["generation"])
     # Sessions' cached copies of the old key open nothing now; drop them rather than leave them lying.
-    SessionKey.objects.filter(key_set=key_set).delete()
+    session_caches_drop(staff_ids=holders)
     ring.forget()
 
 
@@ -214,8 +220,8 @@ def keyset_revoke(*, key_set: KeySet, ring: KeyRing, staff_id: int) -> None:
 def keyset_shred(*, key_set: KeySet) -> None:
     """Destroy every grant, file key and sealed field: the content cannot be recovered by anyone, ever."""
     key_set = KeySet.objects.select_for_update().get(pk=key_set.pk)
+    session_caches_drop(staff_ids=_staff_holders(key_set))
     Grant.objects.filter(key_set=key_set).delete()
-    SessionKey.objects.filter(key_set=key_set).delete()
     file_ids = [str(pk) for pk in FileKey.objects.filter(key_set=key_set).values_list("pk", flat=True)]
     FileKey.objects.filter(key_set=key_set).delete()
     # Files go only once the transaction commits, so a failed shred leaves them readable.

@@ -113,19 +113,16 @@ class FileKey(models.Model):
     created_at = models.DateTimeField()
 
 
-class SessionKey(models.Model):
-    """A key-set key this session already opened, re-sealed under the session's client-held key.
+class SessionKeyBundle(models.Model):
+    """The key-set keys one session has opened, sealed together under the session's client-held key.
 
-    Opening a grant costs an X25519 operation; this costs a symmetric one. It is useless without the
-    browser's cookie (like the session's wrapped private key), and it is bound to the key set's
-    generation, so a re-key or a shred makes it worthless."""
+    Opening a grant costs an X25519 operation; this costs one symmetric operation for a whole page of
+    records. It is useless without the browser's cookie (like the session's wrapped private key). Each key
+    inside is bound to its key set's generation, so a re-key makes it worthless; a revoke, a shred or a
+    duress login deletes the bundles of every session that could hold the key."""
 
-    session = models.ForeignKey("accounts.StaffSession", on_delete=models.CASCADE, related_name="+")
-    key_set = models.ForeignKey(KeySet, on_delete=models.CASCADE, related_name="+")
-    generation = models.PositiveIntegerField()
-    wrapped_key = models.BinaryField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["session", "key_set", "generation"], name="session_key_once"),
-        ]
+    session = models.OneToOneField(
+        "accounts.StaffSession", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    wrapped = models.BinaryField()
+    updated_at = models.DateTimeField()

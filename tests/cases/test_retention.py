@@ -23,7 +23,7 @@ from ferry.cases.models import Assignment, Case, Event, Need, RetentionPolicy, S
 from ferry.cases.tasks import retention_shred
 from ferry.intake.models import Attachment, CheckIn, ContactIndex, Mailbox, MailboxSession, Message, Request
 from ferry.vault.keysets import sealed_models
-from ferry.vault.models import FileKey, Grant, KeySet, SessionKey
+from ferry.vault.models import FileKey, Grant, KeySet, SessionKeyBundle
 from tests.cases.conftest import staff_client
 from tests.intake.helpers import STORY, jpeg_with_gps, open_box, submit
 
@@ -104,14 +104,23 @@ def _snapshot(case: Case) -> dict[str, Any]:
     assert CheckIn.objects.filter(request=request).exists()
     assert ContactIndex.objects.filter(request=request).exists()
     assert Grant.objects.filter(key_set=case.key_set_id).count() >= 3  # escrow, requester, staff
-    return {"request": request, "mailbox": mailbox.pk, "file_ids": file_ids, "key_set": case.key_set_id}
+    holders = list(
+        Grant.objects.filter(key_set=case.key_set_id, staff__isnull=False).values_list("staff_id", flat=True)
+    )
+    return {
+        "request": request,
+        "mailbox": mailbox.pk,
+        "file_ids": file_ids,
+        "key_set": case.key_set_id,
+        "holders": holders,
+    }
 
 
 def _assert_shredded(case: Case, before: dict[str, Any], code: str, team: dict[str, Any]) -> None:
     key_set = before["key_set"]
     # Nobody can decrypt anything: no grant for anyone (staff, escrow, the person), no cached session key.
     assert not Grant.objects.filter(key_set=key_set).exists()
-    assert not SessionKey.objects.filter(key_set=key_set).exists()
+    assert not SessionKeyBundle.objects.filter(session__staff_id__in=before["holders"]).exists()
     assert KeySet.objects.get(pk=key_set).shredded_at is not None
     # Every sealed field under the key set is empty, in every model that has one.
     for model, names in sealed_models().items():

@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 
 from ferry.vault import crypto, escrow, files, keysets
-from ferry.vault.errors import BadShare, DecryptionFailed, NotEnoughShares
+from ferry.vault.errors import BadFormat, BadShare, DecryptionFailed, NotEnoughShares
 from ferry.vault.keyring import KeyRing, NoGrant
 from ferry.vault.keysets import NoStaffKey
 from ferry.vault.models import EscrowKey, FileKey, Grant, KeySet
@@ -203,15 +203,21 @@ def test_escrow_ceremony_k_of_n(org: dict[str, Any], make_staff: Any) -> None:
 
 def test_session_key_cache_is_bound_to_session_and_generation(org: dict[str, Any]) -> None:
     from ferry.accounts.sessions import staff_session_ring, staff_session_start
-    from ferry.vault.models import SessionKey
+    from ferry.vault.keyring import bundle_unpack
+    from ferry.vault.models import SessionKeyBundle
 
     alice, bob = org["alice"], org["bob"]
     key_set, key = keysets.keyset_create(purpose="case", grant_to=[alice.staff.pk, bob.staff.pk])
+    other_set, other_key = keysets.keyset_create(purpose="case", grant_to=[bob.staff.pk])
     unlocked = staff_session_start(staff=bob.staff, private_key=bob.private_key)
     _row, ring = staff_session_ring(session_id=unlocked.session.pk, client_key=unlocked.client_key)
-    assert ring.key_for(key_set) == key
-    cached = SessionKey.objects.get(session=unlocked.session)
-    assert key not in bytes(cached.wrapped_key)
+    assert ring.keys_for([key_set, other_set]) == {key_set.pk: key, other_set.pk: other_key}
+    # One bundle for the session, sealed under the cookie's key: no key in it is readable without the cookie
+    cached = bytes(SessionKeyBundle.objects.get(session=unlocked.session).wrapped)
+    assert key not in cached
+    assert other_key not in cached
+    with pytest.raises(BadFormat):
+        bundle_unpack(cached)
 
     # A later request of the same session opens it from the cache, without the grant...
     Grant.objects.filter(key_set=key_set, staff=bob.staff).update(sealed_key=b"\x01" + b"\0" * 80)
@@ -228,9 +234,9 @@ def test_session_key_cache_is_bound_to_session_and_generation(org: dict[str, Any
         key_set=key_set, ring=KeyRing(staff_id=alice.staff.pk, private_key=alice.private_key), staff_id=bob.staff.pk
     )
     staff_session_ring(session_id=unlocked.session.pk, client_key=unlocked.client_key)[1].key_for(key_set)
-    assert SessionKey.objects.filter(session=unlocked.session, generation=2).exists()
+    assert SessionKeyBundle.objects.filter(session=unlocked.session).exists()
     keysets.grants_destroy_for_staff(staff_id=bob.staff.pk)
-    assert not SessionKey.objects.filter(session=unlocked.session).exists()
+    assert not SessionKeyBundle.objects.filter(session=unlocked.session).exists()
 
 
 def test_blind_index_needs_a_grant_and_matches_equal_contacts(org: dict[str, Any]) -> None:
