@@ -9,7 +9,10 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -155,12 +158,36 @@ def enrol_recovery(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/enrol_recovery.html", {"form": form, "code": code, "step": 3})
 
 
+# The empty sign-in page is the same for everyone who reads it in one language: rendered once, and served
+# with only its CSRF token put in. (Everything on it comes from settings and the catalogue; a page with a
+# message or a form sent back with errors is rendered afresh.)
+_EMPTY_LOGIN_PAGES: dict[str, str] = {}
+_TOKEN_MARK = "ferry-csrf-token-goes-here"  # noqa: S105 - a placeholder, not a secret
+
+
+def _empty_login_page(request: HttpRequest) -> HttpResponse:
+    if len(messages.get_messages(request)):
+        return render(request, "accounts/login.html", {"form": forms.LoginForm()})
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    page = _EMPTY_LOGIN_PAGES.get(language)
+    if page is None:
+        page = render_to_string(
+            "accounts/login.html", {"form": forms.LoginForm(), "csrf_token": _TOKEN_MARK}, request=request
+        )
+        if page.count(_TOKEN_MARK) != 1:  # pragma: no cover - the template holds exactly one form
+            raise RuntimeError("the sign-in page must hold exactly one CSRF token")
+        _EMPTY_LOGIN_PAGES[language] = page
+    return HttpResponse(page.replace(_TOKEN_MARK, get_token(request)))
+
+
 @login_not_required
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("core:dashboard")
-    form = forms.LoginForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method != "POST":
+        return _empty_login_page(request)
+    form = forms.LoginForm(request.POST)
+    if form.is_valid():
         try:
             ok = sessions.login_passphrase(
                 email=form.cleaned_data["email"], passphrase=form.cleaned_data["passphrase"], client=client_id(request)

@@ -167,3 +167,22 @@ def test_unlock_cookie_is_secure_behind_tls(make_staff: Any, settings: Any) -> N
     cookie = response.cookies[settings.FERRY_UNLOCK_COOKIE]
     assert cookie["secure"]
     assert cookie["httponly"]
+
+
+def test_the_empty_sign_in_page_is_served_whole_with_a_fresh_token_each_time(make_staff: Any) -> None:
+    """The empty page is rendered once per language; each answer still carries its own CSRF token, which works."""
+    member = make_staff("caseworker")
+    token_re = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+    browser = Client(enforce_csrf_checks=True)
+    pages = [browser.get("/staff/accounts/login/?lang=en").content.decode() for _ in range(2)]
+    tokens = [token_re.findall(page) for page in pages]
+    assert len(tokens[0]) == len(tokens[1]) == 1
+    assert tokens[0] != tokens[1], "each page masks the token afresh"
+    assert "ferry-csrf-token-goes-here" not in pages[1]
+    assert 'lang="ru"' in browser.get("/staff/accounts/login/?lang=ru").content.decode()
+    answer = browser.post(
+        "/staff/accounts/login/",
+        {"email": member.staff.email, "passphrase": TEST_PASSPHRASE, "csrfmiddlewaretoken": tokens[1][0]},
+    )
+    assert answer.status_code == 302
+    assert answer["Location"].endswith("/staff/accounts/login/code/")
