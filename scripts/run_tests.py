@@ -1,6 +1,7 @@
 """`make test`: lint and type gates, then the whole suite on SQLite and again on a real PostgreSQL server.
 
-Extra arguments go to both pytest runs (e.g. `make test ARGS="-k audit"`). Exit status 0 only if all pass."""
+Extra arguments go to both pytest runs (e.g. `make test ARGS="-k audit"`); the runs use one worker per core
+(FERRY_TEST_WORKERS sets how many). Exit status 0 only if all pass."""
 
 from __future__ import annotations
 
@@ -42,7 +43,9 @@ def main(args: list[str]) -> int:
     ok &= run("ruff check", [str(VENV_BIN / "ruff"), "check", "."])
     ok &= run("ruff format --check", [str(VENV_BIN / "ruff"), "format", "--check", "."])
     ok &= run("mypy ferry", [str(VENV_BIN / "mypy"), "ferry"])
-    pytest = [sys.executable, "-m", "pytest"]
+    # One worker per core (each with its own test database); a file's tests stay on one worker, so its
+    # fixtures (a live server, a browser, an S3 server) start once.
+    pytest = [sys.executable, "-m", "pytest", "-n", os.environ.get("FERRY_TEST_WORKERS", "auto"), "--dist", "loadfile"]
     env = {"DJANGO_ALLOW_ASYNC_UNSAFE": "true", "DATABASE_URL": ""}
     ok &= run(
         "pytest on SQLite",

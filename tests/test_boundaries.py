@@ -113,7 +113,8 @@ def test_the_layer_rule_sees_an_upward_import() -> None:
 
 
 def import_cycles(files: dict[str, set[str]]) -> list[list[str]]:
-    """Cycles among ferry's modules through imports at module level (an import in a function hides none)."""
+    """Cycles among ferry's modules through their imports, wherever in a module they are: an import moved into a
+    function body to dodge a cycle is still a cycle."""
     modules = set(files)
     graph = {m: sorted(i for i in imported if i in modules and i != m) for m, imported in files.items()}
     cycles: list[list[str]] = []

@@ -14,7 +14,8 @@ class NotFound(FerryError):
 
 
 class Refused(FerryError):
-    """The user's role does not allow this, where the address names no record (403)."""
+    """The user's role does not allow this (403), checked before anything is looked up, so the answer is the
+    same whatever record the address names."""
 
 
 class Conflict(FerryError):

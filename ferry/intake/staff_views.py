@@ -1,4 +1,5 @@
-"""The hotline: the triage queue, a request's page, and the actions on it (coordinators only)."""
+"""The hotline: the triage queue, a request's page, and the actions on it. Coordinators decide; a caseworker
+a request was shared with may read it, reply and download its files."""
 
 from __future__ import annotations
 

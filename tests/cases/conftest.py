@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from ferry.cases.models import Case
+from ferry.cases.services import pipeline_ensure
 from ferry.intake.models import Request
 from tests.accounts.helpers import login
 from tests.conftest import TEST_PASSPHRASE
@@ -18,6 +19,9 @@ def staff_client(person: Any) -> Client:
 
 @pytest.fixture
 def team(make_staff: Any) -> dict[str, Any]:
+    # The migration seeds the pipeline, but a transactional test run earlier on the same worker empties the
+    # tables; every case test starts from the default pipeline whatever ran before it.
+    pipeline_ensure()
     return {
         "admin": make_staff("administrator"),
         "coordinator": make_staff("coordinator"),

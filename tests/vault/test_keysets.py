@@ -262,3 +262,29 @@ def test_blind_index_needs_a_grant_and_matches_equal_contacts(org: dict[str, Any
         )
         == first
     )
+
+
+def test_a_sealed_model_that_is_not_a_sealed_record_fails_the_system_check() -> None:
+    """Every model with a SealedField subclasses SealedRecord (ferry.E001); the check sees one that does not."""
+    from django.core import checks
+    from django.db import models
+
+    from ferry.vault.checks import sealed_models_are_sealed_records
+    from ferry.vault.models import SealedField
+
+    assert [m for m in checks.run_checks() if m.id == "ferry.E001"] == []
+
+    class Loose(models.Model):
+        secret = SealedField()
+
+        class Meta:
+            app_label = "testapp"
+
+    try:
+        found = [m.obj for m in sealed_models_are_sealed_records() if m.id == "ferry.E001"]
+        assert found == [Loose]
+    finally:
+        from django.apps import apps
+
+        del apps.all_models["testapp"]["loose"]
+        apps.clear_cache()

@@ -1,9 +1,5 @@
-"""Check-ins: a case's plan, check-ins from the person or heard by staff, the worker's escalation sweep, and
-acknowledging check-in alerts with a note.
-
-The sweep reads only clear timings and never holds a key. Each chunk of plans moves and raises its alerts in
-one transaction, and every alert carries a dedup key, so a sweep killed half-way resumes without losing or
-repeating an alert."""
+"""Check-ins: a case's plan, check-ins from the person or heard by staff, and acknowledging check-in alerts
+with a note. The worker's escalation sweep is in sweep.py; when steps fall, in schedule.py."""
 
 from __future__ import annotations
 
