@@ -198,7 +198,7 @@ def _submitted(growth: dict[str, int]) -> None:
     assert growth.get("requests") == 1
     assert growth.get("mailboxes") == 1
     assert growth.get("nonces") == 1
-    assert growth.get("key_sets") == 1
+    assert growth.get("key_sets") == 2  # the request's own compartment and the conversation
     assert growth.get("file_keys", 0) == attachments
     assert growth.get("files", 0) == attachments
     assert not {"messages", "checkins", "sessions"} & set(growth)

@@ -31,7 +31,7 @@ from PIL import Image
 
 from ferry.intake.models import Attachment, Mailbox, MailboxSession, Message, Request
 from ferry.vault import escrow, files, keysets, requester, staffkeys
-from ferry.vault.keyring import KeyRing
+from ferry.vault.keyring import KeyRing, NoGrant
 from ferry.vault.models import FileKey
 from tests.intake.helpers import open_box, submit
 from tests.s3server import Bucket
@@ -268,8 +268,16 @@ def _intake_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None
     assert opened is not None
     assert opened.private_key is not None
     secrets_written["requester-private-key"] = opened.private_key
-    set_key = keysets.requester_key_open(key_set=request.key_set, private_key=opened.private_key)
-    secrets_written["case-key-intake"] = set_key
+    # The code opens the conversation only; the request's own key set (and later the case) is staff's.
+    assert request.conversation is not None
+    secrets_written["conversation-key"] = keysets.requester_key_open(
+        key_set=request.conversation, private_key=opened.private_key
+    )
+    with pytest.raises(NoGrant):
+        keysets.requester_key_open(key_set=request.key_set, private_key=opened.private_key)
+    secrets_written["case-key-intake"] = KeyRing(
+        staff_id=coordinator.staff.pk, private_key=coordinator.private_key
+    ).key_for(request.key_set)
 
     # A coordinator signs in and answers.
     staff = Client()
@@ -347,7 +355,11 @@ def _intake_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None
         if label.startswith("cases."):
             continue
         model = apps.get_model(label)
-        plain = " ".join(keysets.open_field(set_key, row, field) or "" for row in model.objects.all())
+        keys = {
+            request.key_set_id: secrets_written["case-key-intake"],
+            request.conversation_id: secrets_written["conversation-key"],
+        }
+        plain = " ".join(keysets.open_field(keys[row.key_set_id], row, field) or "" for row in model.objects.all())
         for name in names:
             assert canary(name) in plain, (label, field, name)
 

@@ -27,6 +27,7 @@ from ferry.core.errors import NotFound
 from ferry.core.permissions import require
 from ferry.intake.models import Request
 from ferry.vault import keysets
+from ferry.vault.models import KeySet
 
 logger = logging.getLogger(__name__)
 
@@ -136,9 +137,15 @@ def _shred(*, case_id: uuid.UUID, actor_id: int | None, closed_before: datetime 
         destination_country=_destination(case),
         stage_history=_stage_history(case),
     )
+    conversations = list(
+        KeySet.objects.filter(
+            pk__in=Request.objects.filter(Q(pk=case.request_id) | Q(key_set_id=case.key_set_id)).values("conversation")
+        )
+    )
     _forget_rows(case)
     # The shred also drops the key caches of every session whose staff member held a grant.
-    keysets.keyset_shred(key_set=case.key_set)
+    for key_set in [case.key_set, *conversations]:
+        keysets.keyset_shred(key_set=key_set)
     # The version moves too, so an edit that read the case before the shred fails as a conflict.
     Case.objects.filter(pk=case.pk).update(shredded_at=now, updated_at=now, version=F("version") + 1)
     audit_record(action="case.shred", actor_id=actor_id, object_type="case", object_id=case.pk.hex)

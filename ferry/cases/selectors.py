@@ -180,7 +180,7 @@ def case_page(*, ring: KeyRing, staff: Staff, reference: str) -> CaseView:
     """Everything on a case's page, decrypted; the opening is audited."""
     case, key = access_case(ring=ring, staff=staff, reference=reference)
     if case.request_id is not None:
-        case = Case.objects.select_related("stage", "key_set", "request").get(pk=case.pk)
+        case = Case.objects.select_related("stage", "key_set", "request__conversation").get(pk=case.pk)
     audit_record(action="case.view", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
     timeline = [
         TimelineItem(
@@ -193,7 +193,7 @@ def case_page(*, ring: KeyRing, staff: Staff, reference: str) -> CaseView:
         for e in Event.objects.filter(case=case).select_related("actor").order_by("-at")[:300]
     ]
     _readable(timeline)
-    timeline += _conversation(case, key)
+    timeline += _conversation(ring, case)
     timeline.sort(key=lambda item: item.at, reverse=True)
     return CaseView(
         case=case,
@@ -225,12 +225,18 @@ def _readable(timeline: list[TimelineItem]) -> None:
             detail["text"] = f"{Need.Kind(detail['kind']).label}: {status}"
 
 
-def _conversation(case: Case, key: bytes) -> list[TimelineItem]:
-    """Messages with the person and their own check-ins, from the request the case came from."""
+def _conversation(ring: KeyRing, case: Case) -> list[TimelineItem]:
+    """Messages with the person (under the conversation's key) and their own check-ins, from the request."""
     if case.request_id is None:
         return []
+    request = case.request
+    key_sets = [case.key_set] + ([request.conversation] if request is not None and request.conversation else [])
+    keys = ring.keys_for(key_sets)
     items = []
     for message in Message.objects.filter(request_id=case.request_id).select_related("author"):
+        key = keys.get(message.key_set_id)
+        if key is None:
+            continue
         content = open_json(key, message, "content")
         at = datetime.fromisoformat(content["at"]) if content.get("at") else None
         if at is None:

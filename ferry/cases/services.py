@@ -21,9 +21,10 @@ from ferry.cases.pipeline import DEFAULT_REASONS, DEFAULT_STAGES
 from ferry.core.doors import Door, Opened, door_open
 from ferry.core.errors import Conflict, FerryError, NotFound
 from ferry.core.permissions import require
+from ferry.intake.models import Request
 from ferry.vault import keysets
 from ferry.vault.keyring import KeyRing
-from ferry.vault.models import StaffKey
+from ferry.vault.models import KeySet, StaffKey
 
 
 class CaseError(FerryError):
@@ -110,6 +111,17 @@ def access_case(*, ring: KeyRing | None, staff: Staff, reference: str) -> Opened
 
     A refused attempt at a case that exists is audited; nothing is decrypted."""
     return door_open(CASE_DOOR, ring=ring, staff=staff, value=reference)
+
+
+def case_key_sets(case: Case) -> list[KeySet]:
+    """The case's compartments: its own (everything staff record), and the conversation with the person."""
+    found = [case.key_set]
+    if case.request_id is None:
+        return found
+    conversation_id = Request.objects.filter(pk=case.request_id).values_list("conversation_id", flat=True).first()
+    if conversation_id is not None:
+        found += list(KeySet.objects.filter(pk=conversation_id))
+    return found
 
 
 def case_bump(case: Case, version: int, **changes: Any) -> None:
@@ -201,7 +213,8 @@ def case_assign(*, ring: KeyRing, staff: Staff, reference: str, staff_id: int) -
         raise CaseError(_("Choose an active colleague who is not on this case yet."))
     with transaction.atomic():
         Assignment.objects.create(case=case, staff=person, assigned_by=staff, assigned_at=timezone.now())
-        keysets.keyset_grant(key_set=case.key_set, ring=ring, staff_id=person.pk)
+        for key_set in case_key_sets(case):
+            keysets.keyset_grant(key_set=key_set, ring=ring, staff_id=person.pk)
         event_add(case=case, key=key, kind=Event.Kind.ASSIGNED, actor=staff, detail={"staff": person.name})
         audit_record(action="case.assign", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
         activity_alert(kind=StaffAlert.Kind.CASE_ASSIGNED, recipient_ids=[person.pk], reference=case.reference)
@@ -219,7 +232,9 @@ def case_unassign(*, ring: KeyRing, staff: Staff, reference: str, staff_id: int)
     with transaction.atomic():
         name = assignment.staff.name
         assignment.delete()
-        keysets.keyset_revoke(key_set=case.key_set, ring=ring, staff_id=staff_id)
+        for key_set in case_key_sets(case):
+            # The person's grant to the conversation is re-sealed: they still read their mailbox.
+            keysets.keyset_revoke(key_set=key_set, ring=ring, staff_id=staff_id)
         case.key_set.refresh_from_db()
         new_key = ring.key_for(case.key_set)
         event_add(case=case, key=new_key, kind=Event.Kind.UNASSIGNED, actor=staff, detail={"staff": name})

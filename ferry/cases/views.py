@@ -58,6 +58,10 @@ def board(request: StaffRequest) -> HttpResponse:
 @require_GET
 @roles(*CASE_ROLES)
 def detail(request: StaffRequest, reference: str) -> HttpResponse:
+    case = _case(request, reference)
+    if case.request is not None:
+        # Messages sealed before the conversation was split off move into it, so the person sees them again.
+        triage.conversation_settle(ring=request.ring, staff=request.user, request=case.request)
     return case_page_response(request, reference)
 
 

@@ -6,7 +6,7 @@ run the same derivations (tests/intake/test_timing.py counts them)."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -146,7 +146,7 @@ def mailbox_state(token: str) -> MailboxState:
     session_id, _dot, client_key = (token or "").partition(".")
     now = timezone.now()
     row = (
-        MailboxSession.objects.select_related("mailbox__request__key_set")
+        MailboxSession.objects.select_related("mailbox__request__conversation")
         .filter(id=_session_id(session_id), expires_at__gt=now)
         .first()
     )
@@ -161,7 +161,10 @@ def mailbox_state(token: str) -> MailboxState:
             private, _session_key = session.session_unwrap(
                 client_key=client_key, wrapped=bytes(row.wrapped_key), session_id=row.id, kind="mailbox_session"
             )
-            key = keysets.requester_key_open(key_set=row.mailbox.request.key_set, private_key=private)
+            conversation = row.mailbox.request.conversation
+            if conversation is None:
+                raise closed
+            key = keysets.requester_key_open(key_set=conversation, private_key=private)
         except vault_errors.VaultError:
             raise closed from None
     MailboxSession.objects.filter(pk=row.pk).update(
@@ -180,15 +183,22 @@ class ThreadItem:
 
 def mailbox_thread(state: MailboxState) -> list[ThreadItem]:
     """The conversation as the person sees it; a duress mailbox is always empty."""
-    if state.key is None:
+    if state.key is None or state.request.conversation_id is None:
         return []
-    return thread_of(state.key, state.request)
+    return thread_of({state.request.conversation_id: state.key}, state.request)
 
 
-def thread_of(key: bytes, request: Request) -> list[ThreadItem]:
+def thread_of(keys: Mapping[int, bytes], request: Request) -> list[ThreadItem]:
+    """The messages of a request that these keys open (by key set id), oldest first.
+
+    The person's key opens the conversation; staff also open messages sealed before the conversation was
+    split off, until conversation_settle moves them."""
     messages = list(Message.objects.filter(request=request).prefetch_related("attachments"))
     items = []
     for message in messages:
+        key = keys.get(message.key_set_id)
+        if key is None:
+            continue
         content = keysets.open_json(key, message, "content")
         names = [keysets.open_json(key, a, "meta").get("name", "") for a in message.attachments.all()]
         at = datetime.fromisoformat(content["at"]) if content.get("at") else None
@@ -204,11 +214,16 @@ def mailbox_send(state: MailboxState, *, text: str, uploads: Sequence[CleanFile]
     now = timezone.now()
     day = today()
     with transaction.atomic():
-        request = Request.objects.select_for_update().get(pk=state.request.pk)
-        message = Message(request=request, key_set=request.key_set, sender=Message.Sender.REQUESTER, sent_on=day)
+        request = Request.objects.select_for_update().select_related("conversation").get(pk=state.request.pk)
+        conversation = request.conversation
+        if conversation is None:  # pragma: no cover - mailbox_state opens no mailbox without one
+            return
+        message = Message(request=request, key_set=conversation, sender=Message.Sender.REQUESTER, sent_on=day)
         keysets.seal_json(state.key, message, "content", {"text": text, "at": now.isoformat()})
         message.save(force_insert=True)
-        attachments_store(request=request, key=state.key, message=message, uploads=uploads, day=day)
+        attachments_store(
+            request=request, key_set=conversation, key=state.key, message=message, uploads=uploads, day=day
+        )
         Request.objects.filter(pk=request.pk).update(awaiting_reply=True, last_activity_on=day)
         activity_alert(
             kind=StaffAlert.Kind.NEW_MESSAGE, recipient_ids=holders(request.key_set), reference=request.reference

@@ -1,7 +1,10 @@
 """Anonymous requests for help, their mailboxes, messages, attachments and check-ins.
 
-In clear: the reference, urgency, status, the day (never the time) of arrival, flags, and the link
-between a request and its key set. Everything the person wrote is sealed under the request's key set.
+In clear: the reference, urgency, status, the day (never the time) of arrival, flags, and the links
+between a request and its two key sets. Two compartments, so a receipt code opens only what the person
+was shown: the request's own key set (the form's details, the files sent with it, staff notes; later the
+whole case) is sealed to staff and the escrow key only, never to the person; the conversation key set
+(messages both ways and their files) is also sealed to the person's receipt-code key.
 Rows a person creates carry dates, not times: a seized database must not tell when someone wrote.
 Check-ins are the exception the check-in plan needs; they carry their time.
 """
@@ -40,6 +43,8 @@ class Request(SealedRecord):
         OTHER = "other", _("Other reason")
 
     reference = models.CharField(max_length=7, unique=True)
+    # The person's compartment: messages and their files. Empty only before the split migration ran.
+    conversation = models.ForeignKey("vault.KeySet", on_delete=models.PROTECT, null=True, related_name="+")
     urgency = models.CharField(max_length=8, choices=Urgency.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     received_on = models.DateField()

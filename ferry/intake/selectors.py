@@ -19,7 +19,7 @@ from ferry.audit.services import audit_record
 from ferry.core.errors import NotFound
 from ferry.intake.mailbox import ThreadItem, thread_of
 from ferry.intake.models import URGENCY_ORDER, Attachment, CheckIn, ContactIndex, Request
-from ferry.intake.triage import OPEN_STATUSES, access_request, contacts_index
+from ferry.intake.triage import OPEN_STATUSES, access_request, contacts_index, request_keys
 from ferry.vault import files, keysets
 from ferry.vault.keyring import KeyRing
 from ferry.vault.models import KeySet
@@ -126,7 +126,7 @@ def request_open(*, ring: KeyRing, staff: Staff, reference: str) -> RequestView:
         return RequestView(
             request=request,
             details=details,
-            thread=thread_of(key, request),
+            thread=thread_of(request_keys(ring, request), request),
             attachments=attachments,
             checkins=list(request.checkins.order_by("-at")[:20]),
             hints=contact_hints(ring, [request]).get(request.pk, []),
@@ -138,13 +138,17 @@ def request_open(*, ring: KeyRing, staff: Staff, reference: str) -> RequestView:
 def attachment_open(
     *, ring: KeyRing, staff: Staff, reference: str, attachment_id: uuid.UUID
 ) -> tuple[dict[str, Any], bytes]:
-    request, key = access_request(ring=ring, staff=staff, reference=reference)
+    request, _key = access_request(ring=ring, staff=staff, reference=reference)
     with transaction.atomic():
         attachment = Attachment.objects.filter(pk=attachment_id, request=request).first()
         if attachment is None:
             raise NotFound(_("No such request."))
-        meta = keysets.open_json(key, attachment, "meta")
-        content = files.file_get(file_id=attachment.file_id, set_key=key)
+        # Files sent with the request are under its key set; files sent with a message, under the conversation.
+        file_key = request_keys(ring, request).get(attachment.key_set_id)
+        if file_key is None:
+            raise NotFound(_("No such request."))
+        meta = keysets.open_json(file_key, attachment, "meta")
+        content = files.file_get(file_id=attachment.file_id, set_key=file_key)
         audit_record(
             action="intake.attachment_open", actor_id=staff.pk, object_type="attachment", object_id=attachment.pk.hex
         )

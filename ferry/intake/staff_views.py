@@ -77,6 +77,9 @@ def _detail(request: StaffRequest, reference: str, status: int = 200, **bound: A
 @require_GET
 @holder
 def detail(request: StaffRequest, reference: str) -> HttpResponse:
+    found, _key = triage.access_request(ring=request.ring, staff=request.user, reference=reference)
+    # Messages sealed before the conversation was split off move into it, so the person sees them again.
+    triage.conversation_settle(ring=request.ring, staff=request.user, request=found)
     return _detail(request, reference)
 
 

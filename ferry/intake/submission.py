@@ -67,11 +67,18 @@ class Receipt:
 
 
 def attachments_store(
-    *, request: Request, key: bytes, message: Message | None, uploads: Sequence[CleanFile], day: date
+    *,
+    request: Request,
+    key_set: KeySet,
+    key: bytes,
+    message: Message | None,
+    uploads: Sequence[CleanFile],
+    day: date,
 ) -> None:
+    """Files sent with the request go under its own key set; files sent with a message, under the conversation."""
     for upload in uploads:
-        file_id = files.file_put(key_set=request.key_set, content=upload.data, set_key=key, when=day_start(day))
-        attachment = Attachment(request=request, message=message, key_set=request.key_set, file_id=file_id)
+        file_id = files.file_put(key_set=key_set, content=upload.data, set_key=key, when=day_start(day))
+        attachment = Attachment(request=request, message=message, key_set=key_set, file_id=file_id)
         keysets.seal_json(
             key,
             attachment,
@@ -132,13 +139,18 @@ def _store_request(
     now: datetime,
 ) -> str:
     coordinators = intake_coordinators()
-    key_set, key = keysets.keyset_create(
-        purpose=KeySet.Purpose.CASE,
+    # Two compartments: the request's own (details, files sent with it, staff notes, later the case), sealed
+    # to staff and the escrow key only; and the conversation, also sealed to the person's code-derived key.
+    key_set, key = keysets.keyset_create(purpose=KeySet.Purpose.CASE, grant_to=coordinators, when=day_start(day))
+    conversation, _conversation_key = keysets.keyset_create(
+        purpose=KeySet.Purpose.CONVERSATION,
         grant_to=coordinators,
         requester_key=enrolment.public_key,
         when=day_start(day),
     )
-    request = Request(key_set=key_set, urgency=data.urgency, received_on=day, last_activity_on=day)
+    request = Request(
+        key_set=key_set, conversation=conversation, urgency=data.urgency, received_on=day, last_activity_on=day
+    )
     details = {
         "name": data.name,
         "phone": data.phone,
@@ -180,6 +192,6 @@ def _store_request(
             locator = requester.code_new().locator
     else:  # pragma: no cover - a million locators
         raise IntegrityError("no free locator")
-    attachments_store(request=request, key=key, message=None, uploads=uploads, day=day)
+    attachments_store(request=request, key_set=key_set, key=key, message=None, uploads=uploads, day=day)
     activity_alert(kind=StaffAlert.Kind.NEW_REQUEST, recipient_ids=coordinators)
     return locator

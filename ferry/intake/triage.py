@@ -17,14 +17,15 @@ from ferry.accounts.alerts import activity_alert
 from ferry.accounts.models import Role, Staff, StaffAlert
 from ferry.audit.services import audit_record
 from ferry.core.doors import Door, Opened, door_open
-from ferry.core.errors import Conflict
+from ferry.core.errors import Conflict, NotFound
 from ferry.core.hooks import Hook
 from ferry.intake.errors import IntakeError
-from ferry.intake.models import ContactIndex, Message, Request
+from ferry.intake.models import Attachment, ContactIndex, Message, Request
 from ferry.intake.recipients import caseworkers, share_candidates
-from ferry.vault import blind, keysets
+from ferry.vault import blind, files, keysets
 from ferry.vault import errors as vault_errors
 from ferry.vault.keyring import KeyRing
+from ferry.vault.models import KeySet
 
 OPEN_STATUSES = (Request.Status.NEW, Request.Status.OPEN)
 
@@ -37,6 +38,7 @@ REQUEST_DOOR = Door(
     roles=REQUEST_ROLES,
     audit_noun="request",
     missing=gettext_lazy("No such request."),
+    related=("conversation",),
 )
 
 # Accepting a request opens a case: the cases app registers the one receiver (cases.apps), since intake
@@ -47,6 +49,53 @@ REQUEST_ACCEPTED = Hook("request_accepted")
 def access_request(*, ring: KeyRing | None, staff: Staff, reference: str) -> Opened[Request]:
     """The one door to a request: the request and its key, or NotFound (missing, not granted, no role alike)."""
     return door_open(REQUEST_DOOR, ring=ring, staff=staff, value=reference)
+
+
+def request_keys(ring: KeyRing, request: Request) -> dict[int, bytes]:
+    """The keys of the request's two compartments that the ring opens, by key set id (one batch)."""
+    key_sets = [request.key_set] + ([request.conversation] if request.conversation is not None else [])
+    return ring.keys_for(key_sets)
+
+
+def conversation_key(ring: KeyRing, request: Request) -> tuple[KeySet, bytes]:
+    """The conversation's key set and key, for a staff member who opened the request through its door."""
+    conversation = request.conversation
+    if conversation is None:
+        raise NotFound(_("No such request."))
+    key = ring.keys_for([conversation]).get(conversation.pk)
+    if key is None:
+        raise NotFound(_("No such request."))
+    return conversation, key
+
+
+def conversation_settle(*, ring: KeyRing, staff: Staff, request: Request) -> int:
+    """Move messages (and their files) sealed under the request's own key set before the conversation was
+    split off into the conversation, so the person sees them again. Needs both keys; returns how many moved."""
+    if request.conversation_id is None:
+        return 0
+    legacy = list(Message.objects.filter(request=request, key_set_id=request.key_set_id))
+    if not legacy:
+        return 0
+    keys = request_keys(ring, request)
+    old, new = keys.get(request.key_set_id), keys.get(request.conversation_id)
+    if old is None or new is None:
+        return 0
+    conversation = request.conversation
+    assert conversation is not None  # noqa: S101 - checked above
+    with transaction.atomic():
+        for message in legacy:
+            keysets.seal_field(new, message, "content", keysets.open_field(old, message, "content"))
+            message.key_set = conversation
+            message.save(update_fields=["content", "key_set"])
+            for attachment in Attachment.objects.filter(message=message, key_set_id=request.key_set_id):
+                keysets.seal_field(new, attachment, "meta", keysets.open_field(old, attachment, "meta"))
+                attachment.key_set = conversation
+                attachment.save(update_fields=["meta", "key_set"])
+                files.file_key_move(file_id=attachment.file_id, old_key=old, new_key_set=conversation, new_key=new)
+        audit_record(
+            action="intake.conversation_settle", actor_id=staff.pk, object_type="request", object_id=request.pk.hex
+        )
+    return len(legacy)
 
 
 def contacts_index(ring: KeyRing, request: Request, details: dict[str, Any]) -> None:
@@ -70,6 +119,13 @@ def contacts_index(ring: KeyRing, request: Request, details: dict[str, Any]) -> 
     request.contacts_indexed = True
 
 
+def request_grant(*, ring: KeyRing, request: Request, staff_id: int) -> None:
+    """Seal both of the request's compartments to a colleague (the granter must hold both)."""
+    keysets.keyset_grant(key_set=request.key_set, ring=ring, staff_id=staff_id)
+    if request.conversation is not None:
+        keysets.keyset_grant(key_set=request.conversation, ring=ring, staff_id=staff_id)
+
+
 def _bump(request: Request, version: int, **changes: Any) -> None:
     """Apply changes only if nobody changed the request since the page was shown."""
     updated = Request.objects.filter(pk=request.pk, version=version).update(version=F("version") + 1, **changes)
@@ -78,11 +134,13 @@ def _bump(request: Request, version: int, **changes: Any) -> None:
 
 
 def request_reply(*, ring: KeyRing, staff: Staff, reference: str, text: str) -> None:
-    request, key = access_request(ring=ring, staff=staff, reference=reference)
+    """A message to the person, sealed in the conversation (the one compartment their code opens)."""
+    request, _key = access_request(ring=ring, staff=staff, reference=reference)
+    conversation, key = conversation_key(ring, request)
     with transaction.atomic():
         now = timezone.now()
         message = Message(
-            request=request, key_set=request.key_set, sender=Message.Sender.STAFF, author=staff, sent_on=now.date()
+            request=request, key_set=conversation, sender=Message.Sender.STAFF, author=staff, sent_on=now.date()
         )
         keysets.seal_json(key, message, "content", {"text": text, "at": now.isoformat()})
         message.save(force_insert=True)
@@ -147,7 +205,7 @@ def request_accept(*, ring: KeyRing, staff: Staff, reference: str, version: int,
         _bump(request, version, status=Request.Status.ACCEPTED)
         details = keysets.open_json(key, request, "details")
         case = REQUEST_ACCEPTED.call_one(request=request, key=key, details=details, by=staff, caseworker=caseworker)
-        keysets.keyset_grant(key_set=request.key_set, ring=ring, staff_id=caseworker.pk)
+        request_grant(ring=ring, request=request, staff_id=caseworker.pk)
         audit_record(action="intake.accept", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
         activity_alert(kind=StaffAlert.Kind.CASE_ASSIGNED, recipient_ids=[caseworker.pk], reference=request.reference)
         return case
@@ -160,6 +218,6 @@ def request_share(*, ring: KeyRing, staff: Staff, reference: str, colleague_id: 
     if colleague is None:
         raise IntakeError(_("Choose an active colleague who cannot open it yet."))
     with transaction.atomic():
-        keysets.keyset_grant(key_set=request.key_set, ring=ring, staff_id=colleague.pk)
+        request_grant(ring=ring, request=request, staff_id=colleague.pk)
         audit_record(action="intake.share", actor_id=staff.pk, object_type="staff", object_id=colleague.pk)
         activity_alert(kind=StaffAlert.Kind.CASE_ASSIGNED, recipient_ids=[colleague.pk], reference=request.reference)

@@ -46,6 +46,15 @@ def file_key_open(*, file_key: FileKey, ring: KeyRing | None = None, set_key: by
     return crypto.unseal(set_key, bytes(file_key.wrapped_key), file_key_context(file_key))
 
 
+def file_key_move(*, file_id: uuid.UUID, old_key: bytes, new_key_set: KeySet, new_key: bytes) -> None:
+    """Re-wrap one file's key under another key set's key (the file's content is not touched)."""
+    fk = FileKey.objects.select_for_update().get(pk=file_id)
+    plain = crypto.unseal(old_key, bytes(fk.wrapped_key), file_key_context(fk))
+    fk.key_set = new_key_set
+    fk.wrapped_key = crypto.seal(new_key, plain, file_key_context(fk))
+    fk.save(update_fields=["key_set", "wrapped_key"])
+
+
 def seal_file(file_key: bytes, file_key_id: str, content: bytes) -> bytes:
     return crypto.seal(file_key, content, ("file", file_key_id, "content"))
 

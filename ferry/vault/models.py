@@ -65,6 +65,7 @@ class EscrowKey(models.Model):
 class KeySet(models.Model):
     class Purpose(models.TextChoices):
         CASE = "case", _("case")
+        CONVERSATION = "conversation", _("conversation")
         DOCUMENTATION = "documentation", _("documentation")
         BLIND_INDEX = "blind_index", _("contact index")
 

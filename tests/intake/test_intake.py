@@ -52,14 +52,14 @@ def test_submission_is_sealed_and_the_code_opens_the_mailbox(client: Client, hot
     assert STORY.encode() not in bytes(request.details)
     mailbox = Mailbox.objects.get()
     assert mailbox.locator == code.replace(" ", "")[:6]
-    # The key set is sealed to the escrow, both coordinators and the requester, nobody else.
-    grants = Grant.objects.filter(key_set=request.key_set)
-    assert {g.staff_id for g in grants if g.staff_id} == {
-        hotline["coordinator"].staff.pk,
-        hotline["coordinator2"].staff.pk,
-    }
-    assert grants.filter(escrow__isnull=False).count() == 1
-    assert grants.filter(requester_key__isnull=False).count() == 1
+    # Two compartments, both sealed to the escrow and both coordinators; only the conversation to the person.
+    coordinators = {hotline["coordinator"].staff.pk, hotline["coordinator2"].staff.pk}
+    assert request.conversation is not None
+    for key_set, to_the_person in ((request.key_set, 0), (request.conversation, 1)):
+        grants = Grant.objects.filter(key_set=key_set)
+        assert {g.staff_id for g in grants if g.staff_id} == coordinators
+        assert grants.filter(escrow__isnull=False).count() == 1
+        assert grants.filter(requester_key__isnull=False).count() == to_the_person
 
     page, box = open_box(client, code)
     assert page.status_code == 200
