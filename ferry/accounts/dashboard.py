@@ -15,6 +15,9 @@ REFERENCES_OPENABLE = Hook("alert_references_openable")
 
 
 def alerts_part(request: StaffRequest) -> Part | None:
+    if request.staff_session.duress:
+        # An account that holds nothing has no alerts: a duress session shows none of the coerced person's.
+        return None
     open_alerts = alerts.alerts_open(recipient=request.user)
     if not open_alerts:
         return None

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -119,27 +118,19 @@ def _staff_with_role(role: str) -> list[Staff]:
 
 
 def _alert(kind: str, about: Staff) -> None:
+    """In-app alerts to administrators and coordinators; the worker e-mails them (accounts.tasks.alerts_email).
+
+    Nothing is sent from the request: a duress or lockout login takes the time of any other login, however
+    slow the mail server is."""
     now = timezone.now()
-    recipients = {s.pk: s for s in _staff_with_role(Role.ADMINISTRATOR) + _staff_with_role(Role.COORDINATOR)}
-    recipients.pop(about.pk, None)
+    recipients = {s.pk for s in _staff_with_role(Role.ADMINISTRATOR) + _staff_with_role(Role.COORDINATOR)}
+    recipients.discard(about.pk)
     StaffAlert.objects.bulk_create(
-        [StaffAlert(kind=kind, about_staff=about, recipient=r, created_at=now) for r in recipients.values()]
+        [
+            StaffAlert(kind=kind, about_staff=about, recipient_id=pk, created_at=now, emailed=False)
+            for pk in sorted(recipients)
+        ]
     )
-    emails = [r.email for r in recipients.values()]
-
-    def send() -> None:
-        # One message each: recipients never see each other's addresses.
-        for email in emails:
-            send_mail(
-                subject=_("New activity"),
-                message=_("There is new activity that needs your attention. Sign in to see it."),
-                from_email=None,
-                recipient_list=[email],
-                fail_silently=True,
-            )
-
-    if emails:
-        transaction.on_commit(send)
 
 
 def lockout_alert(staff: Staff) -> None:

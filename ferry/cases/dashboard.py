@@ -11,7 +11,12 @@ DASHBOARD_MISSED_ROWS = 15
 
 
 def missed_part(request: StaffRequest) -> Part | None:
-    missed = checkin_selectors.missed(ring=request.ring, staff=request.user, limit=DASHBOARD_MISSED_ROWS)
+    missed = checkin_selectors.missed(
+        ring=request.ring,
+        staff=request.user,
+        limit=DASHBOARD_MISSED_ROWS,
+        duress=request.staff_session.duress,
+    )
     if not missed.rows:
         return None
     context = {"missed": missed, "checkin_tz": checkin_selectors.staff_zone(request.user)}

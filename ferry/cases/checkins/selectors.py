@@ -59,14 +59,15 @@ class Missed:
     due: list[MissedRow]
 
 
-def _scope(staff: Staff) -> Q | None:
+def _scope(staff: Staff, *, duress: bool = False) -> Q | None:
     """Which cases the viewer's list covers: coordinators all; caseworkers theirs; administrators what was
-    escalated to them. None: nothing."""
+    escalated to them. None: nothing. A duress session has no cases of its own, like an account that holds
+    nothing: its list must not name the cases the coerced person really carries."""
     roles = staff.role_set()
     if Role.COORDINATOR in roles:
         return Q()
     parts = []
-    if Role.CASEWORKER in roles:
+    if Role.CASEWORKER in roles and not duress:
         parts.append(Q(assignments__staff=staff))
     if Role.ADMINISTRATOR in roles:
         parts.append(Q(checkin_plan__escalation_step__gte=checkin_schedule.LAST_STEP))
@@ -79,9 +80,11 @@ def _scope(staff: Staff) -> Q | None:
     return scope
 
 
-def missed(*, ring: KeyRing | None, staff: Staff, limit: int = MISSED_LIMIT, with_due: bool = False) -> Missed:
+def missed(
+    *, ring: KeyRing | None, staff: Staff, limit: int = MISSED_LIMIT, with_due: bool = False, duress: bool = False
+) -> Missed:
     """Cases whose person has gone silent or checked in under duress, the most urgent first."""
-    scope = _scope(staff)
+    scope = _scope(staff, duress=duress)
     if scope is None:
         return Missed(rows=[], total=0, due=[])
     states = ["overdue", "lost", *(["due"] if with_due else [])]

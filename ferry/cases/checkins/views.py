@@ -29,7 +29,9 @@ def _zone(request: StaffRequest) -> timezone.override:
 @roles(Role.COORDINATOR, Role.CASEWORKER, Role.ADMINISTRATOR)
 def missed(request: StaffRequest) -> HttpResponse:
     staff = request.user
-    result = checkin_selectors.missed(ring=request.ring, staff=staff, with_due=True)
+    result = checkin_selectors.missed(
+        ring=request.ring, staff=staff, with_due=True, duress=request.staff_session.duress
+    )
     context = {"missed": result, "checkin_tz": checkin_selectors.staff_zone(staff), "now": timezone.now()}
     return render(request, "cases/checkins/missed.html", context)
 
