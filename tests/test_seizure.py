@@ -308,10 +308,23 @@ def _intake_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None
     person.post("/box/close", {"box": box})
     assert not MailboxSession.objects.filter(pk=box.partition(".")[0]).exists()
 
-    # Forced to open it with the duress code: what is written there is dropped, and the box is closed.
+    # Forced to open it with the duress code: what is written there goes to the decoy mailbox, sealed under a key
+    # only the duress code derives (shown back to whoever typed it, never to staff), and the box is closed.
     fake_page, fake_box = open_box(person, duress_code)
     assert fake_box is not None
     assert canary("staff-reply") not in fake_page.content.decode()
+    parsed_duress = requester.code_parse(duress_code)
+    assert parsed_duress is not None
+    decoy = requester.open_mailbox(
+        code=parsed_duress,
+        kdf=mailbox.kdf,
+        public_key=bytes(mailbox.public_key),
+        duress_check=bytes(mailbox.duress_check),
+        timeout=30,
+    )
+    assert decoy is not None
+    assert decoy.decoy_key is not None
+    secrets_written["duress-decoy-key"] = decoy.decoy_key
     secrets_written["duress-box-client-token"], secrets_written["duress-box-client-key"] = _client_key(fake_box)
     person.post("/box/send?lang=en", {"box": fake_box, "text": canary("duress-message")})
     secrets_written["duress-message"] = canary("duress-message").encode()

@@ -5,10 +5,12 @@ run the same derivations (tests/intake/test_timing.py counts them)."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -94,12 +96,10 @@ def mailbox_open(code_text: str) -> MailboxAccess:
         raise _wrong_code()
     LookupThrottle.objects.filter(locator=code.locator).delete()
     session_id = secrets.token_hex(16)
-    wrapped = None
-    client_key = secrets.token_urlsafe(32)
-    if opened.private_key is not None:
-        client_key, wrapped = session.session_wrap(
-            private_key=opened.private_key, session_id=session_id, kind="mailbox_session"
-        )
+    # The real code's private key, or the duress code's decoy key: wrapped alike, under the form's key.
+    inner = opened.private_key if opened.private_key is not None else opened.decoy_key
+    assert inner is not None  # noqa: S101 - open_mailbox gives one or the other
+    client_key, wrapped = session.session_wrap(private_key=inner, session_id=session_id, kind="mailbox_session")
     with transaction.atomic():
         MailboxSession.objects.create(
             id=session_id,
@@ -130,6 +130,7 @@ class MailboxState:
     session: MailboxSession
     request: Request
     key: bytes | None = field(repr=False)
+    decoy_key: bytes | None = field(default=None, repr=False)
 
     @property
     def duress(self) -> bool:
@@ -153,24 +154,51 @@ def mailbox_state(token: str) -> MailboxState:
     closed = MailboxClosed(_("Your mailbox was closed. Enter your code again to open it."))
     if row is None or not client_key:
         raise closed
-    key = None
-    if not row.duress:
-        if row.wrapped_key is None:
-            raise closed
-        try:
-            private, _session_key = session.session_unwrap(
-                client_key=client_key, wrapped=bytes(row.wrapped_key), session_id=row.id, kind="mailbox_session"
-            )
+    if row.wrapped_key is None:
+        raise closed
+    key = decoy_key = None
+    try:
+        inner, _session_key = session.session_unwrap(
+            client_key=client_key, wrapped=bytes(row.wrapped_key), session_id=row.id, kind="mailbox_session"
+        )
+        if row.duress:
+            decoy_key = inner
+        else:
             conversation = row.mailbox.request.conversation
             if conversation is None:
                 raise closed
-            key = keysets.requester_key_open(key_set=conversation, private_key=private)
-        except vault_errors.VaultError:
-            raise closed from None
+            key = keysets.requester_key_open(key_set=conversation, private_key=inner)
+    except vault_errors.VaultError:
+        raise closed from None
     MailboxSession.objects.filter(pk=row.pk).update(
         expires_at=now + timedelta(minutes=settings.FERRY_MAILBOX_IDLE_MINUTES)
     )
-    return MailboxState(session=row, request=row.mailbox.request, key=key)
+    return MailboxState(session=row, request=row.mailbox.request, key=key, decoy_key=decoy_key)
+
+
+# --- the decoy mailbox (the duress code) ---------------------------------------------------------------
+
+
+def decoy_read(state: MailboxState) -> dict[str, Any]:
+    """What was typed under the duress code, and its last "I am safe"; empty if nothing was."""
+    assert state.decoy_key is not None  # noqa: S101 - only a duress mailbox has one
+    wrapped = Mailbox.objects.filter(pk=state.session.mailbox_id).values_list("decoy", flat=True).first()
+    if wrapped is None:
+        return {"messages": [], "last_checkin": None}
+    try:
+        plain = requester.decoy_open(
+            decoy_key=state.decoy_key, mailbox_id=state.session.mailbox_id, sealed=bytes(wrapped)
+        )
+        return dict(json.loads(plain))
+    except (vault_errors.VaultError, ValueError):
+        return {"messages": [], "last_checkin": None}
+
+
+def _decoy_write(state: MailboxState, decoy: dict[str, Any]) -> None:
+    assert state.decoy_key is not None  # noqa: S101 - only a duress mailbox has one
+    plain = json.dumps(decoy, ensure_ascii=False).encode()
+    sealed = requester.decoy_seal(decoy_key=state.decoy_key, mailbox_id=state.session.mailbox_id, content=plain)
+    Mailbox.objects.filter(pk=state.session.mailbox_id).update(decoy=sealed)
 
 
 @dataclass(frozen=True)
@@ -182,7 +210,17 @@ class ThreadItem:
 
 
 def mailbox_thread(state: MailboxState) -> list[ThreadItem]:
-    """The conversation as the person sees it; a duress mailbox is always empty."""
+    """The conversation as the person sees it; under the duress code, what was typed under it."""
+    if state.duress:
+        return [
+            ThreadItem(
+                sender=Message.Sender.REQUESTER,
+                text=item["text"],
+                at=datetime.fromisoformat(item["at"]),
+                attachments=list(item.get("files", [])),
+            )
+            for item in decoy_read(state)["messages"]
+        ]
     if state.key is None or state.request.conversation_id is None:
         return []
     return thread_of({state.request.conversation_id: state.key}, state.request)
@@ -208,7 +246,17 @@ def thread_of(keys: Mapping[int, bytes], request: Request) -> list[ThreadItem]:
 
 
 def mailbox_send(state: MailboxState, *, text: str, uploads: Sequence[CleanFile]) -> None:
-    """A message from the person. Under the duress code it is accepted and dropped: there is no key to seal it."""
+    """A message from the person. Under the duress code it goes to the decoy mailbox only: shown back to
+    whoever typed it (as under the real code), never to staff, and its files are not kept."""
+    if state.duress:
+        with transaction.atomic():
+            Mailbox.objects.select_for_update().filter(pk=state.session.mailbox_id).first()
+            decoy = decoy_read(state)
+            decoy["messages"].append(
+                {"text": text, "at": timezone.now().isoformat(), "files": [upload.name for upload in uploads]}
+            )
+            _decoy_write(state, decoy)
+        return
     if state.key is None:
         return
     now = timezone.now()
@@ -235,6 +283,9 @@ def mailbox_checkin(state: MailboxState) -> datetime:
     with transaction.atomic():
         if state.duress:
             _duress_checkin(state.request)
+            decoy = decoy_read(state)
+            decoy["last_checkin"] = timezone.now().isoformat()
+            _decoy_write(state, decoy)
         else:
             at = timezone.now()
             CheckIn.objects.create(
@@ -246,7 +297,8 @@ def mailbox_checkin(state: MailboxState) -> datetime:
 
 def mailbox_last_checkin(state: MailboxState) -> datetime | None:
     if state.duress:
-        return None
+        last = decoy_read(state)["last_checkin"]
+        return datetime.fromisoformat(last) if last else None
     return (
         CheckIn.objects.filter(request=state.request, kind=CheckIn.Kind.SAFE)
         .order_by("-at")

@@ -74,6 +74,9 @@ class Mailbox(models.Model):
     kdf = models.JSONField()
     public_key = models.BinaryField()
     duress_check = models.BinaryField()
+    # The decoy mailbox the duress code opens: what was typed under it, sealed under a key derived from the
+    # duress code alone (vault.requester), so a captor sees their test message come back. Staff never read it.
+    decoy = models.BinaryField(null=True)
 
 
 class MailboxSession(models.Model):

@@ -5,6 +5,7 @@ Only an Argon2id derivation of the secret digits, under the mailbox's own salt, 
 seed gives an X25519 key pair whose public half is stored (and the case key is sealed to it). The
 duress code shares the locator; its own secret digits, derived under the same salt, must match a keyed
 tag of the seed. One derivation tells the three answers apart (real, duress, wrong) in constant time.
+Another keyed tag of the duress code's seed is the key of its decoy mailbox.
 Nothing here stores a code, and a copy of the database needs 10^18 derivations per mailbox to find one.
 """
 
@@ -20,6 +21,7 @@ LOCATOR_DIGITS = 6
 SECRET_DIGITS = 18
 CODE_DIGITS = LOCATOR_DIGITS + SECRET_DIGITS
 _DURESS_PERSON = b"ferry.duress.v1"
+_DECOY_PERSON = b"ferry.decoy.v1"
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,9 @@ def enrol(*, code: ReceiptCode, duress: ReceiptCode | None, profile: str) -> tup
 class Opened:
     private_key: bytes | None = field(repr=False)
     duress: bool
+    # Under the duress code: the key of the decoy mailbox (what is typed under it is shown back, so the
+    # mailbox behaves as under the real code). Derived from the duress code alone: staff never hold it.
+    decoy_key: bytes | None = field(default=None, repr=False)
 
 
 def open_mailbox(
@@ -95,10 +100,11 @@ def open_mailbox(
     public, private = crypto.keypair_from_seed(seed)
     is_real = crypto.constant_time_equal(public, bytes(public_key))
     is_duress = crypto.constant_time_equal(crypto.tag(seed, _DURESS_PERSON), bytes(duress_check))
+    decoy_key = crypto.tag(seed, _DECOY_PERSON)  # every branch, so each does the same work
     if is_real:
         return Opened(private_key=private, duress=False)
     if is_duress:
-        return Opened(private_key=None, duress=True)
+        return Opened(private_key=None, duress=True, decoy_key=decoy_key)
     return None
 
 
@@ -108,3 +114,17 @@ def dummy_open(*, profile: str, timeout: float) -> None:
     seed = crypto.derive_key(_digits(SECRET_DIGITS), params, lane="lookup", timeout=timeout)
     crypto.keypair_from_seed(seed)
     crypto.tag(seed, _DURESS_PERSON)
+    crypto.tag(seed, _DECOY_PERSON)
+
+
+def _decoy_context(mailbox_id: int) -> crypto.Context:
+    return ("intake.mailbox", str(mailbox_id), "decoy")
+
+
+def decoy_seal(*, decoy_key: bytes, mailbox_id: int, content: bytes) -> bytes:
+    """Seal the decoy mailbox's content under the key only the duress code derives."""
+    return crypto.seal(decoy_key, content, _decoy_context(mailbox_id))
+
+
+def decoy_open(*, decoy_key: bytes, mailbox_id: int, sealed: bytes) -> bytes:
+    return crypto.unseal(decoy_key, sealed, _decoy_context(mailbox_id))

@@ -291,3 +291,34 @@ def test_before_set_up_a_request_is_refused_and_kept(client: Client) -> None:
     assert "not ready to receive messages" in response.content.decode()
     assert STORY.split(";")[0] in response.content.decode()
     assert Request.objects.count() == 0
+
+
+def test_the_duress_code_mailbox_behaves_like_the_real_one(client: Client, hotline: dict[str, Any]) -> None:
+    """P3, P4: a captor who makes the person send a test message and press "I am safe" under the duress code sees
+    both come back, as under the real code, also after closing and opening the mailbox again; staff never see
+    the decoy message, and a copy of the database holds it only sealed."""
+    _response, code, duress_code = submit(client, duress=True)
+    assert code is not None
+    assert duress_code is not None
+
+    def use(typed: str) -> str:
+        browser = Client()
+        _page, box = open_box(browser, typed)
+        assert box is not None
+        sent = browser.post("/box/send?lang=en", {"box": box, "text": "Is this really you? Answer me."})
+        assert "Your message was sent." in sent.content.decode()
+        safe = browser.post("/box/safe?lang=en", {"box": box}).content.decode()
+        browser.post("/box/close", {"box": box})
+        reopened, _box = open_box(Client(), typed)
+        assert "Is this really you? Answer me." in reopened.content.decode()
+        return re.sub(r'name="box" value="[^"]+"|\d{1,2} \w+, \d\d:\d\d', "", safe)
+
+    real, duress = use(code), use(duress_code)
+    assert "Last time you told us" in duress
+    assert duress == real
+    # Staff see the real message, never the decoy one; the decoy is stored only sealed
+    assert Message.objects.count() == 1
+    mailbox = Mailbox.objects.get()
+    assert mailbox.decoy is not None
+    assert b"Is this really you" not in bytes(mailbox.decoy)
+    assert CheckIn.objects.filter(kind="duress").exists()

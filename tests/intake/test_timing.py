@@ -57,6 +57,7 @@ def test_right_wrong_unknown_and_duress_codes_do_the_same_work(
         ("derive_key", production.opslimit, production.memlimit, "lookup"),
         ("keypair_from_seed",),
         ("tag", b"ferry.duress.v1"),
+        ("tag", b"ferry.decoy.v1"),
     )
     assert work == dict.fromkeys(codes, expected)
     assert requester.CODE_DIGITS == 24
