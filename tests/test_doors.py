@@ -215,7 +215,7 @@ _record(
 _record(["cases:settings_add"], lambda w: {"kind": "stage"}, {"kind": "reason"}, None)
 _record(["cases:settings_shred"], lambda w: {"reference": w["reference"]}, {"reference": INVENTED_REFERENCE}, None)
 _record(
-    ["accounts:staff_deactivate"],
+    ["accounts:staff_deactivate", "accounts:staff_confirm"],
     lambda w: {"staff_id": w["caseworker"].staff.pk},
     {"staff_id": INVENTED_INT},
     None,

@@ -36,10 +36,29 @@ def staff_list(request: StaffRequest) -> HttpResponse:
             return redirect("accounts:staff")
     context = {
         "staff": services.staff_directory(by=admin),
+        "pending": services.staff_pending(by=admin),
         "invitations": services.invitations_open(by=admin),
         "form": form,
     }
     return render(request, "accounts/staff_list.html", context)
+
+
+@require_POST
+@roles(Role.ADMINISTRATOR)
+def staff_confirm(request: StaffRequest, staff_id: int) -> HttpResponse:
+    """Confirm in person that a new account is the person's: the fingerprint they read aloud, typed here."""
+    try:
+        done = services.staff_confirm(
+            by=request.user, staff_id=staff_id, fingerprint=request.POST.get("fingerprint", "")
+        )
+    except services.AccountError as exc:
+        messages.error(request, str(exc))
+    else:
+        if done:
+            messages.success(request, _("Confirmed. Requests and cases can now be shared with this colleague."))
+        else:
+            messages.success(request, _("Your confirmation is recorded. Another administrator must confirm too."))
+    return redirect("accounts:staff")
 
 
 @require_POST

@@ -12,5 +12,6 @@ class AccountsConfig(AppConfig):
         from ferry.accounts import dashboard
         from ferry.core.dashboard import DASHBOARD_PARTS
 
+        DASHBOARD_PARTS.register(dashboard.pending_part)
         DASHBOARD_PARTS.register(dashboard.alerts_part)
         DASHBOARD_PARTS.register(dashboard.escrow_part)

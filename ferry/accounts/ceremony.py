@@ -70,7 +70,7 @@ def escrow_recover(
 ) -> int:
     """Grant the given key sets to a staff member through the escrow key; needs k shares once the key is split."""
     require(by, Role.ADMINISTRATOR)
-    if not Staff.objects.filter(pk=to_staff_id, is_active=True).exists():
+    if not Staff.objects.filter(pk=to_staff_id, is_active=True, vault_key__confirmed_at__isnull=False).exists():
         raise CeremonyError(_("Choose an active staff member to receive the keys."))
     try:
         private = escrow.escrow_private_key(ring=ring, share_codes=share_codes)

@@ -6,8 +6,9 @@ from ferry.accounts import alerts
 from ferry.accounts.ceremony import escrow_status
 from ferry.accounts.http import StaffRequest
 from ferry.accounts.models import Role
-from ferry.core.dashboard import ALERTS, WARNINGS, Part
+from ferry.core.dashboard import ALERTS, URGENT, WARNINGS, Part
 from ferry.core.hooks import Hook
+from ferry.vault import staffkeys
 
 # Which alert references the viewer can open (check-in alerts link to the case only then). The cases app
 # answers (cases.apps); each receiver gets the ring and the references and returns a set of them.
@@ -33,6 +34,15 @@ def alerts_part(request: StaffRequest) -> Part | None:
         "openable": openable,
     }
     return Part(ALERTS, "accounts/dashboard_alerts.html", context)
+
+
+def pending_part(request: StaffRequest) -> Part | None:
+    """A new account that administrators have not confirmed yet: its fingerprint, to read aloud to them."""
+    if staffkeys.staff_key_confirmed(staff_id=request.user.pk):
+        return None
+    return Part(
+        URGENT, "accounts/dashboard_pending.html", {"fingerprint": staffkeys.fingerprint(staff_id=request.user.pk)}
+    )
 
 
 def escrow_part(request: StaffRequest) -> Part | None:

@@ -132,9 +132,8 @@ class RecoverKeySetsForm(forms.Form):
             for ks in orphaned_key_sets()
         ]
         choices_set(self, "key_sets", choices)
-        cast(forms.ModelChoiceField, self.fields["to_staff"]).queryset = Staff.objects.filter(is_active=True).order_by(
-            "email"
-        )
+        confirmed = Staff.objects.filter(is_active=True, vault_key__confirmed_at__isnull=False)
+        cast(forms.ModelChoiceField, self.fields["to_staff"]).queryset = confirmed.order_by("email")
         self.share_count = share_fields if needs_shares else 0
         for n in range(1, self.share_count + 1):
             self.fields[f"share_{n}"] = forms.CharField(

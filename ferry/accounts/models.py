@@ -56,6 +56,17 @@ class Staff(AbstractBaseUser):
         return role in self.role_set()
 
 
+class StaffConfirmation(models.Model):
+    """An administrator confirmed in person that a new account's key is the person's (fingerprint read aloud)."""
+
+    staff = models.ForeignKey("Staff", on_delete=models.CASCADE, related_name="confirmations")
+    by = models.ForeignKey("Staff", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["staff", "by"], name="confirmation_once_per_administrator")]
+
+
 class StaffRole(models.Model):
     staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="roles")
     role = models.CharField(max_length=20, choices=Role.choices)
@@ -121,6 +132,7 @@ class StaffAlert(models.Model):
         CHECKIN_ESCALATED = "checkin_escalated", _("A missed check-in was escalated")
         CHECKIN_LOST = "checkin_lost", _("Lost contact: check-ins missed")
         CHECKIN_DURESS = "checkin_duress", _("Duress check-in: emergency")
+        STAFF_PENDING = "staff_pending", _("A new colleague waits to be confirmed in person")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     about_staff = models.ForeignKey(Staff, on_delete=models.CASCADE, null=True, related_name="+")

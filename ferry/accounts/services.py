@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ferry.accounts import throttle
-from ferry.accounts.models import Invitation, Role, SetupToken, Staff, StaffRole
+from ferry.accounts.alerts import activity_alert
+from ferry.accounts.models import Invitation, Role, SetupToken, Staff, StaffAlert, StaffConfirmation, StaffRole
 from ferry.accounts.passphrases import check_passphrase
 from ferry.audit.services import audit_record
 from ferry.core.errors import FerryError
@@ -88,6 +89,8 @@ def first_admin_create(*, token: str, email: str, display_name: str, passphrase:
     staff, private = _staff_create(
         email=email, display_name=display_name, passphrase=passphrase, roles=[Role.ADMINISTRATOR]
     )
+    # Whoever holds the set-up link (printed on the server) is the organisation's first administrator.
+    staffkeys.staff_key_confirm(staff_id=staff.pk, when=timezone.now())
     escrow.escrow_create(custodian_id=staff.pk)
     blind.index_key_set_create(grant_to=[staff.pk])
     audit_record(action="setup.first_admin", actor_id=staff.pk, object_type="staff", object_id=staff.pk)
@@ -199,6 +202,10 @@ def staff_activate(*, staff: Staff) -> None:
     staff.is_active = True
     staff.save(update_fields=["is_active"])
     audit_record(action="staff.activate", actor_id=staff.pk, object_type="staff", object_id=staff.pk)
+    if not staffkeys.staff_key_confirmed(staff_id=staff.pk):
+        # The invitation was accepted: administrators must now confirm, in person, that it was this person.
+        admins = Staff.objects.filter(is_active=True, roles__role=Role.ADMINISTRATOR).exclude(pk=staff.pk)
+        activity_alert(kind=StaffAlert.Kind.STAFF_PENDING, recipient_ids=admins.values_list("pk", flat=True))
 
 
 # --- a staff member's own security ------------------------------------------------------------------
@@ -287,6 +294,60 @@ def account_recover(*, email: str, recovery_code: str, new_passphrase: str, clie
 # --- administration of staff ------------------------------------------------------------------------
 
 
+def confirmations_needed(staff: Staff) -> int:
+    """One administrator confirms a caseworker (or documenter, analyst, auditor); two confirm a coordinator or
+    an administrator, who receive every new request or hold the organisation's keys, so that one coerced
+    administrator cannot make one alone (one, while the organisation has only one other administrator)."""
+    if not ({Role.COORDINATOR, Role.ADMINISTRATOR} & staff.role_set()):
+        return 1
+    others = (
+        Staff.objects.filter(is_active=True, roles__role=Role.ADMINISTRATOR, vault_key__confirmed_at__isnull=False)
+        .exclude(pk=staff.pk)
+        .distinct()
+        .count()
+    )
+    return max(1, min(2, others))
+
+
+def staff_pending(*, by: Staff) -> list[tuple[Staff, int, bool]]:
+    """Active accounts whose key is not confirmed yet: (account, confirmations still needed, confirmed by `by`)."""
+    require(by, Role.ADMINISTRATOR)
+    pending = Staff.objects.filter(is_active=True, vault_key__confirmed_at__isnull=True).order_by("email")
+    rows = []
+    for staff in pending:
+        done = set(StaffConfirmation.objects.filter(staff=staff).values_list("by_id", flat=True))
+        rows.append((staff, max(0, confirmations_needed(staff) - len(done)), by.pk in done))
+    return rows
+
+
+def staff_confirm(*, by: Staff, staff_id: int, fingerprint: str) -> bool:
+    """An administrator confirms, in person, that the account's key is the person's: the fingerprint they read
+    aloud from their dashboard matches. Returns True once enough administrators have confirmed."""
+    require(by, Role.ADMINISTRATOR)
+    staff = Staff.objects.filter(pk=staff_id, is_active=True).first()
+    if staff is None or staffkeys.staff_key_confirmed(staff_id=staff_id):
+        raise AccountError(_("There is no account waiting for confirmation with this number."))
+    if staff.pk == by.pk:
+        raise AccountError(_("Another administrator must confirm you."))
+    if not staffkeys.staff_key_confirmed(staff_id=by.pk):
+        raise AccountError(_("Your own account is not confirmed yet."))
+    if not staffkeys.fingerprint_matches(staff_id=staff.pk, typed=fingerprint):
+        # Kept (outside any transaction that the refusal rolls back): someone else may hold the invitation.
+        audit_record(action="staff.confirm_mismatch", actor_id=by.pk, object_type="staff", object_id=staff.pk)
+        raise AccountError(
+            _("The fingerprint does not match. Do not confirm: ask the person to read it again from their own screen.")
+        )
+    with transaction.atomic():
+        Staff.objects.select_for_update().filter(pk=staff.pk).first()
+        StaffConfirmation.objects.get_or_create(staff=staff, by=by, defaults={"at": timezone.now()})
+        audit_record(action="staff.confirm", actor_id=by.pk, object_type="staff", object_id=staff.pk)
+        if StaffConfirmation.objects.filter(staff=staff).count() < confirmations_needed(staff):
+            return False
+        staffkeys.staff_key_confirm(staff_id=staff.pk, when=timezone.now())
+        audit_record(action="staff.confirmed", actor_id=by.pk, object_type="staff", object_id=staff.pk)
+    return True
+
+
 def staff_directory(*, by: Staff) -> list[Staff]:
     require(by, Role.ADMINISTRATOR)
     return list(Staff.objects.prefetch_related("roles").order_by("email"))
@@ -340,6 +401,8 @@ def staff_create_active(*, email: str, roles: list[str], passphrase: str, displa
         raise AccountError(" ".join(problems))
     first_admin = Role.ADMINISTRATOR in roles and not administrator_exists()
     staff, private = _staff_create(email=email, display_name=display_name, passphrase=passphrase, roles=roles)
+    # An operator at the server's shell made this account: that is as "in person" as it gets.
+    staffkeys.staff_key_confirm(staff_id=staff.pk, when=timezone.now())
     if first_admin:
         escrow.escrow_create(custodian_id=staff.pk)
         blind.index_key_set_create(grant_to=[staff.pk])

@@ -28,6 +28,7 @@ urlpatterns = [
     path("security/keys/<int:key_id>/remove/", key_views.remove, name="key_remove"),
     path("staff/", admin_views.staff_list, name="staff"),
     path("staff/<int:staff_id>/deactivate/", admin_views.staff_deactivate, name="staff_deactivate"),
+    path("staff/<int:staff_id>/confirm/", admin_views.staff_confirm, name="staff_confirm"),
     path("escrow/", admin_views.escrow_page, name="escrow"),
     path("escrow/recover/", admin_views.escrow_recover, name="escrow_recover"),
 ]

@@ -192,7 +192,7 @@ def note_add(*, ring: KeyRing, staff: Staff, reference: str, text: str) -> None:
 def assignable(case: Case) -> list[Staff]:
     """Active caseworkers and coordinators with a key pair who are not assigned yet."""
     assigned = set(case.assignments.values_list("staff_id", flat=True))
-    with_keys = StaffKey.objects.values_list("staff_id", flat=True)
+    with_keys = StaffKey.objects.filter(confirmed_at__isnull=False).values_list("staff_id", flat=True)
     return [
         s
         for s in Staff.objects.filter(

@@ -314,6 +314,11 @@ def tag(key: bytes, person: bytes, message: bytes = b"") -> bytes:
     return nacl.hash.blake2b(message, digest_size=32, key=key, person=person, encoder=nacl.encoding.RawEncoder)
 
 
+def digest(data: bytes, person: bytes, size: int = 32) -> bytes:
+    """An unkeyed BLAKE2b of data, personalised for one use (fingerprints of public keys)."""
+    return nacl.hash.blake2b(data, digest_size=size, person=person, encoder=nacl.encoding.RawEncoder)
+
+
 def random_bytes(size: int) -> bytes:
     return nacl.utils.random(size)
 

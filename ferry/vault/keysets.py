@@ -19,7 +19,7 @@ from ferry.vault.models import EscrowKey, FileKey, Grant, KeySet, SealedField, S
 
 
 class NoStaffKey(VaultError):
-    """The staff member has no key pair yet, so nothing can be sealed to them."""
+    """The staff member has no key pair yet, or it is not confirmed: nothing can be sealed to them."""
 
 
 class EscrowMissing(VaultError):
@@ -69,9 +69,14 @@ def _active_escrow() -> EscrowKey:
 
 
 def _public_key(staff_id: int) -> bytes:
-    value = StaffKey.objects.filter(staff_id=staff_id).values_list("public_key", flat=True).first()
+    """The staff member's public key, if administrators confirmed it; nothing is ever sealed to a pending one."""
+    value = (
+        StaffKey.objects.filter(staff_id=staff_id, confirmed_at__isnull=False)
+        .values_list("public_key", flat=True)
+        .first()
+    )
     if value is None:
-        raise NoStaffKey("staff member has no key")
+        raise NoStaffKey("staff member has no confirmed key")
     return bytes(value)
 
 

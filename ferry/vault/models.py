@@ -47,6 +47,9 @@ class StaffKey(models.Model):
     duress_check = models.BinaryField(null=True)
     duress_kdf = models.JSONField(null=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Nothing is sealed to a key until administrators confirmed in person that it is this person's (they
+    # compare its fingerprint, read aloud): an intercepted invitation makes an account that receives nothing.
+    confirmed_at = models.DateTimeField(null=True)
 
 
 class EscrowKey(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -137,3 +138,27 @@ def dummy_unlock_work() -> None:
 def throwaway_private_key() -> bytes:
     """A private key that matches no stored public key: what a duress session carries."""
     return crypto.keypair_new()[1]
+
+
+def fingerprint(*, staff_id: int) -> str:
+    """A short fingerprint of the staff member's public key, to read aloud: five groups of four characters."""
+    public = StaffKey.objects.filter(staff_id=staff_id).values_list("public_key", flat=True).first()
+    if public is None:
+        return ""
+    digest = crypto.digest(bytes(public), b"ferry.fingerpr", size=10).hex().upper()
+    return " ".join(digest[i : i + 4] for i in range(0, len(digest), 4))
+
+
+def fingerprint_matches(*, staff_id: int, typed: str) -> bool:
+    expected = fingerprint(staff_id=staff_id).replace(" ", "")
+    given = "".join(ch for ch in typed.upper() if ch.isalnum())
+    return bool(expected) and crypto.constant_time_equal(expected.encode(), given.encode())
+
+
+def staff_key_confirm(*, staff_id: int, when: datetime) -> None:
+    """From now on, key sets may be sealed to this staff member."""
+    StaffKey.objects.filter(staff_id=staff_id, confirmed_at__isnull=True).update(confirmed_at=when)
+
+
+def staff_key_confirmed(*, staff_id: int) -> bool:
+    return StaffKey.objects.filter(staff_id=staff_id, confirmed_at__isnull=False).exists()
