@@ -170,6 +170,7 @@ _record(
         "triage:reopen",
         "triage:accept",
         "triage:share",
+        "triage:revoke",
     ],
     lambda w: {"reference": w["reference"]},
     {"reference": INVENTED_REFERENCE},

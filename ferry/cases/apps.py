@@ -16,9 +16,10 @@ class CasesConfig(AppConfig):
         from ferry.cases.checkins import services as checkins
         from ferry.core.dashboard import DASHBOARD_PARTS
         from ferry.intake.mailbox import PERSON_CHECKED_IN
-        from ferry.intake.triage import REQUEST_ACCEPTED
+        from ferry.intake.triage import REQUEST_ACCEPTED, REQUEST_SHARED_AS_CASE
 
         REQUEST_ACCEPTED.register(services.case_open_from_request)
+        REQUEST_SHARED_AS_CASE.register(services.case_share_from_request)
         PERSON_CHECKED_IN.register(checkins.from_requester)
         KEY_SET_RECOVERED.register(services.case_adopt_after_recovery)
         REFERENCES_OPENABLE.register(checkin_selectors.openable)

@@ -24,7 +24,7 @@ from ferry.core.permissions import require
 from ferry.intake.models import Request
 from ferry.vault import keysets
 from ferry.vault.keyring import KeyRing
-from ferry.vault.models import KeySet, StaffKey
+from ferry.vault.models import Grant, KeySet, StaffKey
 
 
 class CaseError(FerryError):
@@ -220,18 +220,28 @@ def case_assign(*, ring: KeyRing, staff: Staff, reference: str, staff_id: int) -
         activity_alert(kind=StaffAlert.Kind.CASE_ASSIGNED, recipient_ids=[person.pk], reference=case.reference)
 
 
+def case_holders(case: Case) -> list[Staff]:
+    """Everyone who can open the case (assigned or not: coordinators who held the request, colleagues it was
+    shared with): listed on the case's page, each removable."""
+    holder_ids = Grant.objects.filter(key_set_id=case.key_set_id, staff__isnull=False).values_list(
+        "staff_id", flat=True
+    )
+    return list(Staff.objects.filter(pk__in=holder_ids).order_by("display_name", "email"))
+
+
 def case_unassign(*, ring: KeyRing, staff: Staff, reference: str, staff_id: int) -> None:
-    """Remove a caseworker: their grant goes and the case is re-keyed in the same transaction."""
+    """Remove someone's access (a caseworker on the case, or anyone else holding its key): their grants go and
+    the case and its conversation are re-keyed in the same transaction."""
     case, _key = access_case(ring=ring, staff=staff, reference=reference)
     require(staff, Role.COORDINATOR)
-    assignment = Assignment.objects.filter(case=case, staff_id=staff_id).select_related("staff").first()
-    if assignment is None:
-        raise CaseError(_("This person is not on the case."))
+    person = next((holder for holder in case_holders(case) if holder.pk == staff_id), None)
+    if person is None:
+        raise CaseError(_("This person cannot open the case."))
     if staff_id == staff.pk:
         raise CaseError(_("Ask another coordinator to remove you."))
     with transaction.atomic():
-        name = assignment.staff.name
-        assignment.delete()
+        name = person.name
+        Assignment.objects.filter(case=case, staff_id=staff_id).delete()
         for key_set in case_key_sets(case):
             # The person's grant to the conversation is re-sealed: they still read their mailbox.
             keysets.keyset_revoke(key_set=key_set, ring=ring, staff_id=staff_id)
@@ -239,6 +249,7 @@ def case_unassign(*, ring: KeyRing, staff: Staff, reference: str, staff_id: int)
         new_key = ring.key_for(case.key_set)
         event_add(case=case, key=new_key, kind=Event.Kind.UNASSIGNED, actor=staff, detail={"staff": name})
         audit_record(action="case.unassign", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
+        audit_record(action="case.unassign_staff", actor_id=staff.pk, object_type="staff", object_id=staff_id)
 
 
 def need_set(*, ring: KeyRing, staff: Staff, reference: str, kind: str, status: str, detail: str) -> None:
@@ -286,6 +297,11 @@ def task_done(*, ring: KeyRing, staff: Staff, reference: str, task_id: Any) -> N
         title = keysets.open_field(key, task, "title") or ""
         event_add(case=case, key=key, kind=Event.Kind.TASK, actor=staff, detail={"title": title, "done": True})
         audit_record(action="case.task_done", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
+
+
+def case_share_from_request(*, ring: KeyRing, staff: Staff, reference: str, staff_id: int) -> None:
+    """Sharing a request that is a case now: the colleague is added to the case, listed and removable there."""
+    case_assign(ring=ring, staff=staff, reference=reference, staff_id=staff_id)
 
 
 def case_adopt_after_recovery(*, key_set_id: int, staff_id: int, by: Staff) -> None:

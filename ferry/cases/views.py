@@ -139,14 +139,14 @@ def assign(request: StaffRequest, reference: str) -> HttpResponse:
 @roles(Role.COORDINATOR)
 def unassign(request: StaffRequest, reference: str) -> HttpResponse:
     case = _case(request, reference)
-    people = [a.staff for a in case.assignments.select_related("staff")]
+    people = services.case_holders(case)
     return act(
         request,
         reference,
         form=forms.StaffChoiceForm(request.POST, staff=people),
         form_name="unassign_form",
         action=lambda d: services.case_unassign(**_who(request, reference), staff_id=d["staff"]),
-        done=_("Removed from the case; the case was re-keyed."),
+        done=_("Their access is removed; the case was re-keyed."),
     )
 
 

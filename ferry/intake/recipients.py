@@ -54,3 +54,9 @@ def share_candidates(request: Request) -> list[Staff]:
         .order_by("display_name", "email")
         if s.pk not in holders
     ]
+
+
+def holders_of(request: Request) -> list[Staff]:
+    """Everyone who can open the request: listed on its page, each removable until it becomes a case."""
+    ids = Grant.objects.filter(key_set_id=request.key_set_id, staff__isnull=False).values_list("staff_id", flat=True)
+    return list(Staff.objects.filter(pk__in=ids).order_by("display_name", "email"))

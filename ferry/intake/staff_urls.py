@@ -15,5 +15,6 @@ urlpatterns = [
     path("<str:reference>/reopen/", views.reopen, name="reopen"),
     path("<str:reference>/accept/", views.accept, name="accept"),
     path("<str:reference>/share/", views.share, name="share"),
+    path("<str:reference>/revoke/", views.revoke, name="revoke"),
     path("<str:reference>/files/<uuid:attachment_id>/", views.attachment, name="attachment"),
 ]

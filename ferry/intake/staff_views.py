@@ -69,6 +69,9 @@ def _detail(request: StaffRequest, reference: str, status: int = 200, **bound: A
         or forms.AcceptForm(initial=version, caseworkers=recipients.caseworkers()),
         "reopen_form": forms.VersionForm(initial=version),
         "share_form": bound.get("share_form") or forms.ShareForm(colleagues=recipients.share_candidates(view.request)),
+        "holders": recipients.holders_of(view.request),
+        "revoke_form": bound.get("revoke_form")
+        or forms.ShareForm(colleagues=[h for h in recipients.holders_of(view.request) if h.pk != request.user.pk]),
         "can_decide": request.user.has_role(Role.COORDINATOR),
     }
     return render(request, "intake/staff/detail.html", context, status=status)
@@ -219,4 +222,19 @@ def share(request: StaffRequest, reference: str) -> HttpResponse:
         form_name="share_form",
         act=lambda d: triage.request_share(**_common(request, reference), colleague_id=d["colleague"]),
         done=_("Shared. Your colleague can now open this request."),
+    )
+
+
+@require_POST
+@coordinator
+def revoke(request: StaffRequest, reference: str) -> HttpResponse:
+    found, _key = triage.access_request(ring=request.ring, staff=request.user, reference=reference)
+    colleagues = [h for h in recipients.holders_of(found) if h.pk != request.user.pk]
+    return _act(
+        request,
+        reference,
+        form=forms.ShareForm(request.POST, colleagues=colleagues),
+        form_name="revoke_form",
+        act=lambda d: triage.request_revoke(**_common(request, reference), staff_id=d["colleague"]),
+        done=_("Their access is removed; the request was re-keyed."),
     )

@@ -21,7 +21,7 @@ from ferry.core.errors import Conflict, NotFound
 from ferry.core.hooks import Hook
 from ferry.intake.errors import IntakeError
 from ferry.intake.models import Attachment, ContactIndex, Message, Request
-from ferry.intake.recipients import caseworkers, share_candidates
+from ferry.intake.recipients import caseworkers, holders, share_candidates
 from ferry.vault import blind, files, keysets
 from ferry.vault import errors as vault_errors
 from ferry.vault.keyring import KeyRing
@@ -44,6 +44,9 @@ REQUEST_DOOR = Door(
 # Accepting a request opens a case: the cases app registers the one receiver (cases.apps), since intake
 # sits below cases and never imports it. Called inside accept's transaction; returns the new case.
 REQUEST_ACCEPTED = Hook("request_accepted")
+# Sharing a request that became a case adds the colleague to the case (cases.apps registers it), so every
+# holder is listed on the case's page and can be removed there.
+REQUEST_SHARED_AS_CASE = Hook("request_shared_as_case")
 
 
 def access_request(*, ring: KeyRing | None, staff: Staff, reference: str) -> Opened[Request]:
@@ -212,12 +215,36 @@ def request_accept(*, ring: KeyRing, staff: Staff, reference: str, version: int,
 
 
 def request_share(*, ring: KeyRing, staff: Staff, reference: str, colleague_id: int) -> None:
-    """Seal the request's key to a colleague who joined after it arrived (or a caseworker helping out)."""
+    """Seal the request's keys to a colleague who joined after it arrived (or a caseworker helping out); once
+    the request is a case, the colleague is added to the case instead."""
     request, _key = access_request(ring=ring, staff=staff, reference=reference)
     colleague = next((c for c in share_candidates(request) if c.pk == colleague_id), None)
     if colleague is None:
         raise IntakeError(_("Choose an active colleague who cannot open it yet."))
+    if request.status == Request.Status.ACCEPTED:
+        REQUEST_SHARED_AS_CASE.call_one(ring=ring, staff=staff, reference=reference, staff_id=colleague.pk)
+        return
     with transaction.atomic():
         request_grant(ring=ring, request=request, staff_id=colleague.pk)
-        audit_record(action="intake.share", actor_id=staff.pk, object_type="staff", object_id=colleague.pk)
+        # Two entries: which request, and with whom (an entry names one object).
+        audit_record(action="intake.share", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+        audit_record(action="intake.share_to", actor_id=staff.pk, object_type="staff", object_id=colleague.pk)
         activity_alert(kind=StaffAlert.Kind.CASE_ASSIGNED, recipient_ids=[colleague.pk], reference=request.reference)
+
+
+def request_revoke(*, ring: KeyRing, staff: Staff, reference: str, staff_id: int) -> None:
+    """Remove a colleague's access to a request (before it is a case): both compartments are re-keyed without
+    them; the person's grant to the conversation is re-sealed, so their mailbox still opens."""
+    request, _key = access_request(ring=ring, staff=staff, reference=reference)
+    if request.status == Request.Status.ACCEPTED:
+        raise IntakeError(_("This request is a case now: remove people on the case's page."))
+    if staff_id == staff.pk:
+        raise IntakeError(_("Ask another coordinator to remove you."))
+    if staff_id not in holders(request.key_set):
+        raise IntakeError(_("This person cannot open the request."))
+    with transaction.atomic():
+        for key_set in (request.key_set, request.conversation):
+            if key_set is not None:
+                keysets.keyset_revoke(key_set=key_set, ring=ring, staff_id=staff_id)
+        audit_record(action="intake.revoke", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+        audit_record(action="intake.revoke_from", actor_id=staff.pk, object_type="staff", object_id=staff_id)

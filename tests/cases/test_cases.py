@@ -10,7 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from ferry.audit.models import AuditEntry
-from ferry.cases.models import Case, Event, Need, Task
+from ferry.cases.models import Assignment, Case, Event, Need, Task
+from ferry.intake.models import Request
 from ferry.vault.keyring import KeyRing
 from tests.cases.conftest import staff_client
 from tests.intake.helpers import open_box
@@ -116,3 +117,34 @@ def test_assign_and_unassign_rekeys(team: dict, accepted: dict) -> None:
     worker = staff_client(team["caseworker"])
     # A caseworker is not a coordinator: refused before anything is looked up
     assert worker.post(f"/staff/cases/{case.reference}/assign/", {"staff": second.staff.pk}).status_code == 403
+
+
+def test_every_holder_is_listed_on_the_case_and_can_be_removed(team: dict, accepted: dict) -> None:
+    """P2, P5: sharing a request that is a case now adds the colleague to the case; everyone who can open the
+    case is listed on its page, and each can be removed (the case and its conversation re-keyed)."""
+    case = accepted["case"]
+    coordinator = accepted["coordinator"]
+    helper, other_coordinator = team["caseworker2"], team["coordinator2"]
+    # Given the request is shared after it became a case
+    shared = coordinator.post(f"/staff/intake/{case.reference}/share/", {"colleague": helper.staff.pk})
+    assert shared.status_code == 302
+    # Then the colleague is on the case, and every holder is listed on its page
+    assert Assignment.objects.filter(case=case, staff=helper.staff).exists()
+    page = coordinator.get(f"/staff/cases/{case.reference}/").content.decode()
+    can_open = page.split("Can open it")[1].split("</p>")[0]
+    for person in (helper, other_coordinator, team["caseworker"]):
+        assert person.staff.name in can_open
+    assert AuditEntry.objects.filter(action="case.assign", object_id=case.pk.hex).count() >= 2
+    # When a coordinator who only held the request, and the shared colleague, are removed
+    for person in (other_coordinator, helper):
+        removed = coordinator.post(f"/staff/cases/{case.reference}/unassign/", {"staff": person.staff.pk})
+        assert removed.status_code == 302
+        # Then neither the case nor the conversation opens for them any more
+        request = Request.objects.select_related("key_set", "conversation").get(pk=case.request_id)
+        ring = KeyRing(staff_id=person.staff.pk, private_key=person.private_key)
+        assert not ring.can_open(request.key_set)
+        assert request.conversation is not None
+        assert not ring.can_open(request.conversation)
+    assert AuditEntry.objects.filter(action="case.unassign", object_id=case.pk.hex).count() == 2
+    # And the person still reads their mailbox
+    assert open_box(Client(), accepted["code"])[1] is not None
