@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ferry.accounts import admin_views, key_views, security_views, views
+from ferry.accounts import admin_views, audit_views, key_views, security_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -30,5 +30,7 @@ urlpatterns = [
     path("staff/<int:staff_id>/deactivate/", admin_views.staff_deactivate, name="staff_deactivate"),
     path("staff/<int:staff_id>/confirm/", admin_views.staff_confirm, name="staff_confirm"),
     path("escrow/", admin_views.escrow_page, name="escrow"),
+    path("audit/", audit_views.audit_page, name="audit"),
+    path("audit/head.txt", audit_views.audit_export, name="audit_export"),
     path("escrow/recover/", admin_views.escrow_recover, name="escrow_recover"),
 ]

@@ -23,3 +23,17 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
+
+
+class AuditHead(models.Model):
+    """The chain's head (seq, entry hash) signed with the key kept outside the database (vault.anchor):
+    every day by the worker, and on demand by an administrator or auditor, who can export it."""
+
+    seq = models.BigIntegerField()
+    entry_hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    signature = models.CharField(max_length=128)
+    public_key = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-seq"]

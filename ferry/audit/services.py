@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from ferry.audit.chain import entry_hash
-from ferry.audit.models import GENESIS_HASH, AuditEntry
+from ferry.audit.models import GENESIS_HASH, AuditEntry, AuditHead
+from ferry.vault import anchor
 
 # Actions and object ids are identifiers chosen by code, never text typed by a person.
 ACTION_RE = re.compile(r"^[a-z][a-z0-9_.]{1,63}$")
@@ -18,6 +20,10 @@ OBJECT_TYPE_RE = re.compile(r"^[a-z_]{0,32}$")
 OBJECT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{0,64}$")
 # Any constant works; it names the advisory lock that serialises appends on PostgreSQL.
 _PG_LOCK_ID = 0x46455252
+
+
+class AuditChainBroken(RuntimeError):
+    """The chain does not verify: no head is signed over it."""
 
 
 class AuditFieldInvalid(ValueError):
@@ -69,7 +75,11 @@ def _entries() -> Iterator[AuditEntry]:
 
 
 def audit_verify(*, expect_head: tuple[int, str] | None = None) -> Verdict:
-    """Walk the chain from the start; report the first entry that was edited, inserted or follows a deletion."""
+    """Walk the chain from the start; report the first entry that was edited, inserted or follows a deletion.
+
+    Then every signed head must be genuine (signed by this installation's key) and still in the chain: a
+    history deleted and re-hashed by someone who could write the database fails here. A head kept elsewhere
+    (`expect_head`) catches even someone who also held the signing key."""
     expected_seq, prev, count = 1, GENESIS_HASH, 0
     for entry in _entries():
         count += 1
@@ -83,19 +93,66 @@ def audit_verify(*, expect_head: tuple[int, str] | None = None) -> Verdict:
             "prev_hash": entry.prev_hash,
         }
         if entry.seq != expected_seq:
-            problem = "entries are missing before it" if entry.seq > expected_seq else "its number is out of order"
+            problem = (
+                gettext_noop("entries are missing before it")
+                if entry.seq > expected_seq
+                else gettext_noop("its number is out of order")
+            )
             return Verdict(False, count, expected_seq - 1, prev, entry.seq, problem)
         if entry.prev_hash != prev:
-            return Verdict(False, count, expected_seq - 1, prev, entry.seq, "it does not follow the entry before it")
+            return Verdict(
+                False, count, expected_seq - 1, prev, entry.seq, gettext_noop("it does not follow the entry before it")
+            )
         if entry.entry_hash != entry_hash(**fields):
-            return Verdict(False, count, expected_seq - 1, prev, entry.seq, "its content was changed")
+            return Verdict(False, count, expected_seq - 1, prev, entry.seq, gettext_noop("its content was changed"))
         prev, expected_seq = entry.entry_hash, expected_seq + 1
     head_seq = expected_seq - 1
     if expect_head is not None and not _head_reached(expect_head):
         return Verdict(
-            False, count, head_seq, prev, expect_head[0], "the recorded head is missing: entries were cut off"
+            False,
+            count,
+            head_seq,
+            prev,
+            expect_head[0],
+            gettext_noop("the recorded head is missing: entries were cut off"),
         )
+    bad_head = _signed_heads_problem()
+    if bad_head is not None:
+        return Verdict(False, count, head_seq, prev, bad_head[0], bad_head[1])
     return Verdict(True, count, head_seq, prev)
+
+
+def _signed_heads_problem() -> tuple[int, str] | None:
+    """The first signed head that is forged or no longer in the chain, and why; None if all hold."""
+    public = anchor.public_key()
+    for head in AuditHead.objects.order_by("seq"):
+        genuine = head.public_key == public and anchor.head_signature_valid(
+            seq=head.seq, digest=head.entry_hash, signature=head.signature, public=head.public_key
+        )
+        if not genuine:
+            return head.seq, gettext_noop("a signed head's signature is not genuine")
+        if not _head_reached((head.seq, head.entry_hash)):
+            return head.seq, gettext_noop("a signed head is missing: history was rewritten")
+    return None
+
+
+def audit_head_sign(*, actor_id: int | None = None) -> AuditHead:
+    """Sign the chain's head now (the worker daily, an administrator or auditor on demand), after checking it."""
+    verdict = audit_verify()
+    if not verdict.ok:
+        raise AuditChainBroken(f"entry {verdict.first_bad_seq}: {verdict.problem}")
+    signature, public = anchor.head_sign(seq=verdict.head_seq, digest=verdict.head_hash)
+    head = AuditHead.objects.create(
+        seq=verdict.head_seq, entry_hash=verdict.head_hash, at=timezone.now(), signature=signature, public_key=public
+    )
+    audit_record(action="audit.head_sign", actor_id=actor_id, object_type="audit_head", object_id=head.pk)
+    return head
+
+
+def audit_head_text(head: AuditHead) -> str:
+    """A signed head as one line to print or keep on a second system; audit_verify --expect-head takes its
+    first field."""
+    return f"{head.seq}:{head.entry_hash} signed {head.at:%Y-%m-%d %H:%M} UTC {head.signature} key {head.public_key}"
 
 
 def _head_reached(expect_head: tuple[int, str]) -> bool:

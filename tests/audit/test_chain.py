@@ -7,8 +7,8 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from ferry.audit.chain import entry_hash
-from ferry.audit.models import AuditEntry
-from ferry.audit.services import AuditFieldInvalid, audit_record, audit_verify
+from ferry.audit.models import AuditEntry, AuditHead
+from ferry.audit.services import AuditFieldInvalid, audit_head_sign, audit_head_text, audit_record, audit_verify
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -125,3 +125,73 @@ def test_free_text_never_reaches_the_log() -> None:
     with pytest.raises(AuditFieldInvalid):
         audit_record(action="case.open", object_id="ivan@example.org")
     assert AuditEntry.objects.count() == 0
+
+
+def _rewrite_without(actions: set[str]) -> None:
+    """What someone who can write the database does: delete some entries and re-hash the rest into a chain
+    that verifies on its own."""
+    kept = [e for e in AuditEntry.objects.order_by("seq") if e.action not in actions]
+    AuditEntry.objects.all().delete()
+    prev = "0" * 64
+    for seq, old in enumerate(kept, start=1):
+        fields = {
+            "seq": seq,
+            "at": old.at,
+            "actor_id": old.actor_id,
+            "action": old.action,
+            "object_type": old.object_type,
+            "object_id": old.object_id,
+            "prev_hash": prev,
+        }
+        prev = entry_hash(**fields)
+        AuditEntry.objects.create(**fields, entry_hash=prev)
+
+
+def test_a_rewritten_history_is_caught_by_the_signed_head(chain: list[AuditEntry]) -> None:
+    # Given a duress login and a case view in the log, and the head signed (as the worker does every day)
+    audit_record(action="staff.duress", object_type="staff", object_id=3)
+    audit_record(action="case.view", actor_id=3, object_type="case", object_id="ab12")
+    head = audit_head_sign()
+    exported = audit_head_text(head).split()[0]  # what an administrator printed: "SEQ:HASH"
+    assert audit_verify().ok
+    _drop_triggers()
+    try:
+        # When both are deleted and the rest re-hashed: the chain alone still verifies...
+        _rewrite_without({"staff.duress", "case.view", "audit.head_sign"})
+        AuditHead.objects.all().delete()
+        assert audit_verify().ok, "a self-consistent rewrite; only something kept outside catches it"
+        # ...so they also put back a head row: over their chain, without the key, its signature is not genuine
+        rewritten = audit_verify()
+        AuditHead.objects.create(
+            seq=rewritten.head_seq,
+            entry_hash=rewritten.head_hash,
+            at=head.at,
+            signature=head.signature,
+            public_key=head.public_key,
+        )
+        assert "not genuine" in audit_verify().problem
+        # ...and even with the key (the disk taken too), the head printed earlier is not in their chain
+        AuditHead.objects.all().delete()
+        audit_head_sign()
+        assert audit_verify().ok
+        seq, digest = exported.split(":")
+        with pytest.raises(CommandError, match="recorded head is missing"):
+            call_command("audit_verify", expect_head=(int(seq), digest))
+    finally:
+        _restore_triggers()
+
+
+def test_the_original_signed_head_catches_the_rewrite(chain: list[AuditEntry]) -> None:
+    """The signed head row left in place no longer matches the rewritten chain."""
+    audit_record(action="staff.duress", object_type="staff", object_id=3)
+    audit_head_sign()
+    _drop_triggers()
+    try:
+        _rewrite_without({"staff.duress"})
+        verdict = audit_verify()
+        assert not verdict.ok
+        assert verdict.problem == "a signed head is missing: history was rewritten"
+        with pytest.raises(CommandError, match="history was rewritten"):
+            call_command("audit_verify")
+    finally:
+        _restore_triggers()

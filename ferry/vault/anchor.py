@@ -1,0 +1,57 @@
+"""Signing the audit log's head with a key kept outside the database (a file in the data folder).
+
+Whoever can write the database can delete entries and re-hash the rest into a chain that verifies; they
+cannot sign its head again without this key. A head exported and kept elsewhere (paper, a second system)
+catches even someone who also holds the key: the rewritten chain no longer contains it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nacl.exceptions
+import nacl.signing
+from django.conf import settings
+
+KEY_FILE = "audit_signing_key"
+
+
+def _key_path() -> Path:
+    return Path(settings.DATA_DIR) / KEY_FILE
+
+
+def _signing_key() -> nacl.signing.SigningKey:
+    """The installation's head-signing key, made on first use (32 random bytes, readable by its owner only)."""
+    path = _key_path()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it a moment ago
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(nacl.signing.SigningKey.generate().encode().hex())
+    return nacl.signing.SigningKey(bytes.fromhex(path.read_text().strip()))
+
+
+def _message(seq: int, digest: str) -> bytes:
+    return f"ferry.audit.head.v1:{seq}:{digest}".encode("ascii")
+
+
+def head_sign(*, seq: int, digest: str) -> tuple[str, str]:
+    """(signature, public key), both hex, over the head (seq, entry hash)."""
+    key = _signing_key()
+    return key.sign(_message(seq, digest)).signature.hex(), key.verify_key.encode().hex()
+
+
+def public_key() -> str:
+    return _signing_key().verify_key.encode().hex()
+
+
+def head_signature_valid(*, seq: int, digest: str, signature: str, public: str) -> bool:
+    try:
+        nacl.signing.VerifyKey(bytes.fromhex(public)).verify(_message(seq, digest), bytes.fromhex(signature))
+    except (nacl.exceptions.BadSignatureError, ValueError, TypeError):
+        return False
+    return True
