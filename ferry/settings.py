@@ -122,6 +122,7 @@ SESSION_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_SECURE = FERRY_TLS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_PATH = f"/{FERRY_STAFF_PATH}/"  # only staff pages use it; the intake has its own form tokens
 CSRF_COOKIE_AGE = None  # a browser-session cookie: nothing persistent stays on the device
 CSRF_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_SECURE = FERRY_TLS

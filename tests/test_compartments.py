@@ -23,7 +23,7 @@ from ferry.vault.errors import VaultError
 from ferry.vault.keyring import KeyRing, NoGrant
 from ferry.vault.models import EscrowKey, Grant, KeySet, StaffKey
 from tests.cases.conftest import staff_client
-from tests.intake.helpers import jpeg_with_gps, open_box, submit
+from tests.intake.helpers import box_post, jpeg_with_gps, open_box, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -87,8 +87,7 @@ def test_a_receipt_code_opens_only_the_conversation(client: Client, make_staff: 
     assert hotline.post(f"{base}/reply/", {"text": "We read you."}).status_code == 302
     _page, box = open_box(client, code)
     assert (
-        client.post("/box/send?lang=en", {"box": box, "text": "Thank you", "files": [jpeg_with_gps()]}).status_code
-        == 200
+        box_post(client, "/box/send?lang=en", box, {"text": "Thank you", "files": [jpeg_with_gps()]}).status_code == 200
     )
     request.refresh_from_db()
     flagged = {"version": request.version, "flagged": "on", "note": "Could be a trap: the number is known."}

@@ -151,7 +151,7 @@ def test_intake_keeps_no_address_browser_or_cookie(make_staff: Any, caplog: Any,
     from django.test.utils import CaptureQueriesContext
 
     from ferry.intake.models import CheckIn, Message, Request
-    from tests.intake.helpers import BOX_RE, CODE_RE, TOKEN_RE, jpeg_with_gps, request_data
+    from tests.intake.helpers import BOX_RE, CODE_RE, TOKEN_RE, box_post, jpeg_with_gps, open_data, request_data
     from tests.test_seizure import _dump, text_forms
 
     make_staff("administrator")
@@ -181,21 +181,21 @@ def test_intake_keeps_no_address_browser_or_cookie(make_staff: Any, caplog: Any,
         assert answers[-1].status_code == 409  # the same form again
         answer(person.post("/send?lang=en", {**request_data(story=""), "form_token": token.group(1)}))
         answer(other.get("/"))
-        answer(other.post("/open?lang=en", {"code": "9" * 24}))
-        answer(other.post("/open?lang=en", {"code": "not a code"}))
-        opened = answer(person.post("/open?lang=en", {"code": code}))
+        answer(other.post("/open?lang=en", open_data(other, "9" * 24)))
+        answer(other.post("/open?lang=en", open_data(other, "not a code")))
+        opened = answer(person.post("/open?lang=en", open_data(person, code)))
         box = BOX_RE.search(opened)
         assert box is not None
-        answer(person.post("/box?lang=en", {"box": box.group(1)}))
-        sent = answer(person.post("/box/send?lang=en", {"box": box.group(1), "text": message}))
+        answer(box_post(person, "/box?lang=en", box.group(1)))
+        sent = answer(box_post(person, "/box/send?lang=en", box.group(1), {"text": message}))
         assert "Your message was sent." in sent
-        assert "We know you are safe now" in answer(person.post("/box/safe?lang=en", {"box": box.group(1)}))
-        answer(person.post("/box/close?lang=en", {"box": box.group(1)}))
-        assert "Your mailbox was closed" in answer(person.post("/box?lang=en", {"box": box.group(1)}))
-        fake = BOX_RE.search(answer(other.post("/open?lang=en", {"code": duress_code})))
+        assert "We know you are safe now" in answer(box_post(person, "/box/safe?lang=en", box.group(1)))
+        answer(box_post(person, "/box/close?lang=en", box.group(1)))
+        assert "Your mailbox was closed" in answer(box_post(person, "/box?lang=en", box.group(1)))
+        fake = BOX_RE.search(answer(other.post("/open?lang=en", open_data(other, duress_code))))
         assert fake is not None
-        answer(other.post("/box/safe?lang=en", {"box": fake.group(1)}))
-        answer(other.post("/box/close", {"box": fake.group(1)}))
+        answer(box_post(other, "/box/safe?lang=en", fake.group(1)))
+        answer(box_post(other, "/box/close", fake.group(1)))
     assert Request.objects.count() == 1
     assert Message.objects.filter(sender="requester").count() == 1
     assert CheckIn.objects.count() == 3  # safe; duress on opening and on "I am safe" under duress
@@ -234,7 +234,7 @@ def test_intake_keeps_no_address_browser_or_cookie(make_staff: Any, caplog: Any,
 def test_logs_hold_no_receipt_code_or_mailbox_key(make_staff: Any, caplog: Any, capfd: Any, level: str) -> None:
     """The codes a person is given and the key their mailbox page carries never reach a log: at the levels
     Ferry's logging is configured with, and (the same promise, stricter) with every logger at DEBUG."""
-    from tests.intake.helpers import STORY, open_box, submit
+    from tests.intake.helpers import STORY, box_post, open_box, submit
 
     make_staff("administrator")
     make_staff("coordinator")
@@ -247,9 +247,9 @@ def test_logs_hold_no_receipt_code_or_mailbox_key(make_staff: Any, caplog: Any, 
         assert duress_code is not None
         _page, box = open_box(person, code)
         assert box is not None
-        person.post("/box/send?lang=en", {"box": box, "text": message})
-        person.post("/box/safe?lang=en", {"box": box})
-        person.post("/box/close", {"box": box})
+        box_post(person, "/box/send?lang=en", box, {"text": message})
+        box_post(person, "/box/safe?lang=en", box)
+        box_post(person, "/box/close", box)
     out, err = capfd.readouterr()
     logged = "\n".join([caplog.text, console.getvalue(), out, err, *(repr(r.__dict__) for r in caplog.records)])
     client_key = box.partition(".")[2]

@@ -33,7 +33,7 @@ from ferry.intake.models import Attachment, Mailbox, MailboxSession, Message, Re
 from ferry.vault import escrow, files, keysets, requester, staffkeys
 from ferry.vault.keyring import KeyRing, NoGrant
 from ferry.vault.models import FileKey
-from tests.intake.helpers import open_box, submit
+from tests.intake.helpers import box_post, open_box, submit
 from tests.s3server import Bucket
 from tests.testapp.models import Note
 
@@ -294,18 +294,19 @@ def _intake_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None
     text_file = (canary("text-file") + "\nStill at my aunt's, the phone is off.\n").encode()
     secrets_written["text-file"] = canary("text-file").encode()
     secrets_written["text-file-name"] = canary("text-file-name").encode()
-    sent = person.post(
+    sent = box_post(
+        person,
         "/box/send?lang=en",
+        box,
         {
-            "box": box,
             "text": canary("requester-message"),
             "files": [SimpleUploadedFile(canary("text-file-name") + ".txt", text_file, content_type="text/plain")],
         },
     )
     assert "Your message was sent." in sent.content.decode()
     secrets_written["requester-message"] = canary("requester-message").encode()
-    assert "We know you are safe now" in person.post("/box/safe?lang=en", {"box": box}).content.decode()
-    person.post("/box/close", {"box": box})
+    assert "We know you are safe now" in box_post(person, "/box/safe?lang=en", box).content.decode()
+    box_post(person, "/box/close", box)
     assert not MailboxSession.objects.filter(pk=box.partition(".")[0]).exists()
 
     # Forced to open it with the duress code: what is written there goes to the decoy mailbox, sealed under a key
@@ -326,9 +327,9 @@ def _intake_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None
     assert decoy.decoy_key is not None
     secrets_written["duress-decoy-key"] = decoy.decoy_key
     secrets_written["duress-box-client-token"], secrets_written["duress-box-client-key"] = _client_key(fake_box)
-    person.post("/box/send?lang=en", {"box": fake_box, "text": canary("duress-message")})
+    box_post(person, "/box/send?lang=en", fake_box, {"text": canary("duress-message")})
     secrets_written["duress-message"] = canary("duress-message").encode()
-    person.post("/box/close", {"box": fake_box})
+    box_post(person, "/box/close", fake_box)
 
     # A mailbox left open expires; its row (and wrapped key) stays until the worker sweeps it.
     idle = timedelta(minutes=settings.FERRY_MAILBOX_IDLE_MINUTES + 5)
@@ -336,7 +337,7 @@ def _intake_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None
         _page, old_box = open_box(person, code)
     assert old_box is not None
     secrets_written["expired-box-client-token"], secrets_written["expired-box-client-key"] = _client_key(old_box)
-    assert "Your mailbox was closed" in person.post("/box?lang=en", {"box": old_box}).content.decode()
+    assert "Your mailbox was closed" in box_post(person, "/box?lang=en", old_box).content.decode()
     assert MailboxSession.objects.filter(pk=old_box.partition(".")[0], wrapped_key__isnull=False).exists()
     assert not person.cookies
 

@@ -6,6 +6,8 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ferry.core.text import without_bidi
+
 
 class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Administrator")
@@ -43,7 +45,7 @@ class Staff(AbstractBaseUser):
 
     @property
     def name(self) -> str:
-        return self.display_name or self.email
+        return without_bidi(self.display_name) or self.email
 
     def role_set(self) -> set[str]:
         cached: set[str] | None = getattr(self, "_role_cache", None)

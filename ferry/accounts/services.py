@@ -267,17 +267,17 @@ def recovery_code_renew(*, staff: Staff, current: str, duress: bool = False) -> 
 def account_recover(*, email: str, recovery_code: str, new_passphrase: str, client: str) -> str:
     """Forgotten passphrase: the recovery code opens the key, which is re-wrapped under a new passphrase and a
     new recovery code (returned, to be shown once). Every session of the account ends."""
+    # The new passphrase is checked the same way whatever the address, before it is looked up: an unknown
+    # address, a wrong code and a right one must not be told apart by what runs (or how long it takes).
+    problems = passphrase_problems(passphrase=new_passphrase, confirm=new_passphrase, email=email, display_name="")
+    if problems:
+        raise AccountError(" ".join(problems))
     keys = throttle.throttle_keys(email=email, client=client)
     staff = Staff.objects.filter(email__iexact=email.strip(), is_active=True).first()
     if staff is None or throttle.throttle_locked(keys):
-        staffkeys.dummy_unlock_work()
+        staffkeys.dummy_recover_work()
         throttle.throttle_failure(keys)
         raise AccountError(_("The e-mail address or the recovery code is not right."))
-    problems = passphrase_problems(
-        passphrase=new_passphrase, confirm=new_passphrase, email=staff.email, display_name=staff.display_name
-    )
-    if problems:
-        raise AccountError(" ".join(problems))
     try:
         _private, code = staffkeys.staff_key_recover(
             staff_id=staff.pk, recovery_code=recovery_code, new_passphrase=new_passphrase

@@ -16,6 +16,7 @@ from ferry.accounts.models import Staff
 from ferry.audit.services import audit_record
 from ferry.cases.models import Assignment, Case, Event, Need, Stage, Task
 from ferry.cases.services import access_case, open_json
+from ferry.core.text import without_bidi_in
 from ferry.intake.models import CheckIn, Message
 from ferry.vault import keysets
 from ferry.vault.keyring import KeyRing
@@ -77,7 +78,7 @@ def _rows(ring: KeyRing, cases: list[Case], query: str) -> list[Row]:
         key = keys.get(case.key_set_id)
         if key is None:
             continue
-        card = open_json(key, case, "card")
+        card = without_bidi_in(open_json(key, case, "card"))
         row = Row(
             case=case,
             name=card.get("name", ""),
@@ -197,11 +198,11 @@ def case_page(*, ring: KeyRing, staff: Staff, reference: str) -> CaseView:
     timeline.sort(key=lambda item: item.at, reverse=True)
     return CaseView(
         case=case,
-        card=open_json(key, case, "card"),
-        identity=open_json(key, case, "identity"),
-        contacts=open_json(key, case, "contacts"),
+        card=without_bidi_in(open_json(key, case, "card")),
+        identity=without_bidi_in(open_json(key, case, "identity")),
+        contacts=without_bidi_in(open_json(key, case, "contacts")),
         risk_reason=keysets.open_field(key, case, "risk_reason") or "",
-        request_details=open_json(key, case.request, "details") if case.request is not None else {},
+        request_details=without_bidi_in(open_json(key, case.request, "details")) if case.request is not None else {},
         timeline=timeline,
         needs=[(n, keysets.open_field(key, n, "detail") or "") for n in case.needs.order_by("kind")],
         tasks=[

@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from ferry.core.forms import choices_set
+from ferry.core.text import without_bidi, without_bidi_in
 from ferry.intake import places
 from ferry.intake.models import Request, Urgency
 from ferry.vault.normalise import normalise
@@ -131,7 +132,8 @@ class RequestForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
+        data = without_bidi_in(super().clean() or {})
+        self.cleaned_data = data
         region, country = data.get("region") or "", data.get("country") or ""
         if region:
             if not country:
@@ -142,6 +144,10 @@ class RequestForm(forms.Form):
 
 
 class CodeForm(forms.Form):
+    """The code form carries a single-use token: sent again from the browser's history (after a quick exit,
+    say), it opens nothing and answers a neutral page."""
+
+    open_token = forms.CharField(widget=forms.HiddenInput, required=False)
     code = forms.CharField(
         label=_("Your code"),
         help_text=_("The 24 digits you were given. Spaces do not matter."),
@@ -149,9 +155,23 @@ class CodeForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric", "spellcheck": "false"}),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A fresh token for every copy of the form shown, bound or not (a form shown again gets a new one).
+        self.fields["open_token"].initial = form_token_new()
+        self.submitted_token = ""
+        if self.is_bound:
+            data = dict(self.data.items())
+            self.submitted_token = str(data.get("open_token", ""))
+            data["open_token"] = self.fields["open_token"].initial
+            self.data = data
+
 
 class MessageForm(forms.Form):
     text = forms.CharField(label=_("Your message"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 5}))
+
+    def clean_text(self) -> str:
+        return without_bidi(self.cleaned_data["text"])
 
 
 # --- hotline ---------------------------------------------------------------------------------------------
@@ -190,7 +210,7 @@ class AcceptForm(VersionForm):
 
     def __init__(self, *args: Any, caseworkers: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices_set(self, "caseworker", [(c.pk, c.display_name or c.email) for c in caseworkers])
+        choices_set(self, "caseworker", [(c.pk, c.name) for c in caseworkers])
 
 
 class ShareForm(forms.Form):
@@ -198,4 +218,4 @@ class ShareForm(forms.Form):
 
     def __init__(self, *args: Any, colleagues: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices_set(self, "colleague", [(c.pk, c.display_name or c.email) for c in colleagues])
+        choices_set(self, "colleague", [(c.pk, c.name) for c in colleagues])

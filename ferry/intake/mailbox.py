@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from ferry.accounts.alerts import activity_alert
 from ferry.accounts.models import StaffAlert
 from ferry.core.hooks import Hook
+from ferry.core.text import without_bidi
 from ferry.intake import limits
 from ferry.intake.errors import Busy, IntakeError, MailboxClosed
 from ferry.intake.models import CheckIn, LookupThrottle, Mailbox, MailboxSession, Message, Request
@@ -131,6 +132,8 @@ class MailboxState:
     request: Request
     key: bytes | None = field(repr=False)
     decoy_key: bytes | None = field(default=None, repr=False)
+    # What the session wraps (the real code's private key, or the decoy key): to re-wrap it under a new token.
+    inner: bytes | None = field(default=None, repr=False)
 
     @property
     def duress(self) -> bool:
@@ -173,7 +176,25 @@ def mailbox_state(token: str) -> MailboxState:
     MailboxSession.objects.filter(pk=row.pk).update(
         expires_at=now + timedelta(minutes=settings.FERRY_MAILBOX_IDLE_MINUTES)
     )
-    return MailboxState(session=row, request=row.mailbox.request, key=key, decoy_key=decoy_key)
+    return MailboxState(session=row, request=row.mailbox.request, key=key, decoy_key=decoy_key, inner=inner)
+
+
+def mailbox_rotate(state: MailboxState) -> str:
+    """Replace the open mailbox's session with a new one under a new token (the old token opens nothing)."""
+    assert state.inner is not None  # noqa: S101 - mailbox_state always unwraps it
+    session_id = secrets.token_hex(16)
+    client_key, wrapped = session.session_wrap(private_key=state.inner, session_id=session_id, kind="mailbox_session")
+    old = state.session
+    with transaction.atomic():
+        state.session = MailboxSession.objects.create(
+            id=session_id,
+            mailbox_id=old.mailbox_id,
+            wrapped_key=wrapped,
+            duress=old.duress,
+            expires_at=timezone.now() + timedelta(minutes=settings.FERRY_MAILBOX_IDLE_MINUTES),
+        )
+        MailboxSession.objects.filter(pk=old.pk).delete()
+    return f"{session_id}.{client_key}"
 
 
 # --- the decoy mailbox (the duress code) ---------------------------------------------------------------
@@ -240,7 +261,14 @@ def thread_of(keys: Mapping[int, bytes], request: Request) -> list[ThreadItem]:
         content = keysets.open_json(key, message, "content")
         names = [keysets.open_json(key, a, "meta").get("name", "") for a in message.attachments.all()]
         at = datetime.fromisoformat(content["at"]) if content.get("at") else None
-        items.append(ThreadItem(sender=message.sender, text=content.get("text", ""), at=at, attachments=names))
+        items.append(
+            ThreadItem(
+                sender=message.sender,
+                text=without_bidi(content.get("text", "")),
+                at=at,
+                attachments=[without_bidi(name) for name in names],
+            )
+        )
     items.sort(key=lambda item: item.at or datetime.min.replace(tzinfo=UTC))
     return items
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ferry.accounts.models import Staff
 from ferry.audit.services import audit_record
 from ferry.core.errors import NotFound
+from ferry.core.text import without_bidi_in
 from ferry.intake.mailbox import ThreadItem, thread_of
 from ferry.intake.models import URGENCY_ORDER, Attachment, CheckIn, ContactIndex, Request
 from ferry.intake.triage import OPEN_STATUSES, access_request, contacts_index, request_keys
@@ -57,7 +58,7 @@ def queue(*, ring: KeyRing, staff: Staff, status: str = "active") -> list[QueueR
             key = keys.get(request.key_set_id)
             row = QueueRow(request=request, can_open=key is not None)
             if key is not None:
-                details = keysets.open_json(key, request, "details")
+                details = without_bidi_in(keysets.open_json(key, request, "details"))
                 row.name = details.get("name", "")
                 row.excerpt = details.get("story", "")[:160]
                 row.received_at = datetime.fromisoformat(details["received_at"]) if "received_at" in details else None
@@ -120,7 +121,7 @@ def request_open(*, ring: KeyRing, staff: Staff, reference: str) -> RequestView:
     request, key = access_request(ring=ring, staff=staff, reference=reference)
     with transaction.atomic():
         audit_record(action="intake.request_open", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
-        details = keysets.open_json(key, request, "details")
+        details = without_bidi_in(keysets.open_json(key, request, "details"))
         contacts_index(ring, request, details)
         attachments = [(a, keysets.open_json(key, a, "meta")) for a in request.attachments.filter(message__isnull=True)]
         return RequestView(

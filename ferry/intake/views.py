@@ -11,9 +11,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -22,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ferry.core.uploads import refused_uploads
 from ferry.intake import errors, forms, mailbox, submission
+from ferry.intake.models import FormNonce
 from ferry.intake.uploads import CleanFile, Refused, clean_upload
 
 FILES_FIELD = "files"
@@ -180,22 +183,43 @@ def _code_page(request: HttpRequest, problem: str, status: int, form: forms.Code
     )
 
 
-_BUSY_PAGES: dict[tuple[str, str], bytes] = {}
+_BUSY_PAGES: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 
 
 def _busy_page(request: HttpRequest, problem: str) -> HttpResponse:
     """The "wait and try again" page holds nothing of the request: rendered once per language and text,
-    so answering a flood of guesses costs next to nothing."""
+    so answering a flood of guesses costs next to nothing. Only its form's single-use token is new each time."""
     key = (request.LANGUAGE_CODE, problem)
     if key not in _BUSY_PAGES:
-        _BUSY_PAGES[key] = _code_page(request, problem, 429).content
-    return HttpResponse(_BUSY_PAGES[key], status=429, content_type="text/html; charset=utf-8")
+        form = forms.CodeForm()
+        token = str(form.fields["open_token"].initial).encode()
+        _BUSY_PAGES[key] = (_code_page(request, problem, 429, form=form).content, token)
+    page, token = _BUSY_PAGES[key]
+    return HttpResponse(
+        page.replace(token, forms.form_token_new().encode()), status=429, content_type="text/html; charset=utf-8"
+    )
+
+
+def _spent(form: forms.CodeForm) -> bool:
+    """Record the form's single-use token; True when it is missing, forged, too old or was used before."""
+    nonce = forms.form_token_nonce(form.submitted_token)
+    if nonce is None:
+        return True
+    try:
+        with transaction.atomic():
+            FormNonce.objects.create(digest=nonce, day=timezone.now().date())
+    except IntegrityError:
+        return True
+    return False
 
 
 @public
 @require_POST
 def mailbox_open(request: HttpRequest) -> HttpResponse:
     code_form = forms.CodeForm(request.POST)
+    if _spent(code_form):
+        # Sent again (from history, after a quick exit), forged or too old: nothing is tried, nothing said.
+        return _code_page(request, _("This page has expired. Enter your code to open your mailbox."), 400)
     if not code_form.is_valid():
         return _code_page(request, "", 400, form=code_form)
     try:
@@ -210,11 +234,14 @@ def mailbox_open(request: HttpRequest) -> HttpResponse:
 
 
 def _with_state(request: HttpRequest) -> tuple[mailbox.MailboxState, str] | HttpResponse:
+    """The open mailbox, under a fresh token: every page answers with a new one and the one it was sent with
+    stops working, so a page sent again from the browser's history opens nothing."""
     token = request.POST.get("box", "")
     try:
-        return mailbox.mailbox_state(token), token
+        state = mailbox.mailbox_state(token)
     except errors.MailboxClosed as exc:
         return _code_page(request, str(exc), 400)
+    return state, mailbox.mailbox_rotate(state)
 
 
 @public

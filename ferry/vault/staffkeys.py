@@ -84,6 +84,7 @@ def staff_key_recover(*, staff_id: int, recovery_code: str, new_passphrase: str)
     """Open the key with the recovery code, wrap it under a new passphrase and a new recovery code."""
     key = StaffKey.objects.select_for_update().get(staff_id=staff_id)
     if key.recovery_wrap is None or key.recovery_kdf is None:
+        dummy_recover_work()  # the same work as a wrong code
         raise WrongSecret("no recovery code is set")
     code = normalise_recovery_code(recovery_code)
     private = _unwrap(code, key.recovery_wrap, key.recovery_kdf, staff_id, "recovery")
@@ -128,11 +129,31 @@ def staff_key_check_login(*, staff_id: int, passphrase: str) -> tuple[bytes | No
     return (None, True) if is_duress and private is None else (private, False)
 
 
+def _typical_params(field: str) -> crypto.KdfParams:
+    """The cost the accounts' keys were last wrapped at (a fresh salt): what a check on an unknown account
+    runs, so it costs what a real one does even when the configured profile changed since (a lighter one)."""
+    stored = (
+        StaffKey.objects.exclude(**{f"{field}__isnull": True}).order_by("-updated_at").values_list(field, flat=True)
+    )
+    latest = stored.first()
+    if latest is None:
+        return crypto.kdf_params_new(kdf_profile())
+    params = crypto.KdfParams.from_dict(latest)
+    return crypto.KdfParams(
+        opslimit=params.opslimit, memlimit=params.memlimit, salt=crypto.random_bytes(len(params.salt))
+    )
+
+
 def dummy_unlock_work() -> None:
     """The cost of a login check for an unknown account, so 'no such account' and 'wrong passphrase' look alike."""
-    params = crypto.kdf_params_new(kdf_profile())
+    params = _typical_params("passphrase_kdf")
     crypto.derive_key(secrets.token_hex(8), params)
     crypto.derive_key(secrets.token_hex(8), params)
+
+
+def dummy_recover_work() -> None:
+    """The cost of a recovery-code check for an unknown account: one derivation, as for a wrong code."""
+    crypto.derive_key(secrets.token_hex(8), _typical_params("recovery_kdf"))
 
 
 def throwaway_private_key() -> bytes:

@@ -99,3 +99,41 @@ def test_every_first_login_step_runs_the_same_derivations(
     production = crypto.kdf_params_new("moderate")
     step = ("derive_key", production.opslimit, production.memlimit, "default")
     assert work == dict.fromkeys(attempts, (step, step))
+
+
+def test_recovery_and_login_run_the_same_derivations_whatever_the_account(
+    make_staff: Any, settings: Any, crypto_work: list[tuple[object, ...]]
+) -> None:
+    """Account existence is not told by what runs: a recovery attempt for an unknown address derives as a wrong
+    code for a real one does; and after the configured profile changed (a lighter one, say), a login for an
+    unknown account still derives at the cost the accounts' keys were wrapped at."""
+    # Given an account whose keys were wrapped at the production cost, then a lighter profile configured
+    settings.FERRY_KDF_PROFILE = "moderate"
+    member = make_staff("caseworker")
+    services.passphrase_change(staff=member.staff, current=TEST_PASSPHRASE, new=TEST_PASSPHRASE)
+    services.recovery_code_renew(staff=member.staff, current=TEST_PASSPHRASE)
+    settings.FERRY_KDF_PROFILE = "interactive"
+    work = {}
+    for name, email in (("real", member.staff.email), ("unknown", "nobody@example.org")):
+        crypto_work.clear()
+        Client().post(
+            "/staff/accounts/recover/",
+            {
+                "email": email,
+                "recovery_code": "AAAAA-BBBBB",
+                "passphrase": "a new passphrase 4 me",
+                "confirm": "a new passphrase 4 me",
+            },
+        )
+        work[f"recover {name}"] = tuple(crypto_work)
+        crypto_work.clear()
+        Client().post("/staff/accounts/login/", {"email": email, "passphrase": "not the passphrase at all"})
+        work[f"login {name}"] = tuple(crypto_work)
+    moderate = crypto.kdf_params_new("moderate")
+    step = ("derive_key", moderate.opslimit, moderate.memlimit, "default")
+    assert work == {
+        "recover real": (step,),
+        "recover unknown": (step,),
+        "login real": (step, step),
+        "login unknown": (step, step),
+    }

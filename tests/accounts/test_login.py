@@ -186,3 +186,17 @@ def test_the_empty_sign_in_page_is_served_whole_with_a_fresh_token_each_time(mak
     )
     assert answer.status_code == 302
     assert answer["Location"].endswith("/staff/accounts/login/code/")
+
+
+def test_every_cookie_stays_on_the_staff_path(make_staff: Any) -> None:
+    """A staff browser that also opens the intake sends it none of the staff cookies."""
+    member = make_staff("caseworker")
+    browser = login(Client(), member.staff.email, TEST_PASSPHRASE, member.totp_secret)
+    browser.get("/staff/")
+    assert set(browser.cookies) >= {
+        settings.SESSION_COOKIE_NAME,
+        settings.CSRF_COOKIE_NAME,
+        settings.FERRY_UNLOCK_COOKIE,
+    }
+    for name, morsel in browser.cookies.items():
+        assert morsel["path"] == f"/{settings.FERRY_STAFF_PATH}/", name

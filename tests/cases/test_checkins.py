@@ -36,7 +36,7 @@ from ferry.intake.models import CheckIn, Request
 from ferry.vault.keyring import KeyRing
 from ferry.vault.models import KeySet
 from tests.cases.conftest import staff_client
-from tests.intake.helpers import STORY, open_box, submit
+from tests.intake.helpers import STORY, box_post, open_box, submit
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -163,7 +163,7 @@ def test_a_plan_walks_through_due_overdue_each_step_and_lost_contact_then_the_pe
         person = Client()
         _page, box = open_box(person, accepted["code"])
         assert box
-        answer = person.post("/box/safe?lang=en", {"box": box})
+        answer = box_post(person, "/box/safe?lang=en", box)
         assert "We know you are safe now" in answer.content.decode()
     # ...the plan starts again from that moment
     plan.refresh_from_db()
@@ -317,7 +317,7 @@ def test_the_person_s_duress_code_on_a_case_alerts_the_case_team_and_leaves_the_
     with time_machine.travel(timezone.now() + HOUR, tick=False):
         person = Client()
         _page, box = open_box(person, duress_code)
-        person.post("/box/safe?lang=en", {"box": box})
+        box_post(person, "/box/safe?lang=en", box)
     # Then it is an emergency for the caseworker and the coordinators, not a safe check-in
     team_ids = _ids(team, "caseworker", "coordinator", "coordinator2")
     assert _open_alerts(case.reference) == {("checkin_duress", pk) for pk in team_ids}

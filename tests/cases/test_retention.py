@@ -25,7 +25,7 @@ from ferry.intake.models import Attachment, CheckIn, ContactIndex, Mailbox, Mail
 from ferry.vault.keysets import sealed_models
 from ferry.vault.models import FileKey, Grant, KeySet, SessionKeyBundle
 from tests.cases.conftest import staff_client
-from tests.intake.helpers import STORY, jpeg_with_gps, open_box, submit
+from tests.intake.helpers import STORY, box_post, jpeg_with_gps, open_box, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -70,8 +70,8 @@ def _work_and_close(team: dict[str, Any], case: Case, code: str) -> None:
     person = Client()
     _page, box = open_box(person, code)
     assert box
-    person.post("/box/send?lang=en", {"box": box, "text": "Thank you, I am still here."})
-    person.post("/box/safe?lang=en", {"box": box})
+    box_post(person, "/box/send?lang=en", box, {"text": "Thank you, I am still here."})
+    box_post(person, "/box/safe?lang=en", box)
     case.refresh_from_db()
     post("stage", {"version": case.version, "stage": "exit"})
     case.refresh_from_db()

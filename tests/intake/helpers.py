@@ -56,10 +56,33 @@ def submit(client: Client, *, files: list[Any] | None = None, duress: bool = Fal
     return response, code, duress_code
 
 
+OPEN_TOKEN_RE = re.compile(r'name="open_token" value="([^"]+)"')
+# The latest token of each mailbox opened in a test: every mailbox page answers with a new one (the one it
+# was sent with stops working), as a browser's form would carry it.
+_LATEST_BOX: dict[str, str] = {}
+
+
+def open_data(client: Client, code: str, lang: str = "en") -> dict[str, str]:
+    """The code form as the front page gives it: the code and the form's single-use token."""
+    page = client.get(f"/?lang={lang}")
+    found = OPEN_TOKEN_RE.search(page.content.decode())
+    assert found is not None
+    return {"code": code, "open_token": found.group(1)}
+
+
 def open_box(client: Client, code: str) -> tuple[Any, str | None]:
-    response = client.post("/open?lang=en", {"code": code})
+    response = client.post("/open?lang=en", open_data(client, code))
     found = BOX_RE.search(response.content.decode())
     return response, found.group(1) if found else None
+
+
+def box_post(client: Client, path: str, box: str, data: dict[str, Any] | None = None) -> Any:
+    """Post a mailbox page with the latest token of the mailbox first opened as `box`; keep the next one."""
+    response = client.post(path, {**(data or {}), "box": _LATEST_BOX.get(box, box)})
+    found = BOX_RE.search(response.content.decode()) if response.status_code != 302 else None
+    if found:
+        _LATEST_BOX[box] = found.group(1)
+    return response
 
 
 def jpeg_with_gps(name: str = "photo.jpg") -> BytesIO:

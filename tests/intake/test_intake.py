@@ -14,10 +14,29 @@ from django.test.utils import CaptureQueriesContext
 
 from ferry.accounts.models import StaffAlert
 from ferry.audit.models import AuditEntry
-from ferry.intake.models import CheckIn, FormNonce, IntakeWindow, LookupThrottle, Mailbox, Message, Request
+from ferry.intake.models import (
+    CheckIn,
+    FormNonce,
+    IntakeWindow,
+    LookupThrottle,
+    Mailbox,
+    MailboxSession,
+    Message,
+    Request,
+)
 from ferry.vault.models import Grant
 from tests.accounts.helpers import login
-from tests.intake.helpers import STORY, form_token, jpeg_with_gps, open_box, request_data, submit
+from tests.intake.helpers import (
+    BOX_RE,
+    STORY,
+    box_post,
+    form_token,
+    jpeg_with_gps,
+    open_box,
+    open_data,
+    request_data,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -84,16 +103,16 @@ def test_reply_reaches_the_mailbox_and_checkin_is_recorded(client: Client, hotli
 
     page, box = open_box(client, code)
     assert "We hear you. Stay where you are." in page.content.decode()
-    sent = client.post("/box/send?lang=en", {"box": box, "text": "Thank you, I am still here."})
+    sent = box_post(client, "/box/send?lang=en", box, {"text": "Thank you, I am still here."})
     assert "Your message was sent." in sent.content.decode()
     assert Message.objects.filter(sender="requester").count() == 1
     assert StaffAlert.objects.filter(kind="new_message", reference=request.reference).exists()
-    safe = client.post("/box/safe?lang=en", {"box": box})
+    safe = box_post(client, "/box/safe?lang=en", box)
     assert "We know you are safe now" in safe.content.decode()
     checkin = CheckIn.objects.get()
     assert (checkin.kind, checkin.source) == ("safe", "requester")
-    client.post("/box/close", {"box": box})
-    closed = client.post("/box?lang=en", {"box": box})
+    box_post(client, "/box/close", box)
+    closed = box_post(client, "/box?lang=en", box)
     assert "Your mailbox was closed" in closed.content.decode()
 
 
@@ -115,10 +134,10 @@ def test_duress_code_opens_an_empty_mailbox_and_alerts(client: Client, hotline: 
     alerted = set(StaffAlert.objects.filter(kind="requester_duress").values_list("recipient_id", flat=True))
     assert hotline["coordinator"].staff.pk in alerted
     # Sending under duress pretends to work and stores nothing.
-    sent = client.post("/box/send?lang=en", {"box": fake_box, "text": "Who else is with you?"})
+    sent = box_post(client, "/box/send?lang=en", fake_box, {"text": "Who else is with you?"})
     assert "Your message was sent." in sent.content.decode()
     assert not Message.objects.filter(sender="requester").exists()
-    client.post("/box/safe", {"box": fake_box})
+    box_post(client, "/box/safe", fake_box)
     assert CheckIn.objects.filter(kind="duress").count() == 2
     assert not CheckIn.objects.filter(kind="safe").exists()
 
@@ -126,16 +145,16 @@ def test_duress_code_opens_an_empty_mailbox_and_alerts(client: Client, hotline: 
 def test_wrong_and_malformed_codes(client: Client, hotline: dict[str, Any]) -> None:
     _response, code, _ = submit(client)
     digits = code.replace(" ", "")
-    malformed = client.post("/open?lang=ru", {"code": "12345"})
+    malformed = client.post("/open?lang=ru", open_data(client, "12345"))
     assert malformed.status_code == 400
     assert "24 цифры" in malformed.content.decode()
     wrong = digits[:6] + ("0" if digits[6] != "0" else "1") + digits[7:]
     for _attempt in range(5):
-        answer = client.post("/open?lang=en", {"code": wrong})
+        answer = client.post("/open?lang=en", open_data(client, wrong))
         assert answer.status_code == 400
         assert "does not open a mailbox" in answer.content.decode()
         assert wrong not in answer.content.decode()
-    blocked = client.post("/open?lang=en", {"code": digits})
+    blocked = client.post("/open?lang=en", open_data(client, digits))
     assert blocked.status_code == 429, "after five wrong codes the locator waits, even for the right code"
     assert LookupThrottle.objects.get().failures == 5
     LookupThrottle.objects.all().delete()
@@ -147,10 +166,10 @@ def test_global_lookup_budget(client: Client, hotline: dict[str, Any], settings:
     settings.FERRY_INTAKE_LOOKUPS_PER_MINUTE = 18
     window_start = (datetime.now(UTC) + timedelta(hours=1)).replace(minute=0, second=1, microsecond=0)
     with time_machine.travel(window_start, tick=False) as clock:
-        statuses = [client.post("/open", {"code": "1" * 24}).status_code for _ in range(5)]
+        statuses = [client.post("/open", open_data(client, "1" * 24)).status_code for _ in range(5)]
         assert statuses == [400, 400, 400, 429, 429]
         clock.shift(timedelta(seconds=10))
-        assert client.post("/open", {"code": "1" * 24}).status_code == 400
+        assert client.post("/open", open_data(client, "1" * 24)).status_code == 400
 
 
 def test_replayed_and_forged_forms(client: Client, hotline: dict[str, Any]) -> None:
@@ -278,7 +297,7 @@ def test_pages_answering_a_post_offer_no_language_link(client: Client, hotline: 
     response, code, _ = submit(client)
     assert code is not None
     assert "?lang=" not in response.content.decode().split("<main")[0]
-    bad = client.post("/open?lang=en", {"code": "1"})
+    bad = client.post("/open?lang=en", open_data(client, "1"))
     assert 'class="langs"' not in bad.content.decode()
     assert 'class="langs"' in client.get("/").content.decode()
 
@@ -305,10 +324,10 @@ def test_the_duress_code_mailbox_behaves_like_the_real_one(client: Client, hotli
         browser = Client()
         _page, box = open_box(browser, typed)
         assert box is not None
-        sent = browser.post("/box/send?lang=en", {"box": box, "text": "Is this really you? Answer me."})
+        sent = box_post(browser, "/box/send?lang=en", box, {"text": "Is this really you? Answer me."})
         assert "Your message was sent." in sent.content.decode()
-        safe = browser.post("/box/safe?lang=en", {"box": box}).content.decode()
-        browser.post("/box/close", {"box": box})
+        safe = box_post(browser, "/box/safe?lang=en", box).content.decode()
+        box_post(browser, "/box/close", box)
         reopened, _box = open_box(Client(), typed)
         assert "Is this really you? Answer me." in reopened.content.decode()
         return re.sub(r'name="box" value="[^"]+"|\d{1,2} \w+, \d\d:\d\d', "", safe)
@@ -322,3 +341,32 @@ def test_the_duress_code_mailbox_behaves_like_the_real_one(client: Client, hotli
     assert mailbox.decoy is not None
     assert b"Is this really you" not in bytes(mailbox.decoy)
     assert CheckIn.objects.filter(kind="duress").exists()
+
+
+def test_a_page_sent_again_from_history_opens_nothing(
+    client: Client, hotline: dict[str, Any], crypto_work: list[tuple[object, ...]]
+) -> None:
+    """After a quick exit, the browser's history still holds the posted code form and mailbox pages. Sent again,
+    the code form tries nothing (its token was single-use) and a mailbox page finds its token retired."""
+    _response, code, _ = submit(client)
+    assert code is not None
+    browser = Client()
+    form = open_data(browser, code)
+    first = browser.post("/open?lang=en", form)
+    box = BOX_RE.search(first.content.decode())
+    assert box is not None
+    safe = browser.post("/box/safe?lang=en", {"box": box.group(1)})
+    assert "We know you are safe now" in safe.content.decode()
+    sessions = MailboxSession.objects.count()
+    crypto_work.clear()
+    # When the code form is sent again, as the Back button would
+    replayed = browser.post("/open?lang=en", form)
+    # Then nothing is looked up or opened, and the page says only that it expired
+    assert crypto_work == []
+    assert MailboxSession.objects.count() == sessions
+    assert "This page has expired" in replayed.content.decode()
+    assert "Your mailbox" not in replayed.content.decode()
+    # And a mailbox page sent again with its old token is closed: every page answered with a new one
+    again = browser.post("/box/safe?lang=en", {"box": box.group(1)})
+    assert "Your mailbox was closed" in again.content.decode()
+    assert CheckIn.objects.filter(kind="safe").count() == 1

@@ -231,3 +231,24 @@ def test_new_activity_is_mailed_once_without_content_by_the_sweep(
         assert Request.objects.first().reference not in message.body + message.subject
     alerts_email.call()
     assert len(mailoutbox) == 2
+
+
+def test_bidirectional_controls_never_reach_a_staff_page(client: Client, hotline: dict, make_staff: Any) -> None:
+    """A right-to-left override in a name would turn what staff read around (a file "cod.exe" shown as
+    "exe.doc", a line of the queue reversed): neither what a person typed nor a colleague's name carries one."""
+    rlo = "\u202e"
+    submit(client, name=f"Art{rlo}ur", story=f"They took him{rlo} 8102 ni", needs=f"a room{chr(0x2066)}")
+    colleague = make_staff("caseworker")
+    colleague.staff.display_name = f"Rus{rlo}lan"
+    colleague.staff.save(update_fields=["display_name"])
+    request = Request.objects.get()
+    coordinator = _client(hotline["coordinator"])
+    pages = [
+        coordinator.get("/staff/intake/").content.decode(),
+        coordinator.get(f"/staff/intake/{request.reference}/").content.decode(),
+    ]
+    for page in pages:
+        assert rlo not in page
+        assert chr(0x2066) not in page
+    assert "Artur" in pages[0]
+    assert "Ruslan" in pages[1]  # in the list of colleagues to share with

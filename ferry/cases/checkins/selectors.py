@@ -21,6 +21,7 @@ from ferry.cases.checkins import schedule as checkin_schedule
 from ferry.cases.models import Assignment, Case, CheckInPlan
 from ferry.cases.selectors import RISK_ORDER
 from ferry.cases.services import open_json
+from ferry.core.text import without_bidi
 from ferry.vault.keyring import KeyRing
 
 MISSED_LIMIT = 200
@@ -146,7 +147,7 @@ def _fill(ring: KeyRing | None, staff: Staff, rows: list[MissedRow]) -> None:
         if key is None:
             continue
         row.can_open = True
-        row.name = open_json(key, row.case, "card").get("name", "")
+        row.name = without_bidi(open_json(key, row.case, "card").get("name", ""))
         audit_record(action="checkin.missed_list", actor_id=staff.pk, object_type="case", object_id=row.case.pk.hex)
 
 
