@@ -8,8 +8,8 @@ secret digits), one whose locator finds no mailbox, and the duress code. Logins:
 first step with the real passphrase, the duress one, a wrong one, and an unknown account.
 The branches take turns, round after round, so a change of load during the run hits all of them alike;
 throttles are reset between attempts (untimed), and the grants a duress login destroys are given back.
-The alert e-mails a duress sends go to Django's in-memory backend: the time a real mail server takes to
-accept them is not in these figures.
+A duress login sends no e-mail itself (the worker mails its alerts later), so no mail server's time is in
+a login, here or in production.
 """
 
 from __future__ import annotations

@@ -169,7 +169,8 @@ EMAIL_PORT = config.env_int("FERRY_SMTP_PORT", 25, minimum=1)
 EMAIL_HOST_USER = config.env_str("FERRY_SMTP_USER", "")
 EMAIL_HOST_PASSWORD = config.env_str("FERRY_SMTP_PASSWORD", "")
 EMAIL_USE_TLS = config.env_bool("FERRY_SMTP_STARTTLS")
-# Only the worker sends mail; a slow or silent server delays it by at most this, never a page.
+# The worker sends alert mail; an invitation is sent from the administrator's request. A slow or silent
+# server delays either by at most this.
 EMAIL_TIMEOUT = config.env_int("FERRY_SMTP_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = config.env_str("FERRY_MAIL_FROM", "noreply@localhost")
 EMAIL_BACKEND = (

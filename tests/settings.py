@@ -4,6 +4,11 @@ import os
 import tempfile
 
 os.environ.setdefault("FERRY_DATA_DIR", tempfile.mkdtemp(prefix="ferry-test-"))
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # One data folder per test worker (each has its own database too): files, keys and the kept audit head.
+    _worker_dir = os.path.join(os.environ["FERRY_DATA_DIR"], os.environ["PYTEST_XDIST_WORKER"])
+    os.makedirs(_worker_dir, exist_ok=True)
+    os.environ["FERRY_DATA_DIR"] = _worker_dir
 
 from ferry.settings import *  # noqa: F403
 

@@ -123,16 +123,27 @@ def audit_verify(*, expect_head: tuple[int, str] | None = None) -> Verdict:
 
 
 def _signed_heads_problem() -> tuple[int, str] | None:
-    """The first signed head that is forged or no longer in the chain, and why; None if all hold."""
-    public = anchor.public_key()
-    for head in AuditHead.objects.order_by("seq"):
-        genuine = head.public_key == public and anchor.head_signature_valid(
-            seq=head.seq, digest=head.entry_hash, signature=head.signature, public=head.public_key
+    """The first signed head that is forged or no longer in the chain, and why; None if all hold. The head
+    kept in the data folder counts too: deleting every head row from the database does not hide a rewrite."""
+    kept = anchor.head_kept()
+    heads = list(AuditHead.objects.order_by("seq"))
+    if not heads and kept is None:
+        return None
+    try:
+        public = anchor.public_key()
+    except anchor.SigningKeyMissing:
+        return (kept[0] if kept else heads[0].seq), gettext_noop("the key that signed the heads is missing")
+    signed = [(h.seq, h.entry_hash, h.signature, h.public_key) for h in heads]
+    if kept is not None:
+        signed.append((*kept, public))
+    for seq, digest, signature, signer in signed:
+        genuine = signer == public and anchor.head_signature_valid(
+            seq=seq, digest=digest, signature=signature, public=signer
         )
         if not genuine:
-            return head.seq, gettext_noop("a signed head's signature is not genuine")
-        if not _head_reached((head.seq, head.entry_hash)):
-            return head.seq, gettext_noop("a signed head is missing: history was rewritten")
+            return seq, gettext_noop("a signed head's signature is not genuine")
+        if not _head_reached((seq, digest)):
+            return seq, gettext_noop("a signed head is missing: history was rewritten")
     return None
 
 
@@ -142,6 +153,7 @@ def audit_head_sign(*, actor_id: int | None = None) -> AuditHead:
     if not verdict.ok:
         raise AuditChainBroken(f"entry {verdict.first_bad_seq}: {verdict.problem}")
     signature, public = anchor.head_sign(seq=verdict.head_seq, digest=verdict.head_hash)
+    anchor.head_keep(seq=verdict.head_seq, digest=verdict.head_hash, signature=signature)
     head = AuditHead.objects.create(
         seq=verdict.head_seq, entry_hash=verdict.head_hash, at=timezone.now(), signature=signature, public_key=public
     )

@@ -14,10 +14,20 @@ import nacl.signing
 from django.conf import settings
 
 KEY_FILE = "audit_signing_key"
+# The latest signed head, also kept beside the key: deleting head rows from the database does not remove it.
+HEAD_FILE = "audit_head"
+
+
+class SigningKeyMissing(RuntimeError):
+    """Signed heads exist but the key file that signed them is gone (a restore without it, another folder)."""
 
 
 def _key_path() -> Path:
     return Path(settings.DATA_DIR) / KEY_FILE
+
+
+def _head_path() -> Path:
+    return Path(settings.DATA_DIR) / HEAD_FILE
 
 
 def _signing_key() -> nacl.signing.SigningKey:
@@ -46,7 +56,32 @@ def head_sign(*, seq: int, digest: str) -> tuple[str, str]:
 
 
 def public_key() -> str:
-    return _signing_key().verify_key.encode().hex()
+    """The public half of the signing key; SigningKeyMissing when there is no key file (never made here:
+    checking must not quietly replace the key that signed the heads on record)."""
+    path = _key_path()
+    if not path.exists():
+        raise SigningKeyMissing("the audit signing key file is missing")
+    return nacl.signing.SigningKey(bytes.fromhex(path.read_text().strip())).verify_key.encode().hex()
+
+
+def head_keep(*, seq: int, digest: str, signature: str) -> None:
+    """Keep the latest signed head in the data folder (replaced atomically): a copy outside the database."""
+    path = _head_path()
+    partial = path.with_suffix(".partial")
+    partial.write_text(f"{seq}:{digest}:{signature}\n")
+    os.replace(partial, path)
+
+
+def head_kept() -> tuple[int, str, str] | None:
+    """The signed head kept in the data folder, or None if there is none (or it is unreadable)."""
+    path = _head_path()
+    if not path.exists():
+        return None
+    seq, _, rest = path.read_text().strip().partition(":")
+    digest, _, signature = rest.partition(":")
+    if not seq.isdigit() or len(digest) != 64 or not signature:
+        return None
+    return int(seq), digest, signature
 
 
 def head_signature_valid(*, seq: int, digest: str, signature: str, public: str) -> bool:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from ferry.audit.chain import entry_hash
 from ferry.audit.models import AuditEntry, AuditHead
 from ferry.audit.services import AuditFieldInvalid, audit_head_sign, audit_head_text, audit_record, audit_verify
+from ferry.vault import anchor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -156,12 +160,16 @@ def test_a_rewritten_history_is_caught_by_the_signed_head(chain: list[AuditEntry
     assert audit_verify().ok
     _drop_triggers()
     try:
-        # When both are deleted and the rest re-hashed: the chain alone still verifies...
+        # When both are deleted and the rest re-hashed, and every signed head row deleted too
         _rewrite_without({"staff.duress", "case.view", "audit.head_sign"})
         AuditHead.objects.all().delete()
-        assert audit_verify().ok, "a self-consistent rewrite; only something kept outside catches it"
-        # ...so they also put back a head row: over their chain, without the key, its signature is not genuine
+        # Then the head kept in the data folder (outside the database) is missing from their chain
+        assert audit_verify().problem == "a signed head is missing: history was rewritten"
+        # And with the data folder too, but not the key: a head over their chain is not genuine
+        kept_file = Path(settings.DATA_DIR) / anchor.HEAD_FILE
+        kept_file.unlink()
         rewritten = audit_verify()
+        assert rewritten.ok, "a self-consistent rewrite; only something kept outside catches it"
         AuditHead.objects.create(
             seq=rewritten.head_seq,
             entry_hash=rewritten.head_hash,
@@ -179,6 +187,19 @@ def test_a_rewritten_history_is_caught_by_the_signed_head(chain: list[AuditEntry
             call_command("audit_verify", expect_head=(int(seq), digest))
     finally:
         _restore_triggers()
+
+
+def test_verifying_never_replaces_a_missing_signing_key(chain: list[AuditEntry]) -> None:
+    """Heads on record and no key file (restored without it): verification says so and makes no new key."""
+    audit_head_sign()
+    key_file = Path(settings.DATA_DIR) / anchor.KEY_FILE
+    saved = key_file.read_bytes()
+    key_file.unlink()
+    try:
+        assert audit_verify().problem == "the key that signed the heads is missing"
+        assert not key_file.exists()
+    finally:
+        key_file.write_bytes(saved)
 
 
 def test_the_original_signed_head_catches_the_rewrite(chain: list[AuditEntry]) -> None:
