@@ -1,4 +1,4 @@
-"""Staff account actions: first set-up, invitations, enrolment, login, sessions, duress. Views stay thin."""
+"""Staff account actions: first set-up, enrolment, login, a staff member's own security, administration of staff."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ import hashlib
 import secrets
 from base64 import b32encode
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ferry.accounts import throttle
 from ferry.accounts.alerts import activity_alert
-from ferry.accounts.models import Invitation, Role, SetupToken, Staff, StaffAlert, StaffConfirmation, StaffRole
+from ferry.accounts.models import Role, SetupToken, Staff, StaffAlert, StaffConfirmation, StaffRole
 from ferry.accounts.passphrases import check_passphrase
 from ferry.audit.services import audit_record
 from ferry.core.errors import FerryError
@@ -25,14 +22,13 @@ from ferry.core.permissions import require
 from ferry.vault import blind, escrow, keysets, staffkeys
 from ferry.vault.errors import WrongSecret
 
-INVITATION_LIFETIME = timedelta(hours=72)
-
 
 class AccountError(FerryError):
     """A staff account action was refused; the message is safe to show (translated, no personal data)."""
 
 
-def _hash(token: str) -> str:
+def hash_of(token: str) -> str:
+    """What is kept of a one-time link's token (set-up, invitation): its SHA-256, never the token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -50,13 +46,14 @@ def setup_token_issue() -> str | None:
         return None
     SetupToken.objects.filter(used_at__isnull=True).delete()
     token = secrets.token_urlsafe(32)
-    SetupToken.objects.create(token_hash=_hash(token), created_at=timezone.now())
+    SetupToken.objects.create(token_hash=hash_of(token), created_at=timezone.now())
     return token
 
 
 def setup_token_valid(token: str) -> bool:
     return (
-        not administrator_exists() and SetupToken.objects.filter(token_hash=_hash(token), used_at__isnull=True).exists()
+        not administrator_exists()
+        and SetupToken.objects.filter(token_hash=hash_of(token), used_at__isnull=True).exists()
     )
 
 
@@ -67,7 +64,7 @@ def passphrase_problems(*, passphrase: str, confirm: str, email: str, display_na
     return problems
 
 
-def _staff_create(*, email: str, display_name: str, passphrase: str, roles: list[str]) -> tuple[Staff, bytes]:
+def staff_new(*, email: str, display_name: str, passphrase: str, roles: list[str]) -> tuple[Staff, bytes]:
     if Staff.objects.filter(email__iexact=email).exists():
         raise AccountError(_("An account with this e-mail address already exists."))
     staff = Staff(email=email.strip().lower(), display_name=display_name.strip(), is_active=False)
@@ -81,12 +78,12 @@ def _staff_create(*, email: str, display_name: str, passphrase: str, roles: list
 @transaction.atomic
 def first_admin_create(*, token: str, email: str, display_name: str, passphrase: str) -> tuple[Staff, bytes]:
     """Create the first administrator, the escrow key (in their custody) and the contact-index key set."""
-    used = SetupToken.objects.select_for_update().filter(token_hash=_hash(token), used_at__isnull=True).first()
+    used = SetupToken.objects.select_for_update().filter(token_hash=hash_of(token), used_at__isnull=True).first()
     if used is None or administrator_exists():
         raise AccountError(_("This set-up link is no longer valid."))
     used.used_at = timezone.now()
     used.save(update_fields=["used_at"])
-    staff, private = _staff_create(
+    staff, private = staff_new(
         email=email, display_name=display_name, passphrase=passphrase, roles=[Role.ADMINISTRATOR]
     )
     # Whoever holds the set-up link (printed on the server) is the organisation's first administrator.
@@ -94,69 +91,6 @@ def first_admin_create(*, token: str, email: str, display_name: str, passphrase:
     escrow.escrow_create(custodian_id=staff.pk)
     blind.index_key_set_create(grant_to=[staff.pk])
     audit_record(action="setup.first_admin", actor_id=staff.pk, object_type="staff", object_id=staff.pk)
-    return staff, private
-
-
-# --- invitations -----------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def invitation_create(*, by: Staff, email: str, roles: list[str], accept_url_for: object) -> str:
-    """Invite someone by e-mail; the message names no purpose. Returns the raw token (for the e-mail only)."""
-    require(by, Role.ADMINISTRATOR)
-    valid_roles = {r.value for r in Role}
-    if not roles or not set(roles) <= valid_roles:
-        raise AccountError(_("Choose at least one role."))
-    if Staff.objects.filter(email__iexact=email).exclude(is_active=False, deactivated_at__isnull=True).exists():
-        raise AccountError(_("An account with this e-mail address already exists."))
-    token = secrets.token_urlsafe(32)
-    now = timezone.now()
-    invitation = Invitation.objects.create(
-        token_hash=_hash(token),
-        email=email.strip().lower(),
-        roles=sorted(set(roles)),
-        invited_by=by,
-        created_at=now,
-        expires_at=now + INVITATION_LIFETIME,
-    )
-    url = accept_url_for(token)  # type: ignore[operator]
-    audit_record(action="staff.invite", actor_id=by.pk, object_type="invitation", object_id=invitation.pk)
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=_("Your account at %(org)s") % {"org": settings.FERRY_ORG_NAME},
-            message=_("You have been given an account. Open this link within 72 hours to set it up:\n\n%(url)s\n")
-            % {"url": url},
-            from_email=None,
-            recipient_list=[invitation.email],
-        )
-    )
-    return token
-
-
-def invitation_for_token(token: str) -> Invitation | None:
-    return Invitation.objects.filter(
-        token_hash=_hash(token), accepted_at__isnull=True, expires_at__gt=timezone.now()
-    ).first()
-
-
-@transaction.atomic
-def invitation_accept(*, token: str, display_name: str, passphrase: str) -> tuple[Staff, bytes]:
-    invitation = (
-        Invitation.objects.select_for_update()
-        .filter(token_hash=_hash(token), accepted_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
-    if invitation is None:
-        raise AccountError(_("This invitation has expired or was already used."))
-    # An earlier, unfinished enrolment with this address is replaced; a deactivated account never is.
-    Staff.objects.filter(email__iexact=invitation.email, is_active=False, deactivated_at__isnull=True).delete()
-    staff, private = _staff_create(
-        email=invitation.email, display_name=display_name, passphrase=passphrase, roles=invitation.roles
-    )
-    invitation.accepted_at = timezone.now()
-    invitation.staff = staff
-    invitation.save(update_fields=["accepted_at", "staff"])
-    audit_record(action="staff.invite_accept", actor_id=staff.pk, object_type="invitation", object_id=invitation.pk)
     return staff, private
 
 
@@ -353,12 +287,6 @@ def staff_directory(*, by: Staff) -> list[Staff]:
     return list(Staff.objects.prefetch_related("roles").order_by("email"))
 
 
-def invitations_open(*, by: Staff) -> list[Invitation]:
-    require(by, Role.ADMINISTRATOR)
-    pending = Invitation.objects.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
-    return list(pending.order_by("-created_at"))
-
-
 @transaction.atomic
 def staff_deactivate(*, by: Staff, staff_id: int) -> None:
     """Someone left (or was taken): sign them out, destroy their grants; their cases are recovered via escrow."""
@@ -400,7 +328,7 @@ def staff_create_active(*, email: str, roles: list[str], passphrase: str, displa
     if problems:
         raise AccountError(" ".join(problems))
     first_admin = Role.ADMINISTRATOR in roles and not administrator_exists()
-    staff, private = _staff_create(email=email, display_name=display_name, passphrase=passphrase, roles=roles)
+    staff, private = staff_new(email=email, display_name=display_name, passphrase=passphrase, roles=roles)
     # An operator at the server's shell made this account: that is as "in person" as it gets.
     staffkeys.staff_key_confirm(staff_id=staff.pk, when=timezone.now())
     if first_admin:

@@ -16,7 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ferry.accounts import alerts, forms, services, sessions
+from ferry.accounts import alerts, forms, invitations, services, sessions
 from ferry.accounts.http import StaffRequest
 from ferry.accounts.middleware import STAFF_SESSION_KEY, set_unlock_cookie, unlock_cookie_path
 from ferry.accounts.models import Staff, StaffSession
@@ -90,7 +90,7 @@ def setup(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_not_required
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = services.invitation_for_token(token)
+    invitation = invitations.invitation_for_token(token)
     if invitation is None:
         return render(request, "accounts/link_invalid.html", status=404)
     form = forms.AcceptInvitationForm(request.POST or None)
@@ -98,7 +98,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         name = form.cleaned_data["display_name"]
         if not _passphrase_errors(form, email=invitation.email, display_name=name):
             try:
-                staff, private = services.invitation_accept(
+                staff, private = invitations.invitation_accept(
                     token=token, display_name=name, passphrase=form.cleaned_data["passphrase"]
                 )
             except services.AccountError as exc:

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ferry.accounts import services
+from ferry.accounts import invitations, services
 from ferry.accounts.models import Staff, StaffAlert
 from ferry.audit.models import AuditEntry
 from ferry.core.errors import FerryError
@@ -31,8 +31,8 @@ pytestmark = pytest.mark.django_db
 
 def _accept_invitation(by: Any, email: str, role: str) -> Staff:
     """Whoever holds the link (the person, or whoever intercepted it) enrols through the same services."""
-    token = services.invitation_create(by=by.staff, email=email, roles=[role], accept_url_for=lambda t: f"/x/{t}/")
-    staff, private = services.invitation_accept(token=token, display_name="New", passphrase=TEST_PASSPHRASE)
+    issued = invitations.invitation_create(by=by.staff, email=email, roles=[role], accept_url_for=lambda t: f"/x/{t}/")
+    staff, private = invitations.invitation_accept(token=issued.token, display_name="New", passphrase=TEST_PASSPHRASE)
     TOTPDevice.objects.create(user=staff, name="totp", confirmed=True)
     services.recovery_code_issue(staff=staff, ring=KeyRing(staff_id=staff.pk, private_key=private))
     services.staff_activate(staff=staff)
