@@ -94,31 +94,7 @@ def first_admin_create(*, token: str, email: str, display_name: str, passphrase:
     return staff, private
 
 
-# --- enrolment: second factor and recovery code ------------------------------------------------------
-
-
-def totp_device_for_enrolment(staff: Staff) -> TOTPDevice:
-    """The unconfirmed TOTP device being enrolled (created on first call)."""
-    device = TOTPDevice.objects.filter(user=staff, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=staff, name="totp", confirmed=False)
-    return device
-
-
-def totp_confirm(*, staff: Staff, code: str) -> bool:
-    device = totp_device_for_enrolment(staff)
-    if not device.verify_token(code.strip().replace(" ", "")):
-        return False
-    TOTPDevice.objects.filter(user=staff, confirmed=True).exclude(pk=device.pk).delete()
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    audit_record(action="staff.totp_enrol", actor_id=staff.pk, object_type="staff", object_id=staff.pk)
-    return True
-
-
-def totp_verify(*, staff: Staff, code: str) -> bool:
-    device = TOTPDevice.objects.filter(user=staff, confirmed=True).first()
-    return device is not None and bool(device.verify_token(code.strip().replace(" ", "")))
+# --- enrolment: recovery code (the authenticator app: totp.py) ------------------------------------------------------
 
 
 def recovery_code_issue(*, staff: Staff, ring: keysets.KeyRing) -> str:
