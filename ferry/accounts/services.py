@@ -19,6 +19,7 @@ from ferry.accounts.passphrases import check_passphrase
 from ferry.audit.services import audit_record
 from ferry.core.errors import FerryError
 from ferry.core.permissions import require
+from ferry.core.zones import known_zones
 from ferry.vault import blind, escrow, keysets, staffkeys
 from ferry.vault.errors import WrongSecret
 
@@ -171,6 +172,17 @@ def recovery_code_renew(*, staff: Staff, current: str, duress: bool = False) -> 
     code = staffkeys.staff_key_new_recovery_code(staff_id=staff.pk, private=private)
     audit_record(action="staff.recovery_code_issue", actor_id=staff.pk, object_type="staff", object_id=staff.pk)
     return code
+
+
+def staff_time_zone_set(*, staff: Staff, time_zone: str) -> None:
+    """The staff member's own time zone, for every time shown to them. Saved in a duress session too: it holds
+    nothing, and a choice that did not stick would give the session away."""
+    if time_zone not in known_zones():
+        raise AccountError(_("Choose a time zone from the list."))
+    with transaction.atomic():
+        Staff.objects.filter(pk=staff.pk).update(time_zone=time_zone)
+        audit_record(action="staff.time_zone_set", actor_id=staff.pk, object_type="staff", object_id=staff.pk)
+    staff.time_zone = time_zone
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ urlpatterns = [
     path("security/duress/", security_views.set_duress, name="set_duress"),
     path("security/duress/remove/", security_views.clear_duress, name="clear_duress"),
     path("security/recovery-code/", security_views.renew_recovery_code, name="renew_recovery_code"),
+    path("security/time-zone/", security_views.set_time_zone, name="set_time_zone"),
     path("security/sign-out-everywhere/", security_views.sign_out_everywhere, name="sign_out_everywhere"),
     path("security/keys/options/", key_views.register_options, name="key_register_options"),
     path("security/keys/", key_views.register, name="key_register"),
