@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pycountry
@@ -313,6 +314,14 @@ def _region_name(code: str) -> str:
     return region.name if region is not None else code
 
 
+def _day(value: Any) -> date | None:
+    """A day stored in a packet as ISO text, as a date (shown in the viewer's format), or None if unreadable."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def packet_context(packet: Packet) -> dict[str, Any]:
     """What the packet template shows, in the viewer's language; labels only for what the packet holds."""
     content = packet.content
@@ -341,6 +350,8 @@ def packet_context(packet: Packet) -> dict[str, Any]:
             if n.get("kind") in Need.Kind.values and n.get("status") in Need.Status.values
         ],
         "location": location,
+        "made_on": _day(content.get("made_on")),
+        "tasks": [{"title": t.get("title", ""), "due": _day(t.get("due"))} for t in content.get("tasks", [])],
         "included": [label for key, label in CONTENT if key in content.get("include", [])],
     }
 
