@@ -176,14 +176,6 @@ def _snapshot(case: Case, key: bytes, include: list[str], note: str) -> dict[str
     return packet
 
 
-def _event_text(referral: Referral) -> str:
-    return _("Referral to %(partner)s (%(country)s): %(status)s") % {
-        "partner": referral.partner.name,
-        "country": country_name(referral.destination_country) or "—",
-        "status": referral.get_status_display(),
-    }
-
-
 def referral_create(
     *,
     ring: KeyRing,
@@ -220,7 +212,8 @@ def referral_create(
     with transaction.atomic():
         keysets.seal_json(key, referral, "packet", _snapshot(case, key, chosen, note))
         referral.save(force_insert=True)
-        detail = {"text": _event_text(referral), "referral": referral.pk.hex, "status": S.DRAFT, "consent": consent}
+        # Keys only: the entry's text is composed when shown, in the reader's language (referrals/timeline.py).
+        detail = {"referral": referral.pk.hex, "status": S.DRAFT, "consent": consent}
         event_add(case=case, key=key, kind=Event.Kind.REFERRAL, actor=staff, detail=detail)
         audit_record(
             action="case.referral_create", actor_id=staff.pk, object_type="referral", object_id=referral.pk.hex
@@ -274,7 +267,6 @@ def referral_status_change(
             # What retention keeps of a shredded case: where the person went.
             Case.objects.filter(pk=case.pk).update(destination_country=referral.destination_country)
         detail = {
-            "text": _event_text(referral),
             "referral": referral.pk.hex,
             "status": status,
             "status_from": current,
