@@ -96,7 +96,7 @@ def staff_confirm(request: StaffRequest, staff_id: int) -> HttpResponse:
     """Confirm in person that a new account is the person's: the fingerprint they read aloud, typed here."""
     try:
         done = services.staff_confirm(
-            by=request.user, staff_id=staff_id, fingerprint=request.POST.get("fingerprint", "")
+            by=request.user, staff_id=staff_id, fingerprint=request.POST.get("fingerprint", ""), ring=request.ring
         )
     except services.AccountError as exc:
         messages.error(request, str(exc))

@@ -242,9 +242,12 @@ def staff_pending(*, by: Staff) -> list[tuple[Staff, int, bool]]:
     return rows
 
 
-def staff_confirm(*, by: Staff, staff_id: int, fingerprint: str) -> bool:
+def staff_confirm(*, by: Staff, staff_id: int, fingerprint: str, ring: keysets.KeyRing | None = None) -> bool:
     """An administrator confirms, in person, that the account's key is the person's: the fingerprint they read
-    aloud from their dashboard matches. Returns True once enough administrators have confirmed."""
+    aloud from their dashboard matches. Returns True once enough administrators have confirmed.
+
+    A coordinator confirmed by an administrator who holds the contact-index key gets it at once (with `ring`),
+    so requests they open are matched against earlier ones without anyone passing by the dashboard."""
     require(by, Role.ADMINISTRATOR)
     staff = Staff.objects.filter(pk=staff_id, is_active=True).first()
     if staff is None or staffkeys.staff_key_confirmed(staff_id=staff_id):
@@ -267,6 +270,9 @@ def staff_confirm(*, by: Staff, staff_id: int, fingerprint: str) -> bool:
             return False
         staffkeys.staff_key_confirm(staff_id=staff.pk, when=timezone.now())
         audit_record(action="staff.confirmed", actor_id=by.pk, object_type="staff", object_id=staff.pk)
+        if ring is not None and staff.has_role(Role.COORDINATOR):
+            for shared in blind.index_share(ring=ring, staff_ids=[staff.pk]):
+                audit_record(action="vault.index_grant", actor_id=by.pk, object_type="staff", object_id=shared)
     return True
 
 
