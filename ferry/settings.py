@@ -105,6 +105,8 @@ LOCALE_PATHS = [BASE_DIR / "ferry" / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True
+# One date and time style on every page, in each viewer's language (and, for staff, their own time zone).
+FORMAT_MODULE_PATH = ["ferry.core.formats"]
 
 STATIC_URL = "/static/"
 # Set FERRY_STATIC_ROOT and run collectstatic for compressed, cache-friendly assets in production.

@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from ferry.accounts.models import SecurityKey, StaffAlert
+from ferry.accounts.models import Invitation, SecurityKey, StaffAlert
 from ferry.cases.models import Partner, Referral, Stage, Task
 from ferry.core.permissions import declared_roles
 from ferry.intake.models import Attachment, Request
@@ -118,9 +118,18 @@ def world(client: Client, make_staff: Any) -> dict[str, Any]:
     key = SecurityKey.objects.create(
         staff=team["coordinator"].staff, name="k", credential_id=b"c", public_key=b"p", created_at=timezone.now()
     )
+    invitation = Invitation.objects.create(
+        token_hash="0" * 64,
+        email="invited@example.org",
+        roles=["caseworker"],
+        invited_by=team["admin"].staff,
+        created_at=timezone.now(),
+        expires_at=timezone.now() + timezone.timedelta(hours=72),
+    )
     return {
         **team,
         "reference": ref,
+        "invitation": invitation.pk,
         "task": Task.objects.get().pk,
         "attachment": Attachment.objects.get().pk,
         "referral": Referral.objects.get().pk,
@@ -219,6 +228,12 @@ _record(
     ["accounts:staff_deactivate", "accounts:staff_confirm"],
     lambda w: {"staff_id": w["caseworker"].staff.pk},
     {"staff_id": INVENTED_INT},
+    None,
+)
+_record(
+    ["accounts:invitation_resend", "accounts:invitation_revoke"],
+    lambda w: {"invitation_id": w["invitation"]},
+    {"invitation_id": INVENTED_INT},
     None,
 )
 # Someone else's alert or security key, against one that does not exist: nothing happens either way.

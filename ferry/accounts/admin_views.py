@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -10,37 +12,82 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ferry.accounts import ceremony, forms, services
+from ferry.accounts import ceremony, forms, invitations, services
 from ferry.accounts.http import StaffRequest
 from ferry.accounts.models import Role, Staff
 from ferry.core.permissions import roles
 
 
+def _accept_url(request: StaffRequest) -> Callable[[str], str]:
+    return lambda token: request.build_absolute_uri(reverse("accounts:accept", args=[token]))
+
+
+def _staff_page(
+    request: StaffRequest, form: forms.InviteForm, issued: invitations.Issued | None = None
+) -> HttpResponse:
+    admin = request.user
+    context = {
+        "staff": services.staff_directory(by=admin),
+        "pending": services.staff_pending(by=admin),
+        "invitations": invitations.invitations_open(by=admin),
+        "form": form,
+        "mail_configured": invitations.mail_configured(),
+        # A link that was not e-mailed is shown on this one page, once: only its hash is kept.
+        "issued": issued if issued is not None and issued.delivery != invitations.Delivery.EMAILED else None,
+    }
+    return render(request, "accounts/staff_list.html", context)
+
+
+def _after_issue(request: StaffRequest, issued: invitations.Issued) -> HttpResponse:
+    if issued.delivery == invitations.Delivery.EMAILED:
+        messages.success(request, _("The invitation was e-mailed. Its link works once, within 72 hours."))
+        return redirect("accounts:staff")
+    return _staff_page(request, forms.InviteForm(), issued)
+
+
 @require_http_methods(["GET", "POST"])
 @roles(Role.ADMINISTRATOR)
 def staff_list(request: StaffRequest) -> HttpResponse:
-    admin = request.user
     form = forms.InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.invitation_create(
-                by=admin,
+            issued = invitations.invitation_create(
+                by=request.user,
                 email=form.cleaned_data["email"],
                 roles=form.cleaned_data["roles"],
-                accept_url_for=lambda token: request.build_absolute_uri(reverse("accounts:accept", args=[token])),
+                accept_url_for=_accept_url(request),
             )
         except services.AccountError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, _("The invitation was sent."))
-            return redirect("accounts:staff")
-    context = {
-        "staff": services.staff_directory(by=admin),
-        "pending": services.staff_pending(by=admin),
-        "invitations": services.invitations_open(by=admin),
-        "form": form,
-    }
-    return render(request, "accounts/staff_list.html", context)
+            return _after_issue(request, issued)
+    return _staff_page(request, form)
+
+
+@require_POST
+@roles(Role.ADMINISTRATOR)
+def invitation_resend(request: StaffRequest, invitation_id: int) -> HttpResponse:
+    """A new link for an open invitation (the old one stops working), e-mailed or shown once."""
+    try:
+        issued = invitations.invitation_resend(
+            by=request.user, invitation_id=invitation_id, accept_url_for=_accept_url(request)
+        )
+    except services.AccountError as exc:
+        messages.error(request, str(exc))
+        return redirect("accounts:staff")
+    return _after_issue(request, issued)
+
+
+@require_POST
+@roles(Role.ADMINISTRATOR)
+def invitation_revoke(request: StaffRequest, invitation_id: int) -> HttpResponse:
+    try:
+        invitations.invitation_revoke(by=request.user, invitation_id=invitation_id)
+    except services.AccountError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The invitation was revoked. Its link no longer works."))
+    return redirect("accounts:staff")
 
 
 @require_POST
@@ -49,7 +96,7 @@ def staff_confirm(request: StaffRequest, staff_id: int) -> HttpResponse:
     """Confirm in person that a new account is the person's: the fingerprint they read aloud, typed here."""
     try:
         done = services.staff_confirm(
-            by=request.user, staff_id=staff_id, fingerprint=request.POST.get("fingerprint", "")
+            by=request.user, staff_id=staff_id, fingerprint=request.POST.get("fingerprint", ""), ring=request.ring
         )
     except services.AccountError as exc:
         messages.error(request, str(exc))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from ferry.accounts.ceremony import orphaned_key_sets
 from ferry.accounts.models import Role, Staff
 from ferry.core.forms import choices_set
+from ferry.core.zones import zone_choices
 
 STRENGTH_HINT = _("At least 12 characters. Several unrelated words are easy to remember and hard to guess.")
 
@@ -99,6 +100,16 @@ class RecoverForm(PassphraseFields):
 
 class CurrentPassphraseForm(forms.Form):
     current = passphrase_field(_("Current passphrase"), autocomplete="current-password")
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label=_("Your time zone"), help_text=_("Dates and times on the staff pages are shown in this time zone.")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices_set(self, "time_zone", zone_choices())
 
 
 class SplitEscrowForm(forms.Form):

@@ -1,4 +1,5 @@
-"""A staff member's own security page (passphrase, duress passphrase, recovery code, sessions) and recovery."""
+"""A staff member's own security page (passphrase, duress passphrase, recovery code, time zone, sessions) and
+recovery."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def _page(request: StaffRequest, **bound: object) -> HttpResponse:
         "duress_form": bound.get("duress_form") or forms.DuressForm(prefix="duress"),
         "recovery_form": bound.get("recovery_form") or forms.CurrentPassphraseForm(prefix="recovery"),
         "clear_form": forms.CurrentPassphraseForm(prefix="clear"),
+        "zone_form": bound.get("zone_form")
+        or forms.TimeZoneForm(prefix="zone", initial={"time_zone": request.user.time_zone}),
         # A duress session must not show that a duress passphrase exists.
         "has_duress": request.user.vault_key.duress_check is not None and not _duress(request),
         "new_recovery_code": bound.get("new_recovery_code"),
@@ -134,6 +137,21 @@ def renew_recovery_code(request: StaffRequest) -> HttpResponse:
         else:
             return _page(request, new_recovery_code=code)
     return _page(request, recovery_form=form)
+
+
+@require_POST
+@roles(SIGNED_IN)
+def set_time_zone(request: StaffRequest) -> HttpResponse:
+    form = forms.TimeZoneForm(request.POST, prefix="zone")
+    if form.is_valid():
+        try:
+            services.staff_time_zone_set(staff=request.user, time_zone=form.cleaned_data["time_zone"])
+        except services.AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Your time zone was saved."))
+            return redirect("accounts:security")
+    return _page(request, zone_form=form)
 
 
 @require_POST

@@ -1,4 +1,4 @@
-"""Staff account actions: first set-up, invitations, enrolment, login, sessions, duress. Views stay thin."""
+"""Staff account actions: first set-up, enrolment, login, a staff member's own security, administration of staff."""
 
 from __future__ import annotations
 
@@ -6,10 +6,7 @@ import hashlib
 import secrets
 from base64 import b32encode
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,22 +14,22 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ferry.accounts import throttle
 from ferry.accounts.alerts import activity_alert
-from ferry.accounts.models import Invitation, Role, SetupToken, Staff, StaffAlert, StaffConfirmation, StaffRole
+from ferry.accounts.models import Role, SetupToken, Staff, StaffAlert, StaffConfirmation, StaffRole
 from ferry.accounts.passphrases import check_passphrase
 from ferry.audit.services import audit_record
 from ferry.core.errors import FerryError
 from ferry.core.permissions import require
+from ferry.core.zones import known_zones
 from ferry.vault import blind, escrow, keysets, staffkeys
 from ferry.vault.errors import WrongSecret
-
-INVITATION_LIFETIME = timedelta(hours=72)
 
 
 class AccountError(FerryError):
     """A staff account action was refused; the message is safe to show (translated, no personal data)."""
 
 
-def _hash(token: str) -> str:
+def hash_of(token: str) -> str:
+    """What is kept of a one-time link's token (set-up, invitation): its SHA-256, never the token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -50,13 +47,14 @@ def setup_token_issue() -> str | None:
         return None
     SetupToken.objects.filter(used_at__isnull=True).delete()
     token = secrets.token_urlsafe(32)
-    SetupToken.objects.create(token_hash=_hash(token), created_at=timezone.now())
+    SetupToken.objects.create(token_hash=hash_of(token), created_at=timezone.now())
     return token
 
 
 def setup_token_valid(token: str) -> bool:
     return (
-        not administrator_exists() and SetupToken.objects.filter(token_hash=_hash(token), used_at__isnull=True).exists()
+        not administrator_exists()
+        and SetupToken.objects.filter(token_hash=hash_of(token), used_at__isnull=True).exists()
     )
 
 
@@ -67,7 +65,7 @@ def passphrase_problems(*, passphrase: str, confirm: str, email: str, display_na
     return problems
 
 
-def _staff_create(*, email: str, display_name: str, passphrase: str, roles: list[str]) -> tuple[Staff, bytes]:
+def staff_new(*, email: str, display_name: str, passphrase: str, roles: list[str]) -> tuple[Staff, bytes]:
     if Staff.objects.filter(email__iexact=email).exists():
         raise AccountError(_("An account with this e-mail address already exists."))
     staff = Staff(email=email.strip().lower(), display_name=display_name.strip(), is_active=False)
@@ -81,12 +79,12 @@ def _staff_create(*, email: str, display_name: str, passphrase: str, roles: list
 @transaction.atomic
 def first_admin_create(*, token: str, email: str, display_name: str, passphrase: str) -> tuple[Staff, bytes]:
     """Create the first administrator, the escrow key (in their custody) and the contact-index key set."""
-    used = SetupToken.objects.select_for_update().filter(token_hash=_hash(token), used_at__isnull=True).first()
+    used = SetupToken.objects.select_for_update().filter(token_hash=hash_of(token), used_at__isnull=True).first()
     if used is None or administrator_exists():
         raise AccountError(_("This set-up link is no longer valid."))
     used.used_at = timezone.now()
     used.save(update_fields=["used_at"])
-    staff, private = _staff_create(
+    staff, private = staff_new(
         email=email, display_name=display_name, passphrase=passphrase, roles=[Role.ADMINISTRATOR]
     )
     # Whoever holds the set-up link (printed on the server) is the organisation's first administrator.
@@ -97,94 +95,7 @@ def first_admin_create(*, token: str, email: str, display_name: str, passphrase:
     return staff, private
 
 
-# --- invitations -----------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def invitation_create(*, by: Staff, email: str, roles: list[str], accept_url_for: object) -> str:
-    """Invite someone by e-mail; the message names no purpose. Returns the raw token (for the e-mail only)."""
-    require(by, Role.ADMINISTRATOR)
-    valid_roles = {r.value for r in Role}
-    if not roles or not set(roles) <= valid_roles:
-        raise AccountError(_("Choose at least one role."))
-    if Staff.objects.filter(email__iexact=email).exclude(is_active=False, deactivated_at__isnull=True).exists():
-        raise AccountError(_("An account with this e-mail address already exists."))
-    token = secrets.token_urlsafe(32)
-    now = timezone.now()
-    invitation = Invitation.objects.create(
-        token_hash=_hash(token),
-        email=email.strip().lower(),
-        roles=sorted(set(roles)),
-        invited_by=by,
-        created_at=now,
-        expires_at=now + INVITATION_LIFETIME,
-    )
-    url = accept_url_for(token)  # type: ignore[operator]
-    audit_record(action="staff.invite", actor_id=by.pk, object_type="invitation", object_id=invitation.pk)
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=_("Your account at %(org)s") % {"org": settings.FERRY_ORG_NAME},
-            message=_("You have been given an account. Open this link within 72 hours to set it up:\n\n%(url)s\n")
-            % {"url": url},
-            from_email=None,
-            recipient_list=[invitation.email],
-        )
-    )
-    return token
-
-
-def invitation_for_token(token: str) -> Invitation | None:
-    return Invitation.objects.filter(
-        token_hash=_hash(token), accepted_at__isnull=True, expires_at__gt=timezone.now()
-    ).first()
-
-
-@transaction.atomic
-def invitation_accept(*, token: str, display_name: str, passphrase: str) -> tuple[Staff, bytes]:
-    invitation = (
-        Invitation.objects.select_for_update()
-        .filter(token_hash=_hash(token), accepted_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
-    if invitation is None:
-        raise AccountError(_("This invitation has expired or was already used."))
-    # An earlier, unfinished enrolment with this address is replaced; a deactivated account never is.
-    Staff.objects.filter(email__iexact=invitation.email, is_active=False, deactivated_at__isnull=True).delete()
-    staff, private = _staff_create(
-        email=invitation.email, display_name=display_name, passphrase=passphrase, roles=invitation.roles
-    )
-    invitation.accepted_at = timezone.now()
-    invitation.staff = staff
-    invitation.save(update_fields=["accepted_at", "staff"])
-    audit_record(action="staff.invite_accept", actor_id=staff.pk, object_type="invitation", object_id=invitation.pk)
-    return staff, private
-
-
-# --- enrolment: second factor and recovery code ------------------------------------------------------
-
-
-def totp_device_for_enrolment(staff: Staff) -> TOTPDevice:
-    """The unconfirmed TOTP device being enrolled (created on first call)."""
-    device = TOTPDevice.objects.filter(user=staff, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=staff, name="totp", confirmed=False)
-    return device
-
-
-def totp_confirm(*, staff: Staff, code: str) -> bool:
-    device = totp_device_for_enrolment(staff)
-    if not device.verify_token(code.strip().replace(" ", "")):
-        return False
-    TOTPDevice.objects.filter(user=staff, confirmed=True).exclude(pk=device.pk).delete()
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    audit_record(action="staff.totp_enrol", actor_id=staff.pk, object_type="staff", object_id=staff.pk)
-    return True
-
-
-def totp_verify(*, staff: Staff, code: str) -> bool:
-    device = TOTPDevice.objects.filter(user=staff, confirmed=True).first()
-    return device is not None and bool(device.verify_token(code.strip().replace(" ", "")))
+# --- enrolment: recovery code (the authenticator app: totp.py) ------------------------------------------------------
 
 
 def recovery_code_issue(*, staff: Staff, ring: keysets.KeyRing) -> str:
@@ -263,6 +174,17 @@ def recovery_code_renew(*, staff: Staff, current: str, duress: bool = False) -> 
     return code
 
 
+def staff_time_zone_set(*, staff: Staff, time_zone: str) -> None:
+    """The staff member's own time zone, for every time shown to them. Saved in a duress session too: it holds
+    nothing, and a choice that did not stick would give the session away."""
+    if time_zone not in known_zones():
+        raise AccountError(_("Choose a time zone from the list."))
+    with transaction.atomic():
+        Staff.objects.filter(pk=staff.pk).update(time_zone=time_zone)
+        audit_record(action="staff.time_zone_set", actor_id=staff.pk, object_type="staff", object_id=staff.pk)
+    staff.time_zone = time_zone
+
+
 @transaction.atomic
 def account_recover(*, email: str, recovery_code: str, new_passphrase: str, client: str) -> str:
     """Forgotten passphrase: the recovery code opens the key, which is re-wrapped under a new passphrase and a
@@ -320,9 +242,12 @@ def staff_pending(*, by: Staff) -> list[tuple[Staff, int, bool]]:
     return rows
 
 
-def staff_confirm(*, by: Staff, staff_id: int, fingerprint: str) -> bool:
+def staff_confirm(*, by: Staff, staff_id: int, fingerprint: str, ring: keysets.KeyRing | None = None) -> bool:
     """An administrator confirms, in person, that the account's key is the person's: the fingerprint they read
-    aloud from their dashboard matches. Returns True once enough administrators have confirmed."""
+    aloud from their dashboard matches. Returns True once enough administrators have confirmed.
+
+    A coordinator confirmed by an administrator who holds the contact-index key gets it at once (with `ring`),
+    so requests they open are matched against earlier ones without anyone passing by the dashboard."""
     require(by, Role.ADMINISTRATOR)
     staff = Staff.objects.filter(pk=staff_id, is_active=True).first()
     if staff is None or staffkeys.staff_key_confirmed(staff_id=staff_id):
@@ -345,18 +270,15 @@ def staff_confirm(*, by: Staff, staff_id: int, fingerprint: str) -> bool:
             return False
         staffkeys.staff_key_confirm(staff_id=staff.pk, when=timezone.now())
         audit_record(action="staff.confirmed", actor_id=by.pk, object_type="staff", object_id=staff.pk)
+        if ring is not None and staff.has_role(Role.COORDINATOR):
+            for shared in blind.index_share(ring=ring, staff_ids=[staff.pk]):
+                audit_record(action="vault.index_grant", actor_id=by.pk, object_type="staff", object_id=shared)
     return True
 
 
 def staff_directory(*, by: Staff) -> list[Staff]:
     require(by, Role.ADMINISTRATOR)
     return list(Staff.objects.prefetch_related("roles").order_by("email"))
-
-
-def invitations_open(*, by: Staff) -> list[Invitation]:
-    require(by, Role.ADMINISTRATOR)
-    pending = Invitation.objects.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
-    return list(pending.order_by("-created_at"))
 
 
 @transaction.atomic
@@ -400,7 +322,7 @@ def staff_create_active(*, email: str, roles: list[str], passphrase: str, displa
     if problems:
         raise AccountError(" ".join(problems))
     first_admin = Role.ADMINISTRATOR in roles and not administrator_exists()
-    staff, private = _staff_create(email=email, display_name=display_name, passphrase=passphrase, roles=roles)
+    staff, private = staff_new(email=email, display_name=display_name, passphrase=passphrase, roles=roles)
     # An operator at the server's shell made this account: that is as "in person" as it gets.
     staffkeys.staff_key_confirm(staff_id=staff.pk, when=timezone.now())
     if first_admin:

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from ferry.accounts import throttle
 from ferry.accounts.models import Role, Staff, StaffAlert, StaffSession
-from ferry.accounts.services import AccountError, totp_verify
+from ferry.accounts.services import AccountError
+from ferry.accounts.totp import CodeAnswer, CodeCheck, totp_check
 from ferry.audit.services import audit_record
 from ferry.vault import keysets, session, staffkeys
 
@@ -101,10 +102,12 @@ def login_passphrase(*, email: str, passphrase: str, client: str) -> PassphraseO
 def login_second_factor(*, session_id: str, code: str, client: str) -> StaffSession:
     row = StaffSession.objects.select_related("staff").get(pk=session_id)
     keys = throttle.throttle_keys(email=row.staff.email, client=client)
-    if throttle.throttle_locked(keys) or not totp_verify(staff=row.staff, code=code):
-        if throttle.throttle_failure(keys):
+    answer = CodeAnswer(CodeCheck.WRONG) if throttle.throttle_locked(keys) else totp_check(staff=row.staff, code=code)
+    if not answer.ok:
+        # A code not checked (too soon after a wrong one) is no guess: only checked codes count.
+        if answer.check != CodeCheck.TOO_SOON and throttle.throttle_failure(keys):
             lockout_alert(row.staff)
-        raise LoginFailed(_("That code did not work. Check your authenticator app and try again."))
+        raise LoginFailed(answer.refusal())
     throttle.throttle_success(keys)
     row.second_factor_done = True
     row.save(update_fields=["second_factor_done"])

@@ -16,7 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ferry.accounts import alerts, forms, services, sessions
+from ferry.accounts import alerts, forms, invitations, services, sessions, totp
 from ferry.accounts.http import StaffRequest
 from ferry.accounts.middleware import STAFF_SESSION_KEY, set_unlock_cookie, unlock_cookie_path
 from ferry.accounts.models import Staff, StaffSession
@@ -90,7 +90,7 @@ def setup(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_not_required
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = services.invitation_for_token(token)
+    invitation = invitations.invitation_for_token(token)
     if invitation is None:
         return render(request, "accounts/link_invalid.html", status=404)
     form = forms.AcceptInvitationForm(request.POST or None)
@@ -98,7 +98,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         name = form.cleaned_data["display_name"]
         if not _passphrase_errors(form, email=invitation.email, display_name=name):
             try:
-                staff, private = services.invitation_accept(
+                staff, private = invitations.invitation_accept(
                     token=token, display_name=name, passphrase=form.cleaned_data["passphrase"]
                 )
             except services.AccountError as exc:
@@ -114,12 +114,16 @@ def enrol_totp(request: HttpRequest) -> HttpResponse:
     if enrolment is None:
         return redirect(settings.LOGIN_URL)
     row, _ring = enrolment
-    device = services.totp_device_for_enrolment(row.staff)
+    device = totp.totp_device_for_enrolment(row.staff)
     form = forms.CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if services.totp_confirm(staff=row.staff, code=form.cleaned_data["code"]):
+        answer = totp.totp_confirm(staff=row.staff, code=form.cleaned_data["code"])
+        if answer.ok:
             return redirect("accounts:enrol_recovery")
-        form.add_error("code", _("That code did not work. Check the time on your phone and try the newest code."))
+        if answer.check == totp.CodeCheck.WRONG:
+            form.add_error("code", _("That code did not work. Check the time on your phone and try the newest code."))
+        else:
+            form.add_error("code", answer.refusal())
     secret = device.config_url.split("secret=")[1].split("&")[0]
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=5, dark="#000", light="#fff")
     return render(

@@ -12,12 +12,12 @@ import pytest
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ferry.accounts import services
+from ferry.accounts import invitations, services
 from ferry.accounts.models import Staff, StaffAlert
 from ferry.audit.models import AuditEntry
 from ferry.core.errors import FerryError
 from ferry.intake.models import Request
-from ferry.vault import keysets, staffkeys
+from ferry.vault import blind, keysets, staffkeys
 from ferry.vault.keyring import KeyRing
 from ferry.vault.keysets import NoStaffKey
 from ferry.vault.models import Grant
@@ -31,8 +31,8 @@ pytestmark = pytest.mark.django_db
 
 def _accept_invitation(by: Any, email: str, role: str) -> Staff:
     """Whoever holds the link (the person, or whoever intercepted it) enrols through the same services."""
-    token = services.invitation_create(by=by.staff, email=email, roles=[role], accept_url_for=lambda t: f"/x/{t}/")
-    staff, private = services.invitation_accept(token=token, display_name="New", passphrase=TEST_PASSPHRASE)
+    issued = invitations.invitation_create(by=by.staff, email=email, roles=[role], accept_url_for=lambda t: f"/x/{t}/")
+    staff, private = invitations.invitation_accept(token=issued.token, display_name="New", passphrase=TEST_PASSPHRASE)
     TOTPDevice.objects.create(user=staff, name="totp", confirmed=True)
     services.recovery_code_issue(staff=staff, ring=KeyRing(staff_id=staff.pk, private_key=private))
     services.staff_activate(staff=staff)
@@ -102,3 +102,20 @@ def test_a_caseworker_needs_one_confirmation_and_the_dashboard_says_so(make_staf
         by=admin.staff, staff_id=newcomer.pk, fingerprint=staffkeys.fingerprint(staff_id=newcomer.pk)
     )
     assert "Your account waits to be confirmed" not in browser.get("/staff/").content.decode()
+
+
+def test_a_coordinator_confirmed_by_the_first_administrator_gets_the_contact_index_key_at_once(
+    make_staff: Any,
+) -> None:
+    # Given the first administrator (who holds the contact-index key) and a coordinator they invited
+    admin = make_staff("administrator")
+    newcomer = _accept_invitation(admin, "new.coordinator@example.org", "coordinator")
+    index = blind.index_key_set()
+    assert index is not None
+    assert not Grant.objects.filter(key_set=index, staff=newcomer).exists()
+    # When the administrator confirms them, without opening the dashboard afterwards
+    fingerprint = staffkeys.fingerprint(staff_id=newcomer.pk)
+    staff_client(admin).post(f"/staff/accounts/staff/{newcomer.pk}/confirm/", {"fingerprint": fingerprint})
+    # Then the coordinator holds the key, and that is audited
+    assert Grant.objects.filter(key_set=index, staff=newcomer).exists()
+    assert AuditEntry.objects.filter(action="vault.index_grant", object_id=str(newcomer.pk)).exists()

@@ -200,3 +200,82 @@ def test_every_cookie_stays_on_the_staff_path(make_staff: Any) -> None:
     }
     for name, morsel in browser.cookies.items():
         assert morsel["path"] == f"/{settings.FERRY_STAFF_PATH}/", name
+
+
+# --- a right code at the wrong moment is told so -----------------------------------------------------------
+
+
+def _at_code_step(member: Any) -> Client:
+    client = Client()
+    assert (
+        client.post("/staff/accounts/login/", {"email": member.staff.email, "passphrase": TEST_PASSPHRASE}).status_code
+        == 302
+    )
+    return client
+
+
+def _wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def test_a_right_code_just_after_a_wrong_one_is_told_to_wait_and_then_works(make_staff: Any) -> None:
+    member = make_staff("caseworker")
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=5), tick=False) as clock:
+        client = _at_code_step(member)
+        right = code_for(member.totp_secret)
+        # Given a wrong code
+        assert (
+            "That code did not work"
+            in client.post("/staff/accounts/login/code/", {"code": _wrong(right)}).content.decode()
+        )
+        # When the right one follows at once, it is not checked, and the answer says to wait (not "wrong")
+        soon = client.post("/staff/accounts/login/code/", {"code": right}).content.decode()
+        assert "Too soon after a code that did not work. Wait 1 second, then type the code your app shows." in soon
+        assert "did not work. Check" not in soon
+        # And the same answer comes whatever was typed: it tells nothing about the code
+        other = client.post("/staff/accounts/login/code/", {"code": _wrong(right)}).content.decode()
+        assert normal_code_page(other) == normal_code_page(soon)
+        # Then, a moment later, the right code works
+        clock.shift(timedelta(seconds=2))
+        done = client.post("/staff/accounts/login/code/", {"code": code_for(member.totp_secret)})
+        assert done.status_code == 302
+
+
+def normal_code_page(page: str) -> str:
+    """The page without its token and without the code typed (the form shows it again)."""
+    return re.sub(r'(name="csrfmiddlewaretoken"|name="code") value="[^"]+"', "", page)
+
+
+def test_a_code_already_used_is_told_apart_and_still_refused(make_staff: Any) -> None:
+    member = make_staff("caseworker")
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=5), tick=False) as clock:
+        # Given a code just used to sign in on one device
+        first = _at_code_step(member)
+        used = code_for(member.totp_secret)
+        assert first.post("/staff/accounts/login/code/", {"code": used}).status_code == 302
+        # When the same code is typed on another device a second later
+        clock.shift(timedelta(seconds=1))
+        second = _at_code_step(member)
+        page = second.post("/staff/accounts/login/code/", {"code": used})
+        # Then it is refused, and the person is told to wait for the next code
+        assert page.status_code == 200
+        assert (
+            "This code was just used. Wait for the next one (about 30 seconds) and type that." in page.content.decode()
+        )
+        assert second.get("/staff/").status_code == 302
+        # And the next code works
+        clock.shift(timedelta(seconds=31))
+        assert second.post("/staff/accounts/login/code/", {"code": code_for(member.totp_secret)}).status_code == 302
+
+
+def test_a_used_code_counts_against_the_lockout_like_a_wrong_one(make_staff: Any) -> None:
+    member = make_staff("caseworker")
+    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=5), tick=False) as clock:
+        used = code_for(member.totp_secret)
+        assert _at_code_step(member).post("/staff/accounts/login/code/", {"code": used}).status_code == 302
+        client = _at_code_step(member)
+        for attempt in range(5):
+            clock.shift(timedelta(seconds=2**attempt))  # past each pause django-otp makes after a failure
+            page = client.post("/staff/accounts/login/code/", {"code": used})
+            assert page.status_code == 200
+    assert AuditEntry.objects.filter(action="staff.lockout", object_id=str(member.staff.pk)).count() == 1

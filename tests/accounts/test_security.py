@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from ferry.accounts import services
-from ferry.accounts.models import StaffSession
+from ferry.accounts.models import Invitation, StaffSession
+from ferry.audit.models import AuditEntry
 from ferry.vault import keysets, staffkeys
 from ferry.vault.errors import WrongSecret
 from ferry.vault.keyring import KeyRing
@@ -100,3 +103,44 @@ def test_new_recovery_code_replaces_the_old(make_staff: Any) -> None:
         staffkeys.staff_key_recover(staff_id=member.staff.pk, recovery_code=member.recovery_code, new_passphrase=NEW)
     private, _new_code = staffkeys.staff_key_recover(staff_id=member.staff.pk, recovery_code=code, new_passphrase=NEW)
     assert private == member.private_key
+
+
+# --- the time zone every time is shown in -------------------------------------------------------------
+
+
+def test_a_staff_member_chooses_their_time_zone_and_times_follow_it(make_staff: Any) -> None:
+    # Given an administrator (UTC until they choose) and an invitation valid until 14:34 UTC
+    admin = make_staff("administrator")
+    Invitation.objects.create(
+        token_hash="0" * 64,
+        email="new@example.org",
+        roles=["caseworker"],
+        invited_by=admin.staff,
+        created_at=timezone.now(),
+        expires_at=timezone.now().replace(hour=14, minute=34) + timedelta(days=2),
+    )
+    client = login(Client(), admin.staff.email, TEST_PASSPHRASE, admin.totp_secret)
+    assert '<option value="UTC" selected>' in client.get("/staff/accounts/security/").content.decode()
+    assert "14:34" in client.get("/staff/accounts/staff/").content.decode()
+    # When they choose Moscow on their Security page
+    answer = client.post("/staff/accounts/security/time-zone/", {"zone-time_zone": "Europe/Moscow"}, follow=True)
+    # Then it is saved and audited, and every time on their pages is Moscow's
+    assert "Your time zone was saved." in answer.content.decode()
+    assert '<option value="Europe/Moscow" selected>Moscow</option>' in answer.content.decode()
+    admin.staff.refresh_from_db()
+    assert admin.staff.time_zone == "Europe/Moscow"
+    assert AuditEntry.objects.filter(action="staff.time_zone_set", actor_id=admin.staff.pk).exists()
+    assert "17:34" in client.get("/staff/accounts/staff/").content.decode()
+
+
+def test_a_time_zone_not_on_the_list_is_refused(make_staff: Any) -> None:
+    member = make_staff("caseworker")
+    client = login(Client(), member.staff.email, TEST_PASSPHRASE, member.totp_secret)
+    for name in ("Mars/Olympus_Mons", "posix/Europe/Moscow", "../../etc/passwd", ""):
+        page = client.post("/staff/accounts/security/time-zone/", {"zone-time_zone": name})
+        assert page.status_code == 200
+        assert "Select a valid choice" in page.content.decode() or "This field is required" in page.content.decode()
+    member.staff.refresh_from_db()
+    assert member.staff.time_zone == "UTC"
+    with pytest.raises(services.AccountError):
+        services.staff_time_zone_set(staff=member.staff, time_zone="Mars/Olympus_Mons")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pycountry
@@ -175,14 +176,6 @@ def _snapshot(case: Case, key: bytes, include: list[str], note: str) -> dict[str
     return packet
 
 
-def _event_text(referral: Referral) -> str:
-    return _("Referral to %(partner)s (%(country)s): %(status)s") % {
-        "partner": referral.partner.name,
-        "country": country_name(referral.destination_country) or "—",
-        "status": referral.get_status_display(),
-    }
-
-
 def referral_create(
     *,
     ring: KeyRing,
@@ -219,7 +212,8 @@ def referral_create(
     with transaction.atomic():
         keysets.seal_json(key, referral, "packet", _snapshot(case, key, chosen, note))
         referral.save(force_insert=True)
-        detail = {"text": _event_text(referral), "referral": referral.pk.hex, "status": S.DRAFT, "consent": consent}
+        # Keys only: the entry's text is composed when shown, in the reader's language (referrals/timeline.py).
+        detail = {"referral": referral.pk.hex, "status": S.DRAFT, "consent": consent}
         event_add(case=case, key=key, kind=Event.Kind.REFERRAL, actor=staff, detail=detail)
         audit_record(
             action="case.referral_create", actor_id=staff.pk, object_type="referral", object_id=referral.pk.hex
@@ -273,7 +267,6 @@ def referral_status_change(
             # What retention keeps of a shredded case: where the person went.
             Case.objects.filter(pk=case.pk).update(destination_country=referral.destination_country)
         detail = {
-            "text": _event_text(referral),
             "referral": referral.pk.hex,
             "status": status,
             "status_from": current,
@@ -313,6 +306,14 @@ def _region_name(code: str) -> str:
     return region.name if region is not None else code
 
 
+def _day(value: Any) -> date | None:
+    """A day stored in a packet as ISO text, as a date (shown in the viewer's format), or None if unreadable."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def packet_context(packet: Packet) -> dict[str, Any]:
     """What the packet template shows, in the viewer's language; labels only for what the packet holds."""
     content = packet.content
@@ -341,6 +342,8 @@ def packet_context(packet: Packet) -> dict[str, Any]:
             if n.get("kind") in Need.Kind.values and n.get("status") in Need.Status.values
         ],
         "location": location,
+        "made_on": _day(content.get("made_on")),
+        "tasks": [{"title": t.get("title", ""), "due": _day(t.get("due"))} for t in content.get("tasks", [])],
         "included": [label for key, label in CONTENT if key in content.get("include", [])],
     }
 
