@@ -255,14 +255,22 @@ def test_on_a_phone_without_script_the_quick_exit_stays_on_screen_while_typing(
 
 
 @pytest.mark.parametrize("width", [320, 390, 768, 1280])
-def test_the_quick_exit_is_on_screen_at_every_width(browser: Browser, live_server: Any, width: int) -> None:
+def test_the_quick_exit_is_on_screen_at_every_width(
+    browser: Browser, live_server: Any, settings: Any, width: int
+) -> None:
+    settings.FERRY_ORG_NAME = "Российская ЛГБТ-сеть: помощь и убежище"  # a long name does not push the exit away
     context = _phone(browser, width=width)
     page = context.new_page()
     page.goto(f"{live_server.url}/?lang=ru")
     _exit_on_screen(page)
-    page.locator("#id_urgency_0").focus()
+    for field in ("#id_name", "#id_story", "#id_urgency_0", "#id_code"):
+        page.locator(field).focus()
+        _below_the_header(page, field)
+        _exit_on_screen(page)
     page.mouse.wheel(0, 5000)
     _exit_on_screen(page)
+    if width == 320:
+        _view(page, "intake-320-bottom-ru.png")
     side = page.locator("aside.intake-side").bounding_box()
     main = page.locator("section.intake-main").bounding_box()
     assert side is not None
@@ -313,6 +321,11 @@ def test_on_a_phone_a_long_story_is_kept_and_the_language_changes_without_losing
     assert page.locator("#id_story").input_value() == long_story
     _exit_on_screen(page)
     _view(page, "intake-phone-refused-en.png")
+    # The summary at the top leads to the field, which comes to rest below the header.
+    page.locator("ul.error-summary a[href='#id_story']").click()
+    _below_the_header(page, "#id_story")
+    _exit_on_screen(page)
+    _view(page, "intake-phone-refused-story-en.png")
 
     # Changing the language keeps everything typed, and the refusal.
     page.locator("header button[value='ru']").click()
