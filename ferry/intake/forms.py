@@ -8,9 +8,11 @@ from typing import Any
 
 from django import forms
 from django.core import signing
+from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from ferry.core.forms import choices_set
 from ferry.core.text import without_bidi, without_bidi_in
@@ -61,6 +63,51 @@ def _option(value: Any, label: Any, selected: str) -> str:
     return f'<option value="{escape(value)}"{mark}>{escape(label)}</option>'
 
 
+def _count(number: int) -> str:
+    return number_format(number, force_grouping=True)
+
+
+class LongTextField(forms.CharField):
+    """A long text the browser never cuts short: no maxlength attribute (a pasted story would lose its end
+    without a word). The limit is shown under the field, and a longer text is refused, kept in the form, with
+    how much to cut."""
+
+    def __init__(self, *, limit: int, **kwargs: Any) -> None:
+        self.limit = limit
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        return {key: value for key, value in super().widget_attrs(widget).items() if key != "maxlength"}
+
+    def limit_hint(self) -> str:
+        return ngettext("Up to %(limit)s character.", "Up to %(limit)s characters.", self.limit) % {
+            "limit": _count(self.limit)
+        }
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        # Counted as the person's browser counts: a line break is one character, though it is sent as two.
+        length = len(value.replace("\r\n", "\n"))
+        if length > self.limit:
+            over = length - self.limit
+            raise forms.ValidationError(
+                ngettext(
+                    "Your text is %(length)s characters; the limit is %(limit)s. Shorten it by %(over)s character.",
+                    "Your text is %(length)s characters; the limit is %(limit)s. Shorten it by %(over)s characters.",
+                    over,
+                )
+                % {"length": _count(length), "limit": _count(self.limit), "over": _count(over)},
+                code="max_length",
+            )
+
+
+def _show_limits(form: forms.Form) -> None:
+    """Each long text's limit under it, in the page's language (so set when the form is made)."""
+    for field in form.fields.values():
+        if isinstance(field, LongTextField):
+            field.help_text = " ".join(part for part in (str(field.help_text or ""), field.limit_hint()) if part)
+
+
 class RequestForm(forms.Form):
     name = forms.CharField(
         label=_("How should we address you?"),
@@ -98,14 +145,14 @@ class RequestForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    story = forms.CharField(
+    story = LongTextField(
         label=_("What happened?"),
-        max_length=20_000,
+        limit=20_000,
         widget=forms.Textarea(attrs={"rows": 8}),
     )
-    needs = forms.CharField(
+    needs = LongTextField(
         label=_("What do you need?"),
-        max_length=5_000,
+        limit=5_000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
@@ -119,6 +166,7 @@ class RequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices_set(self, "country", [("", _("Choose, or leave empty")), *places.country_choices()])
         choices_set(self, "region", [("", _("Choose, or leave empty")), *places.region_choices()])
+        _show_limits(self)
 
     def clean_phone(self) -> str:
         value: str = self.cleaned_data["phone"].strip()
@@ -168,7 +216,11 @@ class CodeForm(forms.Form):
 
 
 class MessageForm(forms.Form):
-    text = forms.CharField(label=_("Your message"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 5}))
+    text = LongTextField(label=_("Your message"), limit=20_000, widget=forms.Textarea(attrs={"rows": 5}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _show_limits(self)
 
     def clean_text(self) -> str:
         return without_bidi(self.cleaned_data["text"])

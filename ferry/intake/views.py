@@ -2,7 +2,8 @@
 
 No cookies: the request form carries a signed single-use token, and an opened mailbox travels in a
 hidden form field from page to page (every mailbox page is the answer to a POST, never a URL).
-No script is needed; the quick exit uses one where the browser runs it.
+No script is needed; the quick exit uses one where the browser runs it. The language can be changed on every
+page but the receipt without losing anything: the switch re-posts the page's form to itself in the other language.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -36,8 +38,11 @@ def public(view: Any) -> Any:
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    # The shell's language links (a GET of the same address) would lose what the page holds after a POST: each
+    # intake page brings its own switch.
+    context["hide_languages"] = True
     # Every variable the intake templates read is always set: nothing for the template logger to report.
-    for name in ("hide_languages", "notice", "problem", "code_problem"):
+    for name in ("notice", "problem", "code_problem"):
         context.setdefault(name, "")
     context.setdefault("max_files", settings.FERRY_UPLOAD_MAX_FILES)
     context.setdefault("max_file_mb", settings.FERRY_UPLOAD_MAX_FILE_BYTES // (1024 * 1024))
@@ -101,13 +106,34 @@ def _uploads(request: HttpRequest) -> tuple[list[CleanFile], list[str]]:
     return accepted, problems
 
 
+def _files_again(request: HttpRequest) -> str:
+    """A browser cannot be given chosen files back: say so when a page comes back without them."""
+    return _("Nothing was sent. Choose the files again and send.") if request.FILES else ""
+
+
+def _front_in_language(request: HttpRequest) -> HttpResponse:
+    """The language switch of the request form: the form comes back in the other language with what was typed;
+    nothing is checked, sent or spent. If it was already refused once, its messages come back too."""
+    if request.POST.get("checked"):
+        form = forms.RequestForm(request.POST)
+        problem = "" if form.is_valid() else _("Please check the highlighted fields.")
+    else:
+        form, problem = forms.RequestForm(initial=request.POST.dict()), ""
+    return _front(request, form=form, problem=" ".join(p for p in (problem, _files_again(request)) if p))
+
+
 @public
 @require_POST
 def send(request: HttpRequest) -> HttpResponse:
+    return _front_in_language(request) if "relang" in request.POST else _send(request)
+
+
+def _send(request: HttpRequest) -> HttpResponse:
     form = forms.RequestForm(request.POST)
     nonce = forms.form_token_nonce(request.POST.get("form_token", ""))
     if not form.is_valid():
-        return _front(request, form=form, problem=_("Please check the highlighted fields."), status=400)
+        problem = " ".join(p for p in (_("Please check the highlighted fields."), _files_again(request)) if p)
+        return _front(request, form=form, problem=problem, status=400)
     uploads, upload_problems = _uploads(request)
     if nonce is None:
         return _front(
@@ -158,7 +184,8 @@ def send(request: HttpRequest) -> HttpResponse:
             problem=str(exc) + " " + _("Your text is still here: please try again in a few minutes."),
             status=503,
         )
-    return _render(request, "intake/receipt.html", {"receipt": receipt})
+    # No language switch here: the codes are shown once, and a page in another language could not show them.
+    return _render(request, "intake/receipt.html", {"receipt": receipt, "code_form": forms.CodeForm()})
 
 
 # --- the mailbox ----------------------------------------------------------------------------------------
@@ -170,7 +197,6 @@ def _mailbox(request: HttpRequest, state: mailbox.MailboxState, token: str, **ex
         "thread": mailbox.mailbox_thread(state),
         "last_checkin": mailbox.mailbox_last_checkin(state),
         "message_form": extra.pop("message_form", None) or forms.MessageForm(),
-        "hide_languages": True,
         **extra,
     }
     return _render(request, "intake/mailbox.html", context, status=extra.get("status", 200))
@@ -184,20 +210,20 @@ def _code_page(request: HttpRequest, problem: str, status: int, form: forms.Code
 
 
 _BUSY_PAGES: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+_TYPED = "TYPED-CODE-GOES-HERE"
 
 
-def _busy_page(request: HttpRequest, problem: str) -> HttpResponse:
-    """The "wait and try again" page holds nothing of the request: rendered once per language and text,
-    so answering a flood of guesses costs next to nothing. Only its form's single-use token is new each time."""
+def _busy_page(request: HttpRequest, problem: str, typed: str) -> HttpResponse:
+    """The "wait and try again" page is rendered once per language and text, so answering a flood of guesses
+    costs next to nothing. Only its form's single-use token is new each time, and the code as it was typed."""
     key = (request.LANGUAGE_CODE, problem)
     if key not in _BUSY_PAGES:
-        form = forms.CodeForm()
+        form = forms.CodeForm(initial={"code": _TYPED})
         token = str(form.fields["open_token"].initial).encode()
         _BUSY_PAGES[key] = (_code_page(request, problem, 429, form=form).content, token)
     page, token = _BUSY_PAGES[key]
-    return HttpResponse(
-        page.replace(token, forms.form_token_new().encode()), status=429, content_type="text/html; charset=utf-8"
-    )
+    page = page.replace(token, forms.form_token_new().encode()).replace(_TYPED.encode(), escape(typed).encode())
+    return HttpResponse(page, status=429, content_type="text/html; charset=utf-8")
 
 
 def _spent(form: forms.CodeForm) -> bool:
@@ -225,10 +251,11 @@ def mailbox_open(request: HttpRequest) -> HttpResponse:
     try:
         access = mailbox.mailbox_open(code_form.cleaned_data["code"])
     except errors.Busy as exc:
-        return _busy_page(request, str(exc))
+        return _busy_page(request, str(exc), str(code_form.data.get("code", "")))
     except errors.IntakeError as exc:
-        # The code is not echoed back: someone may be looking over the person's shoulder.
-        return _code_page(request, str(exc), 400)
+        # The code comes back as it was typed, to be corrected rather than typed again (24 digits, often on a
+        # phone). A page sent again from history shows it no more: its token is spent, and that page is blank.
+        return _code_page(request, str(exc), 400, form=code_form)
     state = mailbox.mailbox_state(access.token)
     return _mailbox(request, state, access.token)
 
@@ -247,11 +274,13 @@ def _with_state(request: HttpRequest) -> tuple[mailbox.MailboxState, str] | Http
 @public
 @require_POST
 def mailbox_view(request: HttpRequest) -> HttpResponse:
+    """The mailbox again; also the language switch, which posts the message form here: the text comes back."""
     found = _with_state(request)
     if isinstance(found, HttpResponse):
         return found
     state, token = found
-    return _mailbox(request, state, token)
+    draft = forms.MessageForm(initial={"text": request.POST.get("text", "")})
+    return _mailbox(request, state, token, message_form=draft, problem=_files_again(request))
 
 
 @public
@@ -263,7 +292,7 @@ def mailbox_send(request: HttpRequest) -> HttpResponse:
     state, token = found
     form = forms.MessageForm(request.POST)
     if not form.is_valid():
-        return _mailbox(request, state, token, message_form=form, status=400)
+        return _mailbox(request, state, token, message_form=form, problem=_files_again(request), status=400)
     uploads, problems = _uploads(request)
     if problems:
         problem = " ".join(problems) + " " + _("Nothing was sent. Choose the files again and send.")

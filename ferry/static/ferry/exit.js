@@ -12,3 +12,10 @@ document.addEventListener("keydown", function (event) {
     if (link) { window.location.replace(link.href); }
   }
 });
+// The Esc key works only where this script runs: only then do the pages say so.
+(function () {
+  var hints = document.querySelectorAll("[data-esc-hint]");
+  for (var i = 0; i < hints.length; i++) { hints[i].hidden = false; }
+  var link = document.querySelector("a.quick-exit[data-esc-title]");
+  if (link) { link.title = link.getAttribute("data-esc-title"); }
+})();
