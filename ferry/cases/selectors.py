@@ -54,7 +54,7 @@ def _filtered(cases: QuerySet[Case], filters: Filters) -> QuerySet[Case]:
     if filters.assignee:
         cases = cases.filter(assignments__staff_id=filters.assignee)
     if filters.overdue:
-        cases = cases.filter(checkin_plan__state__in=["overdue", "lost"])
+        cases = cases.filter(checkin_plan__active=True, checkin_plan__state__in=["overdue", "lost"])
     return cases
 
 
@@ -87,7 +87,8 @@ def _rows(ring: KeyRing, cases: list[Case], query: str) -> list[Row]:
             overdue_tasks=overdue.get(case.pk, 0),
         )
         plan = getattr(case, "checkin_plan", None)
-        if plan is not None:
+        # A stopped plan (or a closed case's, ended with it) has no next check-in to show.
+        if plan is not None and plan.active and case.closed_at is None:
             row.next_due_at, row.checkin_state = plan.next_due_at, plan.state
         if needle and needle not in f"{row.name} {row.summary} {case.reference}".casefold():
             continue

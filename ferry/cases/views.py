@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -77,20 +78,42 @@ def _case(request: StaffRequest, reference: str) -> Case:
 @require_POST
 @roles(*CASE_ROLES)
 def stage(request: StaffRequest, reference: str) -> HttpResponse:
-    return act(
+    moves: list[services.StageMoved] = []
+    response = act(
         request,
         reference,
         form=forms.StageForm(request.POST),
         form_name="stage_form",
-        action=lambda d: services.stage_change(
-            **_who(request, reference),
-            version=d["version"],
-            stage_key=d["stage"],
-            reason_key=d["reason"] or "",
-            note=d["note"],
+        action=lambda d: moves.append(
+            services.stage_change(
+                **_who(request, reference),
+                version=d["version"],
+                stage_key=d["stage"],
+                reason_key=d["reason"] or "",
+                note=d["note"],
+            )
         ),
         done=_("Stage changed."),
     )
+    # Said after "Stage changed.": what the move did to the check-ins, which nobody should have to guess.
+    for moved in moves:
+        if moved.plan_ended:
+            messages.warning(
+                request,
+                _(
+                    "The case is closed, so its check-in plan has ended: nobody is alerted any more if the "
+                    "person goes silent."
+                ),
+            )
+        if moved.plan_stopped:
+            messages.warning(
+                request,
+                _(
+                    "The case is open again. Its check-in plan is still stopped: set it again under Check-ins "
+                    "if the person should check in."
+                ),
+            )
+    return response
 
 
 @require_POST
