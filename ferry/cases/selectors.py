@@ -172,7 +172,9 @@ class CaseView:
     contacts: dict[str, Any]
     risk_reason: str
     request_details: dict[str, Any]
+    # What the team recorded, newest first (the person never sees it), apart from what was said with the person.
     timeline: list[TimelineItem]
+    conversation: list[TimelineItem]
     needs: list[tuple[Need, str]]
     tasks: list[tuple[Task, str]]
     assignees: list[Staff]
@@ -195,7 +197,7 @@ def case_page(*, ring: KeyRing, staff: Staff, reference: str) -> CaseView:
         for e in Event.objects.filter(case=case).select_related("actor").order_by("-at")[:300]
     ]
     _readable(timeline)
-    timeline += _conversation(ring, case)
+    timeline += _checkins(case)
     timeline.sort(key=lambda item: item.at, reverse=True)
     return CaseView(
         case=case,
@@ -205,6 +207,7 @@ def case_page(*, ring: KeyRing, staff: Staff, reference: str) -> CaseView:
         risk_reason=keysets.open_field(key, case, "risk_reason") or "",
         request_details=without_bidi_in(open_json(key, case.request, "details")) if case.request is not None else {},
         timeline=timeline,
+        conversation=_conversation(ring, case),
         needs=[(n, keysets.open_field(key, n, "detail") or "") for n in case.needs.order_by("kind")],
         tasks=[
             (t, keysets.open_field(key, t, "title") or "")
@@ -228,7 +231,7 @@ def _readable(timeline: list[TimelineItem]) -> None:
 
 
 def _conversation(ring: KeyRing, case: Case) -> list[TimelineItem]:
-    """Messages with the person (under the conversation's key) and their own check-ins, from the request."""
+    """Messages with the person (under the conversation's key), oldest first, as the person reads them."""
     if case.request_id is None:
         return []
     request = case.request
@@ -246,20 +249,27 @@ def _conversation(ring: KeyRing, case: Case) -> list[TimelineItem]:
         items.append(
             TimelineItem(
                 at=at,
-                kind=f"message_{message.sender}",
+                kind="to-person" if message.sender == Message.Sender.STAFF else "from-person",
                 label=str(message.get_sender_display()),
                 actor=message.author.name if message.author else "",
                 detail={"text": content.get("text", "")},
             )
         )
-    for checkin in CheckIn.objects.filter(request_id=case.request_id):
-        items.append(
-            TimelineItem(
-                at=checkin.at,
-                kind=f"checkin_{checkin.kind}",
-                label=str(checkin.get_kind_display()),
-                actor="",
-                detail={"source": checkin.source},
-            )
-        )
+    items.sort(key=lambda item: item.at)
     return items
+
+
+def _checkins(case: Case) -> list[TimelineItem]:
+    """The person's own check-ins with their code (in clear: when, and safe or duress), for the timeline."""
+    if case.request_id is None:
+        return []
+    return [
+        TimelineItem(
+            at=checkin.at,
+            kind=f"checkin_{checkin.kind}",
+            label=str(checkin.get_kind_display()),
+            actor="",
+            detail={"source": checkin.source},
+        )
+        for checkin in CheckIn.objects.filter(request_id=case.request_id)
+    ]
