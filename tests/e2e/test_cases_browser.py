@@ -360,3 +360,50 @@ def test_case_from_intake_to_escalated_checkin(browser: Browser, live_server: An
 
     for context in (person_context, coordinator_context, caseworker_context):
         context.close()
+
+
+def test_a_colleague_s_duress_login_is_handled_from_the_dashboard_with_a_note(
+    browser: Browser, live_server: Any, hotline: dict[str, Any]
+) -> None:
+    """Done when (issue 16, item 7): the coordinator reads what to do and which cases the coerced caseworker is
+    on, cannot dismiss it with one click, and acknowledges it with a note that lands in the case's timeline."""
+    base = live_server.url
+    coordinator, caseworker = hotline["coordinator"], hotline["caseworker"]
+    person_context = browser.new_context(java_script_enabled=False, locale="en-GB")
+    _person, _code = _person_asks_for_help(person_context, base)
+    reference = Request.objects.get().reference
+    coordinator_context, office = _staff_context(browser, base, coordinator)
+    _coordinator_accepts(office, base, reference)
+    # The caseworker signs in under duress elsewhere: coordinators and administrators are alerted about them.
+    for who in (coordinator, hotline["admin"]):
+        StaffAlert.objects.create(
+            kind=StaffAlert.Kind.DURESS, recipient=who.staff, about_staff=caseworker.staff, created_at=timezone.now()
+        )
+
+    _nav(office, "Dashboard")
+    entry = office.locator("article.duress-login")
+    expect(entry).to_have_count(1)
+    expect(entry.get_by_role("heading", level=3)).to_contain_text(
+        "Kamil Caseworker signed in with their duress passphrase"
+    )
+    expect(entry).to_contain_text("Do not call or message their phone")
+    expect(entry.locator("ul.duress-cases li")).to_have_text(f"{reference} · nobody else is on it")
+    expect(entry.get_by_role("button", name="Acknowledge", exact=True)).to_have_count(0)
+    _shot(office, "dashboard-duress-login.png")
+
+    # Without a note the browser does not send it; with one, it is gone for everyone alerted.
+    entry.get_by_role("button", name="Acknowledge with this note").click()
+    expect(office.locator("article.duress-login")).to_have_count(1)
+    entry.locator("textarea[name='note']").fill("Met Kamil at 14:00, safe; the case goes to Dana for now.")
+    entry.get_by_role("button", name="Acknowledge with this note").click()
+    _done(office, "Acknowledged for everyone who was alerted.")
+    expect(office.locator("article.duress-login")).to_have_count(0)
+    assert not StaffAlert.objects.filter(kind="duress", acknowledged_at__isnull=True).exists()
+
+    office.goto(f"{base}/staff/cases/{reference}/")
+    timeline = office.locator("section[aria-labelledby='h-timeline']")
+    expect(timeline.locator("li.alert")).to_contain_text("Met Kamil at 14:00, safe")
+    expect(timeline.locator("li.alert")).to_contain_text("Duress login by Kamil Caseworker")
+
+    for context in (person_context, coordinator_context):
+        context.close()
