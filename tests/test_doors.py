@@ -236,6 +236,14 @@ _record(
     {"invitation_id": INVENTED_INT},
     None,
 )
+# A colleague's duress login: only someone it was sent to may acknowledge it; the world's coordinator was sent
+# none about the caseworker, so a real colleague and an invented one answer alike.
+_record(
+    ["cases:duress_ack"],
+    lambda w: {"staff_id": w["caseworker"].staff.pk},
+    {"staff_id": INVENTED_INT},
+    "coordinator",
+)
 # Someone else's alert or security key, against one that does not exist: nothing happens either way.
 _record(["accounts:alert_ack"], lambda w: {"alert_id": w["alert"]}, {"alert_id": INVENTED_INT}, "caseworker")
 _record(["accounts:key_remove"], lambda w: {"key_id": w["security_key"]}, {"key_id": INVENTED_INT}, "caseworker")

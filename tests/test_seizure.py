@@ -356,7 +356,9 @@ def _intake_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None
     flagged = staff.post(f"{base}/flag/", {"version": version, "flagged": "on", "note": canary("entrapment-note")})
     assert flagged.status_code == 302
     version = Request.objects.get().version
-    declined = staff.post(f"{base}/decline/", {"version": version, "reason": "other", "note": canary("decline-note")})
+    declined = staff.post(
+        f"{base}/decline/", {"version": version, "reason": "other", "note": canary("decline-note"), "confirm": "on"}
+    )
     assert declined.status_code == 302
     secrets_written["entrapment-note"] = canary("entrapment-note").encode()
     secrets_written["decline-note"] = canary("decline-note").encode()

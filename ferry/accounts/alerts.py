@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 from uuid import UUID
 
 from django.db import connection
@@ -52,15 +52,108 @@ CHECKIN_EMERGENCY = frozenset({StaffAlert.Kind.CHECKIN_DURESS})
 CHECKIN_KINDS = CHECKIN_MISSED | CHECKIN_EMERGENCY
 
 
-def alert_acknowledge(*, recipient: Staff, alert_id: int) -> None:
-    """Acknowledge one's own alert; check-in alerts need a note instead (checkin_alerts_acknowledge)."""
-    updated = (
+# Alerts that a click does not clear: check-in alerts (a note on the case, for everyone alerted) and a
+# colleague's duress login (a note, for everyone alerted: cases.staff_duress).
+NOTE_NEEDED = CHECKIN_KINDS | {StaffAlert.Kind.DURESS}
+
+
+def _about(alert: StaffAlert) -> tuple[str, Any]:
+    """What an alert is about, for grouping: a case or request, a colleague (per kind), or only its kind."""
+    if alert.reference:
+        return ("reference", alert.reference)
+    if alert.about_staff_id is not None:
+        return (f"staff:{alert.kind}", alert.about_staff_id)
+    return ("kind", alert.kind)
+
+
+@dataclass
+class AlertGroup:
+    """The viewer's open alerts about one thing, the most urgent first: one entry on the dashboard."""
+
+    alerts: list[StaffAlert]
+
+    @property
+    def first(self) -> StaffAlert:
+        return self.alerts[0]
+
+    @property
+    def latest(self) -> datetime:
+        return max(a.created_at for a in self.alerts)
+
+    @property
+    def day_only(self) -> bool:
+        """Every alert here carries the day only (caused by what a person did): showing "midnight" would mislead."""
+        return all(a.kind in _DAY_ONLY for a in self.alerts)
+
+    @property
+    def duress(self) -> bool:
+        return self.first.kind == StaffAlert.Kind.DURESS
+
+    def _kinds(self, alerts: list[StaffAlert]) -> list[tuple[str, str, int]]:
+        counts: dict[str, int] = {}
+        for alert in alerts:
+            counts[alert.kind] = counts.get(alert.kind, 0) + 1
+        return [(kind, str(StaffAlert.Kind(kind).label), n) for kind, n in counts.items()]
+
+    @property
+    def checkin_kinds(self) -> list[tuple[str, str, int]]:
+        """The check-in alerts' kinds (kind, label, how many), acknowledged on the case's page with a note."""
+        return self._kinds([a for a in self.alerts if a.kind in CHECKIN_KINDS])
+
+    @property
+    def quick(self) -> list[StaffAlert]:
+        """The alerts one click acknowledges together."""
+        return [a for a in self.alerts if a.kind not in NOTE_NEEDED]
+
+    @property
+    def quick_kinds(self) -> list[tuple[str, str, int]]:
+        return self._kinds(self.quick)
+
+
+def alerts_grouped(*, recipient: Staff) -> list[AlertGroup]:
+    """The recipient's open alerts, one group per case or request (or colleague, or kind), the group with the
+    most urgent alert first, then the newest."""
+    groups: dict[tuple[str, Any], AlertGroup] = {}
+    for alert in alerts_open(recipient=recipient):
+        groups.setdefault(_about(alert), AlertGroup(alerts=[])).alerts.append(alert)
+    return list(groups.values())
+
+
+def alert_acknowledge(*, recipient: Staff, alert_id: int) -> int:
+    """Acknowledge one's own alert and the others of its group (same case or request, same colleague and kind,
+    or same kind), with one click; alerts that need a note are left (NOTE_NEEDED). Returns how many."""
+    alert = (
         StaffAlert.objects.filter(pk=alert_id, recipient=recipient, acknowledged_at__isnull=True)
-        .exclude(kind__in=CHECKIN_KINDS)
-        .update(acknowledged_at=timezone.now(), acknowledged_by=recipient)
+        .exclude(kind__in=NOTE_NEEDED)
+        .first()
     )
-    if updated:
-        audit_record(action="alert.acknowledge", actor_id=recipient.pk, object_type="staff_alert", object_id=alert_id)
+    if alert is None:
+        return 0
+    group = next((g for g in alerts_grouped(recipient=recipient) if alert in g.alerts), None)
+    ids = [a.pk for a in group.quick] if group is not None else [alert.pk]
+    StaffAlert.objects.filter(pk__in=ids, acknowledged_at__isnull=True).update(
+        acknowledged_at=timezone.now(), acknowledged_by=recipient
+    )
+    for pk in ids:
+        audit_record(action="alert.acknowledge", actor_id=recipient.pk, object_type="staff_alert", object_id=pk)
+    return len(ids)
+
+
+def duress_alerts_open(*, recipient: Staff, about_id: int) -> bool:
+    """Whether the recipient has an open alert of this colleague's duress login."""
+    return StaffAlert.objects.filter(
+        recipient=recipient, about_staff_id=about_id, kind=StaffAlert.Kind.DURESS, acknowledged_at__isnull=True
+    ).exists()
+
+
+def duress_alerts_acknowledge(*, about_id: int, by: Staff, note_event: UUID | None) -> int:
+    """Acknowledge a colleague's open duress-login alerts for everyone they went to; returns how many.
+
+    The note itself is sealed in the colleague's cases' timelines (cases.staff_duress); only one entry's id
+    is kept here."""
+    return StaffAlert.objects.filter(
+        about_staff_id=about_id, kind=StaffAlert.Kind.DURESS, acknowledged_at__isnull=True
+    ).update(acknowledged_at=timezone.now(), acknowledged_by=by, note_event=note_event)
 
 
 # Kinds that pile up under a flood: one unacknowledged alert per recipient (and reference) is enough.

@@ -10,8 +10,8 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from ferry.accounts.ceremony import KEY_SET_RECOVERED
-        from ferry.accounts.dashboard import REFERENCES_OPENABLE
-        from ferry.cases import dashboard, services
+        from ferry.accounts.dashboard import REFERENCES_OPENABLE, STAFF_CASES
+        from ferry.cases import dashboard, services, staff_duress
         from ferry.cases.checkins import selectors as checkin_selectors
         from ferry.cases.checkins import services as checkins
         from ferry.core.dashboard import DASHBOARD_PARTS
@@ -23,4 +23,5 @@ class CasesConfig(AppConfig):
         PERSON_CHECKED_IN.register(checkins.from_requester)
         KEY_SET_RECOVERED.register(services.case_adopt_after_recovery)
         REFERENCES_OPENABLE.register(checkin_selectors.openable)
+        STAFF_CASES.register(staff_duress.cases_of)
         DASHBOARD_PARTS.register(dashboard.missed_part)

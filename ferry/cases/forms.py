@@ -101,3 +101,9 @@ class StaffChoiceForm(forms.Form):
     def __init__(self, *args: Any, staff: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices_set(self, "staff", [(s.pk, s.name) for s in staff])
+
+
+class DuressAcknowledgeForm(forms.Form):
+    """What was done about a colleague's duress login (the dashboard writes this field's HTML itself)."""
+
+    note = forms.CharField(label=_("What was done (kept encrypted)"), max_length=5_000)

@@ -54,7 +54,7 @@ def _filtered(cases: QuerySet[Case], filters: Filters) -> QuerySet[Case]:
     if filters.assignee:
         cases = cases.filter(assignments__staff_id=filters.assignee)
     if filters.overdue:
-        cases = cases.filter(checkin_plan__state__in=["overdue", "lost"])
+        cases = cases.filter(checkin_plan__active=True, checkin_plan__state__in=["overdue", "lost"])
     return cases
 
 
@@ -87,7 +87,8 @@ def _rows(ring: KeyRing, cases: list[Case], query: str) -> list[Row]:
             overdue_tasks=overdue.get(case.pk, 0),
         )
         plan = getattr(case, "checkin_plan", None)
-        if plan is not None:
+        # A stopped plan (or a closed case's, ended with it) has no next check-in to show.
+        if plan is not None and plan.active and case.closed_at is None:
             row.next_due_at, row.checkin_state = plan.next_due_at, plan.state
         if needle and needle not in f"{row.name} {row.summary} {case.reference}".casefold():
             continue
@@ -171,7 +172,9 @@ class CaseView:
     contacts: dict[str, Any]
     risk_reason: str
     request_details: dict[str, Any]
+    # What the team recorded, newest first (the person never sees it), apart from what was said with the person.
     timeline: list[TimelineItem]
+    conversation: list[TimelineItem]
     needs: list[tuple[Need, str]]
     tasks: list[tuple[Task, str]]
     assignees: list[Staff]
@@ -194,7 +197,7 @@ def case_page(*, ring: KeyRing, staff: Staff, reference: str) -> CaseView:
         for e in Event.objects.filter(case=case).select_related("actor").order_by("-at")[:300]
     ]
     _readable(timeline)
-    timeline += _conversation(ring, case)
+    timeline += _checkins(case)
     timeline.sort(key=lambda item: item.at, reverse=True)
     return CaseView(
         case=case,
@@ -204,6 +207,7 @@ def case_page(*, ring: KeyRing, staff: Staff, reference: str) -> CaseView:
         risk_reason=keysets.open_field(key, case, "risk_reason") or "",
         request_details=without_bidi_in(open_json(key, case.request, "details")) if case.request is not None else {},
         timeline=timeline,
+        conversation=_conversation(ring, case),
         needs=[(n, keysets.open_field(key, n, "detail") or "") for n in case.needs.order_by("kind")],
         tasks=[
             (t, keysets.open_field(key, t, "title") or "")
@@ -227,7 +231,7 @@ def _readable(timeline: list[TimelineItem]) -> None:
 
 
 def _conversation(ring: KeyRing, case: Case) -> list[TimelineItem]:
-    """Messages with the person (under the conversation's key) and their own check-ins, from the request."""
+    """Messages with the person (under the conversation's key), oldest first, as the person reads them."""
     if case.request_id is None:
         return []
     request = case.request
@@ -245,20 +249,27 @@ def _conversation(ring: KeyRing, case: Case) -> list[TimelineItem]:
         items.append(
             TimelineItem(
                 at=at,
-                kind=f"message_{message.sender}",
+                kind="to-person" if message.sender == Message.Sender.STAFF else "from-person",
                 label=str(message.get_sender_display()),
                 actor=message.author.name if message.author else "",
                 detail={"text": content.get("text", "")},
             )
         )
-    for checkin in CheckIn.objects.filter(request_id=case.request_id):
-        items.append(
-            TimelineItem(
-                at=checkin.at,
-                kind=f"checkin_{checkin.kind}",
-                label=str(checkin.get_kind_display()),
-                actor="",
-                detail={"source": checkin.source},
-            )
-        )
+    items.sort(key=lambda item: item.at)
     return items
+
+
+def _checkins(case: Case) -> list[TimelineItem]:
+    """The person's own check-ins with their code (in clear: when, and safe or duress), for the timeline."""
+    if case.request_id is None:
+        return []
+    return [
+        TimelineItem(
+            at=checkin.at,
+            kind=f"checkin_{checkin.kind}",
+            label=str(checkin.get_kind_display()),
+            actor="",
+            detail={"source": checkin.source},
+        )
+        for checkin in CheckIn.objects.filter(request_id=case.request_id)
+    ]

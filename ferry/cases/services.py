@@ -4,6 +4,7 @@ locking), so two coordinators never overwrite each other silently."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -13,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ferry.accounts.alerts import activity_alert
+from ferry.accounts.alerts import CHECKIN_MISSED, activity_alert, checkin_alerts_acknowledge
 from ferry.accounts.models import Role, Staff, StaffAlert
 from ferry.audit.services import audit_record
-from ferry.cases.models import Assignment, Case, ClosingReason, Event, Need, Stage, Task
+from ferry.cases.models import Assignment, Case, CheckInPlan, ClosingReason, Event, Need, Stage, Task
 from ferry.cases.pipeline import DEFAULT_REASONS, DEFAULT_STAGES
 from ferry.core.doors import Door, Opened, door_open
 from ferry.core.errors import Conflict, FerryError, NotFound
@@ -131,10 +132,22 @@ def case_bump(case: Case, version: int, **changes: Any) -> None:
         raise Conflict(_("Someone else changed this case while you were looking at it. Check it and try again."))
 
 
+@dataclass(frozen=True)
+class StageMoved:
+    """What a stage change did to the case's check-in plan: ended by closing, or left stopped by reopening."""
+
+    plan_ended: bool = False
+    plan_stopped: bool = False
+
+
 def stage_change(
     *, ring: KeyRing, staff: Staff, reference: str, version: int, stage_key: str, reason_key: str = "", note: str = ""
-) -> None:
-    """Move the case to another stage; the closing stage needs a closing reason."""
+) -> StageMoved:
+    """Move the case to another stage; the closing stage needs a closing reason.
+
+    Closing ends the check-in plan (the sweep never escalates a closed case) and closes its missed check-in
+    alerts with the stage change as their note; an emergency stays until someone writes what was done.
+    Reopening leaves the plan stopped: someone on the case sets it again, knowingly."""
     case, key = access_case(ring=ring, staff=staff, reference=reference)
     stage = Stage.objects.filter(key=stage_key, active=True).first()
     if stage is None:
@@ -156,7 +169,7 @@ def stage_change(
             closing_reason=reason,
             closed_at=now if stage.is_closed else None,
         )
-        event_add(
+        moved = event_add(
             case=case,
             key=key,
             kind=Event.Kind.STAGE,
@@ -164,6 +177,22 @@ def stage_change(
             detail={"from": case.stage.key, "to": stage.key, "reason": reason.key if reason else "", "note": note},
         )
         audit_record(action="case.stage", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
+        plan = CheckInPlan.objects.select_for_update().filter(case=case).first()
+        if not stage.is_closed:
+            return StageMoved(plan_stopped=case.stage.is_closed and plan is not None and not plan.active)
+        checkin_alerts_acknowledge(reference=case.reference, kinds=CHECKIN_MISSED, by=staff, note_event=moved.pk)
+        if plan is None or not plan.active:
+            return StageMoved()
+        CheckInPlan.objects.filter(pk=plan.pk).update(active=False, next_action_at=None, updated_at=now)
+        event_add(
+            case=case,
+            key=key,
+            kind=Event.Kind.PLAN,
+            actor=staff,
+            detail={"text": _("Check-ins ended with the case"), "active": False},
+        )
+        audit_record(action="case.checkin_plan", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
+        return StageMoved(plan_ended=True)
 
 
 def risk_change(*, ring: KeyRing, staff: Staff, reference: str, version: int, risk: str, reason: str) -> None:

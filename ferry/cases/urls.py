@@ -11,6 +11,7 @@ urlpatterns = [
     path("checkins/", include("ferry.cases.checkins.urls")),
     path("referrals/", include("ferry.cases.referrals.urls")),
     path("settings/", include("ferry.cases.settings.urls")),
+    path("duress/<int:staff_id>/acknowledge/", views.duress_acknowledge, name="duress_ack"),
     path("<str:reference>/", views.detail, name="detail"),
     path("<str:reference>/stage/", views.stage, name="stage"),
     path("<str:reference>/risk/", views.risk, name="risk"),

@@ -7,16 +7,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ferry.accounts import dashboard as account_dashboard
+from ferry.accounts.alerts import duress_alerts_open
 from ferry.accounts.http import StaffRequest
 from ferry.accounts.models import Role
-from ferry.cases import forms, selectors, services
+from ferry.cases import forms, selectors, services, staff_duress
 from ferry.cases.models import Case
 from ferry.cases.page import act, case_page_response
+from ferry.core.actions import form_action
 from ferry.core.errors import NotFound
 from ferry.core.permissions import roles
 from ferry.intake import triage
@@ -77,20 +82,42 @@ def _case(request: StaffRequest, reference: str) -> Case:
 @require_POST
 @roles(*CASE_ROLES)
 def stage(request: StaffRequest, reference: str) -> HttpResponse:
-    return act(
+    moves: list[services.StageMoved] = []
+    response = act(
         request,
         reference,
         form=forms.StageForm(request.POST),
         form_name="stage_form",
-        action=lambda d: services.stage_change(
-            **_who(request, reference),
-            version=d["version"],
-            stage_key=d["stage"],
-            reason_key=d["reason"] or "",
-            note=d["note"],
+        action=lambda d: moves.append(
+            services.stage_change(
+                **_who(request, reference),
+                version=d["version"],
+                stage_key=d["stage"],
+                reason_key=d["reason"] or "",
+                note=d["note"],
+            )
         ),
         done=_("Stage changed."),
     )
+    # Said after "Stage changed.": what the move did to the check-ins, which nobody should have to guess.
+    for moved in moves:
+        if moved.plan_ended:
+            messages.warning(
+                request,
+                _(
+                    "The case is closed, so its check-in plan has ended: nobody is alerted any more if the "
+                    "person goes silent."
+                ),
+            )
+        if moved.plan_stopped:
+            messages.warning(
+                request,
+                _(
+                    "The case is open again. Its check-in plan is still stopped: set it again under Check-ins "
+                    "if the person should check in."
+                ),
+            )
+    return response
 
 
 @require_POST
@@ -208,4 +235,31 @@ def message(request: StaffRequest, reference: str) -> HttpResponse:
         form_name="message_form",
         action=lambda d: triage.request_reply(**_who(request, reference), text=d["text"]),
         done=_("Your message is in the person's mailbox."),
+    )
+
+
+@require_POST
+@roles(Role.COORDINATOR, Role.ADMINISTRATOR)
+def duress_acknowledge(request: StaffRequest, staff_id: int) -> HttpResponse:
+    """Acknowledge a colleague's duress login with a note. Only someone it was sent to, in a real session (a
+    duress session holds no alerts), and the same 404 whether the colleague exists or not."""
+    if request.staff_session.duress or not duress_alerts_open(recipient=request.user, about_id=staff_id):
+        raise NotFound(_("No such alert."))
+
+    def again(bound: Any) -> HttpResponse:
+        error = " ".join(str(e) for errors in bound.errors.values() for e in errors)
+        entry = account_dashboard.duress_entry_of(request, staff_id, error=error)
+        if entry is None:
+            raise NotFound(_("No such alert."))
+        return render(request, "cases/duress_acknowledge.html", {"entry": entry}, status=400)
+
+    return form_action(
+        request,
+        form=forms.DuressAcknowledgeForm(request.POST),
+        action=lambda d: staff_duress.duress_acknowledge(
+            ring=request.ring, staff=request.user, about_id=staff_id, note=d["note"]
+        ),
+        done=_("Acknowledged for everyone who was alerted."),
+        success_url=reverse("core:dashboard"),
+        again=again,
     )

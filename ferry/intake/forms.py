@@ -251,9 +251,18 @@ class FlagForm(VersionForm):
 
 
 class DeclineForm(VersionForm):
-    reason = forms.ChoiceField(label=_("Reason"), choices=Request.DeclineReason.choices)
+    # No reason is chosen in advance: a click on "Decline" alone must not file a request as spam.
+    reason = forms.ChoiceField(label=_("Reason"), choices=[("", _("Choose a reason")), *Request.DeclineReason.choices])
     note = forms.CharField(
         label=_("Note (kept encrypted)"), max_length=2_000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    # What request_decline really does, said where the coordinator confirms it.
+    confirm = forms.BooleanField(
+        label=_(
+            "Decline it: the request leaves the queue of requests waiting for us and is listed under Declined. "
+            "The person is not told; they keep their mailbox and can still write to us. "
+            "A coordinator can reopen it."
+        )
     )
 
 

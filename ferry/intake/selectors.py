@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, Value, When
+from django.db.models import Case, Count, Value, When
 from django.utils.translation import gettext as _
 
 from ferry.accounts.models import Staff
@@ -79,6 +79,12 @@ def queue(*, ring: KeyRing, staff: Staff, status: str = "active") -> list[QueueR
         )
     )
     return result
+
+
+def status_counts() -> dict[str, int]:
+    """How many requests are in each status: metadata, the same for every viewer."""
+    rows = Request.objects.values("status").annotate(n=Count("pk")).values_list("status", "n")
+    return dict(rows)
 
 
 def contact_hints(ring: KeyRing, requests: Iterable[Request]) -> dict[uuid.UUID, list[tuple[str, bool]]]:

@@ -12,7 +12,6 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from ferry.accounts.http import StaffRequest
@@ -27,7 +26,18 @@ coordinator = roles(Role.COORDINATOR)
 holder = roles(*triage.REQUEST_ROLES)
 
 
+# "active" is every request still waiting for the hotline: new and in conversation alike. The status called
+# "open" in the code is shown as "In conversation", so no filter is named "Open".
 STATUS_FILTERS = ["active", *Request.Status.values]
+
+
+def _filters() -> list[tuple[str, str, int]]:
+    """Each filter: the status it shows, its name, and how many requests it holds (counts need no key)."""
+    counts = selectors.status_counts()
+    waiting = sum(counts.get(s, 0) for s in triage.OPEN_STATUSES)
+    return [("active", _("Waiting for us (new or in conversation)"), waiting)] + [
+        (value, str(label), counts.get(value, 0)) for value, label in Request.Status.choices
+    ]
 
 
 @require_GET
@@ -43,8 +53,7 @@ def queue(request: StaffRequest) -> HttpResponse:
         "rows": visible,
         "sealed_count": len(rows) - len(visible),
         "status": status,
-        "filters": [("open", pgettext("requests filter", "Open"))]
-        + [(value, label) for value, label in Request.Status.choices],
+        "filters": _filters(),
         "load": limits.intake_load(),
     }
     return render(request, "intake/staff/queue.html", context)
@@ -94,6 +103,7 @@ def _act(
     form_name: str,
     act: Callable[[dict[str, Any]], object],
     done: str,
+    success_url: str = "",
 ) -> HttpResponse:
     """Run a triage action from a valid form; on a refusal, show the request again with the form's errors."""
     return form_action(
@@ -101,7 +111,7 @@ def _act(
         form=form,
         action=act,
         done=done,
-        success_url=reverse("triage:detail", kwargs={"reference": reference}),
+        success_url=success_url or reverse("triage:detail", kwargs={"reference": reference}),
         again=lambda bound: _detail(request, reference, status=400, **{form_name: bound}),
     )
 
@@ -193,6 +203,8 @@ def accept(request: StaffRequest, reference: str) -> HttpResponse:
             **_common(request, reference), version=d["version"], caseworker_id=d["caseworker"]
         ),
         done=_("Accepted into a case. The caseworker can now open it."),
+        # The case keeps the request's reference; cases' page is named, not imported (intake sits below cases).
+        success_url=reverse("cases:detail", kwargs={"reference": reference}),
     )
 
 

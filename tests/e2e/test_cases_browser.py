@@ -114,13 +114,21 @@ def _coordinator_accepts(office: Page, base: str, reference: str) -> None:
     accept = office.locator(f"form[action='/staff/intake/{reference}/accept/']")
     accept.locator("select[name='caseworker']").select_option(label="Kamil Caseworker")
     accept.get_by_role("button", name="Accept").click()
+    # Accepting leads to the new case.
     _done(office, "Accepted into a case. The caseworker can now open it.")
+    expect(office).to_have_url(f"{base}/staff/cases/{reference}/")
+    expect(office.get_by_role("heading", level=1)).to_have_text(f"Case {reference}")
 
     # The board shows the new case at the "Accepted" stage, with its caseworker.
     _nav(office, "Board")
     column = office.locator("section.stage-column[aria-labelledby='stage-accepted']")
     expect(column.get_by_role("link", name=reference)).to_be_visible()
     expect(column.locator("tr", has_text=reference)).to_contain_text("Kamil Caseworker")
+
+
+def _unfold(page: Page, summary: str) -> None:
+    """Open one of the case page's folded forms, as a person clicks its summary."""
+    page.locator("summary", has_text=summary).click()
 
 
 def _caseworker_works_the_case(desk: Page, base: str, reference: str) -> None:
@@ -131,12 +139,17 @@ def _caseworker_works_the_case(desk: Page, base: str, reference: str) -> None:
     expect(desk.locator("main")).to_contain_text("Caseworkers: Kamil Caseworker")
     expect(desk.locator("#checkins")).to_contain_text("No check-in plan yet.")
 
+    # The case comes first: every form is folded away until asked for.
+    expect(desk.locator("main form textarea:visible, main form select:visible")).to_have_count(0)
+    _shot(desk, "case-page-folded.png")
+
     # Through the stages: each move is in the timeline, with its encrypted note.
     stage = desk.locator(f"form[action='/staff/cases/{reference}/stage/']")
     for key, name, note in (
         ("safe_house", "Safe house", "Moved to the flat on Thursday"),
         ("documents", "Documents", "Passport application started"),
     ):
+        _unfold(desk, "Change the stage")
         stage.locator("select[name='stage']").select_option(key)
         stage.locator("textarea[name='note']").fill(note)
         stage.get_by_role("button", name="Change stage").click()
@@ -148,6 +161,7 @@ def _caseworker_works_the_case(desk: Page, base: str, reference: str) -> None:
     # A task, with a due date and an owner.
     due_on = datetime.now(UTC).date() + timedelta(days=2)
     task = desk.locator(f"form[action='/staff/cases/{reference}/task/']")
+    _unfold(desk, "Add a task")
     task.locator("[name='title']").fill(TASK)
     task.locator("input[name='due_on']").fill(due_on.isoformat())
     task.locator("select[name='owner']").select_option(label="Kamil Caseworker")
@@ -161,6 +175,7 @@ def _caseworker_works_the_case(desk: Page, base: str, reference: str) -> None:
 
     # A need, with its status and detail.
     need = desk.locator(f"form[action='/staff/cases/{reference}/need/']")
+    _unfold(desk, "Add or update a need")
     need.locator("select[name='kind']").select_option("shelter")
     need.locator("select[name='status']").select_option("in_progress")
     need.locator("[name='detail']").fill(NEED)
@@ -172,14 +187,21 @@ def _caseworker_works_the_case(desk: Page, base: str, reference: str) -> None:
 
     # A message to the person, into the mailbox they open with their code.
     write = desk.locator(f"form[action='/staff/cases/{reference}/message/']")
+    _unfold(desk, "Write to the person")
     write.locator("textarea[name='text']").fill(MESSAGE)
-    write.get_by_role("button", name="Send").click()
+    write.get_by_role("button", name="Send to the person").click()
     _done(desk, "Your message is in the person's mailbox.")
+    # It is in the conversation with the person, not among the internal notes.
+    conversation = desk.locator("section[aria-labelledby='h-conversation']")
+    expect(conversation.locator("li.to-person")).to_contain_text(MESSAGE)
+    expect(conversation.locator("li.to-person")).to_contain_text("To the person")
+    expect(desk.locator("section[aria-labelledby='h-timeline']")).not_to_contain_text(MESSAGE)
 
     # The check-in plan: every 15 minutes, 5 minutes' grace, in the person's zone.
     panel = desk.locator("#checkins")
     plan = panel.locator(f"form[action='/staff/cases/checkins/{reference}/plan/']")
-    expect(plan).to_be_visible()  # the plan's <details> is open while there is no plan
+    expect(plan).to_be_hidden()
+    _unfold(desk, "Set a check-in plan")
     plan.locator("input[name='every']").fill(str(EVERY))
     plan.locator("select[name='every_unit']").select_option("minutes")
     plan.locator("input[name='grace']").fill(str(GRACE))
@@ -337,4 +359,51 @@ def test_case_from_intake_to_escalated_checkin(browser: Browser, live_server: An
     assert not StaffAlert.objects.filter(kind__startswith="checkin_", acknowledged_at__isnull=True).exists()
 
     for context in (person_context, coordinator_context, caseworker_context):
+        context.close()
+
+
+def test_a_colleague_s_duress_login_is_handled_from_the_dashboard_with_a_note(
+    browser: Browser, live_server: Any, hotline: dict[str, Any]
+) -> None:
+    """Done when (issue 16, item 7): the coordinator reads what to do and which cases the coerced caseworker is
+    on, cannot dismiss it with one click, and acknowledges it with a note that lands in the case's timeline."""
+    base = live_server.url
+    coordinator, caseworker = hotline["coordinator"], hotline["caseworker"]
+    person_context = browser.new_context(java_script_enabled=False, locale="en-GB")
+    _person, _code = _person_asks_for_help(person_context, base)
+    reference = Request.objects.get().reference
+    coordinator_context, office = _staff_context(browser, base, coordinator)
+    _coordinator_accepts(office, base, reference)
+    # The caseworker signs in under duress elsewhere: coordinators and administrators are alerted about them.
+    for who in (coordinator, hotline["admin"]):
+        StaffAlert.objects.create(
+            kind=StaffAlert.Kind.DURESS, recipient=who.staff, about_staff=caseworker.staff, created_at=timezone.now()
+        )
+
+    _nav(office, "Dashboard")
+    entry = office.locator("article.duress-login")
+    expect(entry).to_have_count(1)
+    expect(entry.get_by_role("heading", level=3)).to_contain_text(
+        "Kamil Caseworker signed in with their duress passphrase"
+    )
+    expect(entry).to_contain_text("Do not call or message their phone")
+    expect(entry.locator("ul.duress-cases li")).to_have_text(f"{reference} · nobody else is on it")
+    expect(entry.get_by_role("button", name="Acknowledge", exact=True)).to_have_count(0)
+    _shot(office, "dashboard-duress-login.png")
+
+    # Without a note the browser does not send it; with one, it is gone for everyone alerted.
+    entry.get_by_role("button", name="Acknowledge with this note").click()
+    expect(office.locator("article.duress-login")).to_have_count(1)
+    entry.locator("textarea[name='note']").fill("Met Kamil at 14:00, safe; the case goes to Dana for now.")
+    entry.get_by_role("button", name="Acknowledge with this note").click()
+    _done(office, "Acknowledged for everyone who was alerted.")
+    expect(office.locator("article.duress-login")).to_have_count(0)
+    assert not StaffAlert.objects.filter(kind="duress", acknowledged_at__isnull=True).exists()
+
+    office.goto(f"{base}/staff/cases/{reference}/")
+    timeline = office.locator("section[aria-labelledby='h-timeline']")
+    expect(timeline.locator("li.alert")).to_contain_text("Met Kamil at 14:00, safe")
+    expect(timeline.locator("li.alert")).to_contain_text("Duress login by Kamil Caseworker")
+
+    for context in (person_context, coordinator_context):
         context.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -94,7 +95,9 @@ def test_stale_version_is_refused_without_changing_anything(client: Client, hotl
     first, second = _client(hotline["coordinator"]), _client(hotline["coordinator2"])
     version = request.version
     assert (
-        first.post(f"/staff/intake/{request.reference}/decline/", {"version": version, "reason": "spam"}).status_code
+        first.post(
+            f"/staff/intake/{request.reference}/decline/", {"version": version, "reason": "spam", "confirm": "on"}
+        ).status_code
         == 302
     )
     late = second.post(f"/staff/intake/{request.reference}/duplicate/", {"version": version, "of_reference": "AAA-AAA"})
@@ -252,3 +255,115 @@ def test_bidirectional_controls_never_reach_a_staff_page(client: Client, hotline
         assert chr(0x2066) not in page
     assert "Artur" in pages[0]
     assert "Ruslan" in pages[1]  # in the list of colleagues to share with
+
+
+# --- what the queue's filters show, where accepting leads, what declining asks (issue 16) ---------------
+
+
+def _filter_links(page: str) -> dict[str, str]:
+    """The queue's filters: their labels by the status each one shows (the current one is not a link)."""
+    nav = re.search(r'<nav class="filters"[^>]*>(.*?)</nav>', page, re.S)
+    assert nav is not None
+    found = {}
+    for value, label in re.findall(r'<a href="\?status=(\w+)">([^<]+)', nav.group(1)):
+        found[value] = label.strip()
+    current = re.search(r'<strong aria-current="page">([^<]+)', nav.group(1))
+    assert current is not None
+    found["current"] = current.group(1).strip()
+    return found
+
+
+def test_the_queue_opens_on_everything_waiting_and_each_filter_names_what_it_shows(
+    client: Client, hotline: dict[str, Any]
+) -> None:
+    # Given two new requests and one the hotline has answered
+    submit(client)
+    submit(client, name="Bella")
+    submit(client, name="Chris")
+    first, second, third = Request.objects.order_by("reference")
+    coordinator = _client(hotline["coordinator"])
+    triage.request_reply(
+        ring=_ring(hotline["coordinator"]), staff=hotline["coordinator"].staff, reference=third.reference, text="Hi"
+    )
+    # When the coordinator opens the queue
+    page = coordinator.get("/staff/intake/").content.decode()
+    # Then all three wait, new and in conversation alike, under a filter that says so
+    assert all(r.reference in page for r in (first, second, third))
+    links = _filter_links(page)
+    assert links["current"].startswith("Waiting for us (new or in conversation)")
+    assert [links[k].split(" ")[0] for k in ("new", "open", "accepted", "duplicate", "declined")] == [
+        "New",
+        "In",
+        "Accepted",
+        "Duplicate",
+        "Declined",
+    ]
+    assert links["open"].startswith("In conversation")
+    assert "Open" not in links.values()
+    # And each filter shows what its name says
+    new = coordinator.get("/staff/intake/?status=new").content.decode()
+    assert first.reference in new
+    assert second.reference in new
+    assert third.reference not in new
+    talking = coordinator.get("/staff/intake/?status=open").content.decode()
+    assert third.reference in talking
+    assert first.reference not in talking
+    assert _filter_links(talking)["current"].startswith("In conversation")
+    # And an unknown filter falls back to everything waiting
+    assert _filter_links(coordinator.get("/staff/intake/?status=bogus").content.decode())["current"].startswith(
+        "Waiting for us"
+    )
+
+
+def test_accepting_takes_the_coordinator_to_the_new_case(client: Client, hotline: dict[str, Any]) -> None:
+    submit(client)
+    request = Request.objects.get()
+    coordinator = _client(hotline["coordinator"])
+    answer = coordinator.post(
+        f"/staff/intake/{request.reference}/accept/",
+        {"version": request.version, "caseworker": hotline["caseworker"].staff.pk},
+        follow=True,
+    )
+    assert answer.redirect_chain == [(f"/staff/cases/{request.reference}/", 302)]
+    page = answer.content.decode()
+    assert f"Case {request.reference}" in page
+    assert "Accepted into a case. The caseworker can now open it." in page
+    # The request's own page links to its case from now on
+    detail = coordinator.get(f"/staff/intake/{request.reference}/").content.decode()
+    assert f'href="/staff/cases/{request.reference}/"' in detail
+
+
+def test_declining_has_no_default_reason_and_asks_for_a_confirmation_that_says_what_happens(
+    client: Client, hotline: dict[str, Any]
+) -> None:
+    _response, code, _ = submit(client)
+    request = Request.objects.get()
+    coordinator = _client(hotline["coordinator"])
+    url = f"/staff/intake/{request.reference}/decline/"
+    # Given the request's page: no reason is chosen in advance, and the confirmation says what declining does
+    page = coordinator.get(f"/staff/intake/{request.reference}/").content.decode()
+    decline = re.search(rf'<form method="post" action="{url}".*?</form>', page, re.S)
+    assert decline is not None
+    form = decline.group(0)
+    assert re.search(r'<option value="" selected>', form)
+    assert "selected" not in form.replace('<option value="" selected>', "")
+    assert 'name="confirm"' in form
+    assert "required" in form
+    assert "keep their mailbox" in form
+    assert "can still write to us" in form
+    # When the coordinator sends it with one click (no reason, no confirmation), or with a reason only
+    for data in ({"version": request.version}, {"version": request.version, "reason": "spam"}):
+        refused = coordinator.post(url, data)
+        # Then it is refused and nothing changes
+        assert refused.status_code == 400
+        request.refresh_from_db()
+        assert request.status == "new"
+    # And confirmed with a reason, it is declined; the person's mailbox still opens and takes a message
+    done = coordinator.post(url, {"version": request.version, "reason": "out_of_scope", "confirm": "on"}, follow=True)
+    assert "The request was declined." in done.content.decode()
+    request.refresh_from_db()
+    assert (request.status, request.decline_reason) == ("declined", "out_of_scope")
+    assert open_box(client, code)[1] is not None
+    # And it has left the queue of requests waiting for us
+    assert request.reference not in coordinator.get("/staff/intake/").content.decode()
+    assert request.reference in coordinator.get("/staff/intake/?status=declined").content.decode()

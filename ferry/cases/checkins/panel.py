@@ -52,7 +52,8 @@ def panel(*, staff: Staff, case: Case, bound: dict[str, Any]) -> dict[str, Any]:
         "checkin_every": span(plan.interval_minutes) if plan else "",
         "checkin_grace": span(plan.grace_minutes) if plan else "",
         "checkin_alerted": alerted(plan),
-        "checkin_overdue": plan is not None and plan.active and plan.next_due_at <= now,
+        "checkin_running": plan is not None and plan.active and case.closed_at is None,
+        "checkin_overdue": plan is not None and plan.active and case.closed_at is None and plan.next_due_at <= now,
         "checkin_open_missed": sorted(str(StaffAlert.Kind(k).label) for k in open_kinds & CHECKIN_MISSED),
         "checkin_open_duress": bool(open_kinds & CHECKIN_EMERGENCY),
         "checkin_plan_form": bound.get("checkin_plan_form")
