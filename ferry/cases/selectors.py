@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from ferry.accounts.models import Staff
 from ferry.audit.services import audit_record
+from ferry.cases.checkins.timeline import checkin_texts
 from ferry.cases.models import Assignment, Case, Event, Need, Stage, Task
+from ferry.cases.referrals.timeline import referral_texts
 from ferry.cases.services import access_case, open_json
 from ferry.core.text import without_bidi_in
 from ferry.intake.models import CheckIn, Message
@@ -228,6 +230,9 @@ def _readable(timeline: list[TimelineItem]) -> None:
         elif item.kind == Event.Kind.NEED and "text" not in detail and detail.get("kind") in Need.Kind.values:
             status = Need.Status(detail["status"]).label if detail.get("status") in Need.Status.values else ""
             detail["text"] = f"{Need.Kind(detail['kind']).label}: {status}"
+    # Referral and check-in entries keep keys only; their sentences are written in the reader's language, here.
+    referral_texts(item.detail for item in timeline if item.kind == Event.Kind.REFERRAL)
+    checkin_texts((item.kind, item.detail) for item in timeline)
 
 
 def _conversation(ring: KeyRing, case: Case) -> list[TimelineItem]:

@@ -189,7 +189,7 @@ def stage_change(
             key=key,
             kind=Event.Kind.PLAN,
             actor=staff,
-            detail={"text": _("Check-ins ended with the case"), "active": False},
+            detail={"ended": True, "active": False},
         )
         audit_record(action="case.checkin_plan", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
         return StageMoved(plan_ended=True)

@@ -319,11 +319,6 @@ def test_an_entry_written_before_with_its_own_text_is_worded_afresh(
     assert broken["text"] == "kept"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs cases/selectors.py _readable to call referrals.timeline.referral_texts (issue 16, item 5); "
-    "when this passes, take the mark off",
-)
 def test_the_case_page_words_referral_entries_in_the_readers_language(
     team: dict, accepted: dict, partner: Partner
 ) -> None:

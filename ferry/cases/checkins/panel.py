@@ -10,7 +10,8 @@ from ferry.accounts.alerts import CHECKIN_EMERGENCY, CHECKIN_MISSED, checkin_ale
 from ferry.accounts.models import Staff, StaffAlert
 from ferry.cases.checkins import forms as checkin_forms
 from ferry.cases.checkins import schedule as checkin_schedule
-from ferry.cases.checkins.selectors import alerted, span, staff_zone
+from ferry.cases.checkins.selectors import alerted, staff_zone
+from ferry.cases.checkins.timeline import span
 from ferry.cases.models import Case, CheckInPlan
 
 

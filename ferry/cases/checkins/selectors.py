@@ -12,7 +12,6 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from ferry.accounts.alerts import CHECKIN_EMERGENCY, checkin_alerts_open
 from ferry.accounts.models import Role, Staff, StaffAlert
@@ -158,16 +157,6 @@ def openable(*, ring: KeyRing | None, references: set[str]) -> set[str]:
     cases = list(Case.objects.filter(reference__in=references).select_related("key_set"))
     keys = ring.keys_for(c.key_set for c in cases)
     return {c.reference for c in cases if c.key_set_id in keys}
-
-
-def span(minutes: int) -> str:
-    """A duration for people: "24 hours", "90 minutes", "2 days"."""
-    count, unit = checkin_schedule.in_units(minutes)
-    if unit == "days":
-        return ngettext("%(count)d day", "%(count)d days", count) % {"count": count}
-    if unit == "hours":
-        return ngettext("%(count)d hour", "%(count)d hours", count) % {"count": count}
-    return ngettext("%(count)d minute", "%(count)d minutes", count) % {"count": count}
 
 
 def alerted(plan: CheckInPlan | None) -> str:

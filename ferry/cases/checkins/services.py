@@ -20,7 +20,6 @@ from ferry.accounts.alerts import (
 from ferry.accounts.models import Role, Staff, StaffAlert
 from ferry.audit.services import audit_record
 from ferry.cases.checkins import schedule
-from ferry.cases.checkins.selectors import span
 from ferry.cases.models import Assignment, Case, CheckInPlan, CheckInRecord, Event
 from ferry.cases.services import CaseError, access_case, case_bump, event_add
 from ferry.vault import keysets
@@ -127,13 +126,8 @@ def plan_set(
             plan.next_action_at = None
         plan.updated_at = now
         plan.save()
-        summary = _("Every %(every)s, grace period %(grace)s, lost contact after %(lost)d missed") % {
-            "every": span(interval_minutes),
-            "grace": span(grace_minutes),
-            "lost": lost_after_missed,
-        }
+        # Keys only: the timeline words them in the reader's language (cases.checkins.timeline).
         detail = {
-            "text": summary if active else _("Check-ins turned off"),
             "interval_minutes": interval_minutes,
             "grace_minutes": grace_minutes,
             "lost_after_missed": lost_after_missed,
@@ -236,15 +230,13 @@ def checkin_record(
         raise CaseError(_("The time of the check-in is in the future. Check the date and time."))
     if at < case.created_at - timedelta(minutes=5):
         raise CaseError(_("The time of the check-in is before the case was opened. Check the date."))
-    label = str(CheckInRecord.Channel(channel).label)
-    text = _("%(channel)s, under duress: emergency") % {"channel": label} if duress else label
     with transaction.atomic():
         record = CheckInRecord(
             case=case, key_set_id=case.key_set_id, at=at, channel=channel, duress=duress, recorded_by=staff
         )
         keysets.seal_field(key, record, "note", note)
         record.save(force_insert=True)
-        detail = {"at": at.isoformat(), "channel": channel, "duress": duress, "note": note, "text": text}
+        detail = {"at": at.isoformat(), "channel": channel, "duress": duress, "note": note}
         event_add(case=case, key=key, kind=Event.Kind.CHECKIN, actor=staff, detail=detail)
         if duress:
             _emergency(case=case, by=staff)
@@ -267,14 +259,13 @@ def alerts_acknowledge(*, ring: KeyRing, staff: Staff, reference: str, family: s
     open_kinds = checkin_alerts_open(references=[case.reference]).get(case.reference, set()) & kinds
     if not open_kinds:
         raise CaseError(_("These alerts were already acknowledged."))
-    labels = [str(StaffAlert.Kind(k).label) for k in sorted(open_kinds)]
     with transaction.atomic():
         event = event_add(
             case=case,
             key=key,
             kind=Event.Kind.ALERT,
             actor=staff,
-            detail={"alerts": sorted(open_kinds), "text": "; ".join(labels), "note": note},
+            detail={"alerts": sorted(open_kinds), "note": note},
         )
         done = checkin_alerts_acknowledge(reference=case.reference, kinds=kinds, by=staff, note_event=event.pk)
         if not done:
