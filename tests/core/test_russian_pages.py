@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Russian text in Russian pages: Cyrillic letters are meant
 """Russian pages read in Russian: walked as a Russian-speaking hotline and person would, no page shows an
 English sentence (a string never marked for translation, or worded in the writer's language and stored)."""
 
