@@ -290,7 +290,7 @@ def mailbox_send(state: MailboxState, *, text: str, uploads: Sequence[CleanFile]
     now = timezone.now()
     day = today()
     with transaction.atomic():
-        request = Request.objects.select_for_update().select_related("conversation").get(pk=state.request.pk)
+        request = Request.objects.select_for_update().get(pk=state.request.pk)
         conversation = request.conversation
         if conversation is None:  # pragma: no cover - mailbox_state opens no mailbox without one
             return

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Russian text: Cyrillic letters are meant
 """The person-facing pages say only what is true, keep what the person typed, and change language without
 losing it: long texts, a mistyped code, and the language switch after a POST."""
 
@@ -45,7 +46,7 @@ def test_the_browser_is_not_told_to_cut_long_texts_and_the_limit_is_shown(client
     assert 'aria-describedby="id_story_helptext"' in story.group(0)
     assert '<p class="hint" id="id_story_helptext">Up to 20,000 characters.</p>' in page
     assert '<p class="hint" id="id_needs_helptext">Up to 5,000 characters.</p>' in page
-    assert "Up to 20\u00a0000 characters." in client.get("/?lang=ru").content.decode()
+    assert "Не больше 20\u00a0000 знаков." in client.get("/?lang=ru").content.decode()
 
 
 def test_a_story_over_the_limit_is_refused_kept_and_says_how_much_to_cut(
