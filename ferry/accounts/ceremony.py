@@ -15,7 +15,7 @@ from ferry.audit.services import audit_record
 from ferry.core.errors import FerryError
 from ferry.core.hooks import Hook
 from ferry.core.permissions import require
-from ferry.vault import escrow
+from ferry.vault import escrow, staffkeys
 from ferry.vault.errors import VaultError
 from ferry.vault.keyring import KeyRing
 from ferry.vault.models import Grant, KeySet
@@ -70,7 +70,7 @@ def escrow_recover(
 ) -> int:
     """Grant the given key sets to a staff member through the escrow key; needs k shares once the key is split."""
     require(by, Role.ADMINISTRATOR)
-    if not Staff.objects.filter(pk=to_staff_id, is_active=True, vault_key__confirmed_at__isnull=False).exists():
+    if not Staff.objects.filter(pk=to_staff_id, is_active=True, **staffkeys.SEALABLE_STAFF).exists():
         raise CeremonyError(_("Choose an active staff member to receive the keys."))
     try:
         private = escrow.escrow_private_key(ring=ring, share_codes=share_codes)

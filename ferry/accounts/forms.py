@@ -11,6 +11,7 @@ from ferry.accounts.ceremony import orphaned_key_sets
 from ferry.accounts.models import Role, Staff
 from ferry.core.forms import choices_set
 from ferry.core.zones import zone_choices
+from ferry.vault import staffkeys
 
 STRENGTH_HINT = _("At least 12 characters. Several unrelated words are easy to remember and hard to guess.")
 
@@ -143,7 +144,7 @@ class RecoverKeySetsForm(forms.Form):
             for ks in orphaned_key_sets()
         ]
         choices_set(self, "key_sets", choices)
-        confirmed = Staff.objects.filter(is_active=True, vault_key__confirmed_at__isnull=False)
+        confirmed = Staff.objects.filter(is_active=True, **staffkeys.SEALABLE_STAFF)
         cast(forms.ModelChoiceField, self.fields["to_staff"]).queryset = confirmed.order_by("email")
         self.share_count = share_fields if needs_shares else 0
         for n in range(1, self.share_count + 1):

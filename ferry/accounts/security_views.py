@@ -20,6 +20,7 @@ from ferry.accounts.http import StaffRequest
 from ferry.accounts.middleware import unlock_cookie_path
 from ferry.accounts.views import client_id
 from ferry.core.permissions import SIGNED_IN, roles
+from ferry.vault import staffkeys
 
 
 def _duress(request: StaffRequest) -> bool:
@@ -39,6 +40,8 @@ def _page(request: StaffRequest, **bound: object) -> HttpResponse:
         "new_recovery_code": bound.get("new_recovery_code"),
         "session_count": request.user.sessions.count(),
         "security_keys": security_keys.security_keys_of(request.user),
+        # Read aloud to an administrator who confirms (or, after a duress login, confirms again) in person.
+        "fingerprint": staffkeys.fingerprint(staff_id=request.user.pk),
     }
     return render(request, "accounts/security.html", context)
 

@@ -8,6 +8,7 @@ from base64 import b32encode
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -232,9 +233,12 @@ def confirmations_needed(staff: Staff) -> int:
 
 
 def staff_pending(*, by: Staff) -> list[tuple[Staff, int, bool]]:
-    """Active accounts whose key is not confirmed yet: (account, confirmations still needed, confirmed by `by`)."""
+    """Active accounts whose key is not confirmed yet, or paused after a duress login: (account, confirmations
+    still needed, confirmed by `by`)."""
     require(by, Role.ADMINISTRATOR)
-    pending = Staff.objects.filter(is_active=True, vault_key__confirmed_at__isnull=True).order_by("email")
+    pending = Staff.objects.filter(
+        Q(vault_key__confirmed_at__isnull=True) | Q(vault_key__paused_at__isnull=False), is_active=True
+    ).order_by("email")
     rows = []
     for staff in pending:
         done = set(StaffConfirmation.objects.filter(staff=staff).values_list("by_id", flat=True))
@@ -250,11 +254,11 @@ def staff_confirm(*, by: Staff, staff_id: int, fingerprint: str, ring: keysets.K
     so requests they open are matched against earlier ones without anyone passing by the dashboard."""
     require(by, Role.ADMINISTRATOR)
     staff = Staff.objects.filter(pk=staff_id, is_active=True).first()
-    if staff is None or staffkeys.staff_key_confirmed(staff_id=staff_id):
+    if staff is None or staffkeys.staff_key_sealable(staff_id=staff_id):
         raise AccountError(_("There is no account waiting for confirmation with this number."))
     if staff.pk == by.pk:
         raise AccountError(_("Another administrator must confirm you."))
-    if not staffkeys.staff_key_confirmed(staff_id=by.pk):
+    if not staffkeys.staff_key_sealable(staff_id=by.pk):
         raise AccountError(_("Your own account is not confirmed yet."))
     if not staffkeys.fingerprint_matches(staff_id=staff.pk, typed=fingerprint):
         # Kept (outside any transaction that the refusal rolls back): someone else may hold the invitation.

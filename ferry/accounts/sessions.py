@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ferry.accounts import throttle
-from ferry.accounts.models import Role, Staff, StaffAlert, StaffSession
+from ferry.accounts.models import Role, Staff, StaffAlert, StaffConfirmation, StaffSession
 from ferry.accounts.services import AccountError
 from ferry.accounts.totp import CodeAnswer, CodeCheck, totp_check
 from ferry.audit.services import audit_record
@@ -145,6 +145,10 @@ def lockout_alert(staff: Staff) -> None:
 def _duress_triggered(staff: Staff) -> Unlocked:
     """Destroy the account's own grants, end its other sessions, alert coordinators and administrators."""
     keysets.grants_destroy_for_staff(staff_id=staff.pk)
+    # Nothing new is sealed to the coerced person's real key either (a coordinator would receive every new
+    # request): administrators confirm them again, in person, once they are safe.
+    staffkeys.staff_key_pause(staff_id=staff.pk, when=timezone.now())
+    StaffConfirmation.objects.filter(staff=staff).delete()
     StaffSession.objects.filter(staff=staff).delete()
     audit_record(action="staff.duress", object_type="staff", object_id=staff.pk)
     _alert(StaffAlert.Kind.DURESS, staff)

@@ -23,7 +23,7 @@ from ferry.core.doors import Door, Opened, door_open
 from ferry.core.errors import Conflict, FerryError, NotFound
 from ferry.core.permissions import require
 from ferry.intake.models import Request
-from ferry.vault import keysets
+from ferry.vault import keysets, staffkeys
 from ferry.vault.keyring import KeyRing
 from ferry.vault.models import Grant, KeySet, StaffKey
 
@@ -221,7 +221,7 @@ def note_add(*, ring: KeyRing, staff: Staff, reference: str, text: str) -> None:
 def assignable(case: Case) -> list[Staff]:
     """Active caseworkers and coordinators with a key pair who are not assigned yet."""
     assigned = set(case.assignments.values_list("staff_id", flat=True))
-    with_keys = StaffKey.objects.filter(confirmed_at__isnull=False).values_list("staff_id", flat=True)
+    with_keys = StaffKey.objects.filter(**staffkeys.SEALABLE_KEY).values_list("staff_id", flat=True)
     return [
         s
         for s in Staff.objects.filter(

@@ -13,7 +13,12 @@ from ferry.vault.models import Grant, KeySet, StaffKey
 def intake_coordinators() -> list[int]:
     """Active coordinators with a confirmed key pair: every new request is sealed to them (never to a pending one)."""
     return sorted(
-        StaffKey.objects.filter(staff__is_active=True, staff__roles__role=Role.COORDINATOR, confirmed_at__isnull=False)
+        StaffKey.objects.filter(
+            staff__is_active=True,
+            staff__roles__role=Role.COORDINATOR,
+            confirmed_at__isnull=False,
+            paused_at__isnull=True,
+        )
         .values_list("staff_id", flat=True)
         .distinct()
     )
@@ -36,7 +41,12 @@ def holders(key_set: KeySet) -> list[int]:
 
 def caseworkers() -> list[Staff]:
     return list(
-        Staff.objects.filter(is_active=True, roles__role=Role.CASEWORKER, vault_key__confirmed_at__isnull=False)
+        Staff.objects.filter(
+            is_active=True,
+            roles__role=Role.CASEWORKER,
+            vault_key__confirmed_at__isnull=False,
+            vault_key__paused_at__isnull=True,
+        )
         .distinct()
         .order_by("display_name", "email")
     )
@@ -48,7 +58,10 @@ def share_candidates(request: Request) -> list[Staff]:
     return [
         s
         for s in Staff.objects.filter(
-            is_active=True, roles__role__in=[Role.COORDINATOR, Role.CASEWORKER], vault_key__confirmed_at__isnull=False
+            is_active=True,
+            roles__role__in=[Role.COORDINATOR, Role.CASEWORKER],
+            vault_key__confirmed_at__isnull=False,
+            vault_key__paused_at__isnull=True,
         )
         .distinct()
         .order_by("display_name", "email")

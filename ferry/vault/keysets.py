@@ -71,7 +71,7 @@ def _active_escrow() -> EscrowKey:
 def _public_key(staff_id: int) -> bytes:
     """The staff member's public key, if administrators confirmed it; nothing is ever sealed to a pending one."""
     value = (
-        StaffKey.objects.filter(staff_id=staff_id, confirmed_at__isnull=False)
+        StaffKey.objects.filter(staff_id=staff_id, confirmed_at__isnull=False, paused_at__isnull=True)
         .values_list("public_key", flat=True)
         .first()
     )

@@ -50,6 +50,9 @@ class StaffKey(models.Model):
     # Nothing is sealed to a key until administrators confirmed in person that it is this person's (they
     # compare its fingerprint, read aloud): an intercepted invitation makes an account that receives nothing.
     confirmed_at = models.DateTimeField(null=True)
+    # Set by a duress login: nothing new is sealed to this key (a coerced coordinator receives no new request)
+    # until administrators confirm the person again, in person.
+    paused_at = models.DateTimeField(null=True)
 
 
 class EscrowKey(models.Model):

@@ -177,9 +177,29 @@ def fingerprint_matches(*, staff_id: int, typed: str) -> bool:
 
 
 def staff_key_confirm(*, staff_id: int, when: datetime) -> None:
-    """From now on, key sets may be sealed to this staff member."""
+    """From now on, key sets may be sealed to this staff member (a pause after a duress login ends too)."""
     StaffKey.objects.filter(staff_id=staff_id, confirmed_at__isnull=True).update(confirmed_at=when)
+    staff_key_resume(staff_id=staff_id)
 
 
 def staff_key_confirmed(*, staff_id: int) -> bool:
     return StaffKey.objects.filter(staff_id=staff_id, confirmed_at__isnull=False).exists()
+
+
+# Filters for staff who may receive a key set: confirmed in person, and not paused by a duress login.
+SEALABLE_KEY = {"confirmed_at__isnull": False, "paused_at__isnull": True}
+SEALABLE_STAFF = {f"vault_key__{name}": value for name, value in SEALABLE_KEY.items()}
+
+
+def staff_key_sealable(*, staff_id: int) -> bool:
+    """Confirmed, and not paused by a duress login: key sets may be sealed to this staff member."""
+    return StaffKey.objects.filter(staff_id=staff_id, confirmed_at__isnull=False, paused_at__isnull=True).exists()
+
+
+def staff_key_pause(*, staff_id: int, when: datetime) -> None:
+    """After a duress login: nothing new is sealed to this key until administrators confirm the person again."""
+    StaffKey.objects.filter(staff_id=staff_id).update(paused_at=when)
+
+
+def staff_key_resume(*, staff_id: int) -> None:
+    StaffKey.objects.filter(staff_id=staff_id).update(paused_at=None)

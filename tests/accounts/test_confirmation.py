@@ -119,3 +119,28 @@ def test_a_coordinator_confirmed_by_the_first_administrator_gets_the_contact_ind
     # Then the coordinator holds the key, and that is audited
     assert Grant.objects.filter(key_set=index, staff=newcomer).exists()
     assert AuditEntry.objects.filter(action="vault.index_grant", object_id=str(newcomer.pk)).exists()
+
+
+def test_a_duress_login_pauses_what_is_sealed_to_the_person_until_confirmed_again(
+    client: Client, make_staff: Any
+) -> None:
+    """A coerced coordinator must not receive every new request under their real key (a captor may force the
+    real passphrase next): a duress login pauses sealing to them until administrators confirm them again."""
+    first, second = make_staff("administrator"), make_staff("administrator")
+    coerced = make_staff("coordinator")
+    services.duress_set(staff=coerced.staff, current=TEST_PASSPHRASE, duress="plum orchard velvet staircase 88")
+    # Given a duress login
+    Client().post(
+        "/staff/accounts/login/", {"email": coerced.staff.email, "passphrase": "plum orchard velvet staircase 88"}
+    )
+    # Then a request that arrives now is not sealed to them, and the administrators see them waiting
+    submit(client)
+    assert not _sealed_to(coerced.staff)
+    assert coerced.staff.pk in [staff.pk for staff, _needed, _mine in services.staff_pending(by=first.staff)]
+    # When two administrators confirm them again, in person, with the fingerprint from their security page
+    fingerprint = staffkeys.fingerprint(staff_id=coerced.staff.pk)
+    assert not services.staff_confirm(by=first.staff, staff_id=coerced.staff.pk, fingerprint=fingerprint)
+    assert services.staff_confirm(by=second.staff, staff_id=coerced.staff.pk, fingerprint=fingerprint)
+    # Then requests are sealed to them again
+    submit(Client())
+    assert _sealed_to(coerced.staff)
