@@ -23,6 +23,9 @@ from ferry.vault.models import Grant, KeySet
 # A key set was granted to someone through the escrow: the app that owns the record carries on (cases
 # assigns the recipient to the case); registered in cases.apps, since accounts never imports cases.
 KEY_SET_RECOVERED = Hook("key_set_recovered")
+# The key sets that belong together with some others (a request's own and its conversation): recovered
+# together, so a new caseworker gets the whole case. Intake answers (intake.apps): key set ids -> siblings.
+KEY_SET_SIBLINGS = Hook("key_set_siblings")
 
 
 class CeremonyError(FerryError):
@@ -81,7 +84,10 @@ def escrow_recover(
     orphaned = {ks.pk for ks in orphaned_key_sets()}
     if not set(key_set_ids) <= orphaned:
         raise CeremonyError(_("Only key sets that no active staff member can open are recovered this way."))
-    key_sets = list(KeySet.objects.filter(pk__in=key_set_ids, shredded_at__isnull=True))
+    wanted = set(key_set_ids)
+    for siblings in KEY_SET_SIBLINGS.send(key_set_ids=wanted):
+        wanted |= set(siblings) & orphaned
+    key_sets = list(KeySet.objects.filter(pk__in=wanted, shredded_at__isnull=True).order_by("pk"))
     if not key_sets:
         raise CeremonyError(_("Choose at least one key set to recover."))
     with transaction.atomic():

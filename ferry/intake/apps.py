@@ -9,7 +9,9 @@ class IntakeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from ferry.accounts.ceremony import KEY_SET_SIBLINGS
         from ferry.core.dashboard import DASHBOARD_PARTS
-        from ferry.intake import dashboard
+        from ferry.intake import dashboard, recipients
 
         DASHBOARD_PARTS.register(dashboard.intake_part)
+        KEY_SET_SIBLINGS.register(recipients.key_set_siblings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from ferry.accounts.models import Role, Staff
 from ferry.audit.services import audit_record
 from ferry.intake.models import Request
@@ -73,3 +75,13 @@ def holders_of(request: Request) -> list[Staff]:
     """Everyone who can open the request: listed on its page, each removable until it becomes a case."""
     ids = Grant.objects.filter(key_set_id=request.key_set_id, staff__isnull=False).values_list("staff_id", flat=True)
     return list(Staff.objects.filter(pk__in=ids).order_by("display_name", "email"))
+
+
+def key_set_siblings(*, key_set_ids: set[int]) -> set[int]:
+    """The other compartment of each request among these key sets (its own, or its conversation)."""
+    found: set[int] = set()
+    for own, conversation in Request.objects.filter(
+        Q(key_set_id__in=key_set_ids) | Q(conversation_id__in=key_set_ids)
+    ).values_list("key_set_id", "conversation_id"):
+        found |= {own} | ({conversation} if conversation is not None else set())
+    return found - key_set_ids
