@@ -166,6 +166,7 @@ def test_requests_from_before_the_split_are_split_without_a_key(client: Client, 
     request, code = _legacy_request(client, coordinator)
     # Before: the code opens the request's own key set, with the details and every staff note
     assert "intake.request" in _opened_by(_requester_keys(code))
+    key_in_an_old_copy = _requester_keys(code)[request.key_set_id]
 
     # When the split runs (the migration calls it with its historical models)
     assert _split() == 1
@@ -183,6 +184,16 @@ def test_requests_from_before_the_split_are_split_without_a_key(client: Client, 
     page, _box = open_box(Client(), code)
     assert "An answer from before the split" in page.content.decode()
     assert _split() == 0, "a second run changes nothing"
+    # And that first opening re-keyed the request's own key set: the key an old copy of the database and the
+    # code still give opens nothing staff write from now on
+    request.refresh_from_db()
+    assert request.key_set.generation == 2
+    assert not request.key_set.rekey_needed
+    note = {"version": request.version, "flagged": "on", "note": "A note written after the split"}
+    assert staff_client(coordinator).post(f"/staff/intake/{request.reference}/flag/", note).status_code == 302
+    request.refresh_from_db()
+    with pytest.raises(VaultError):
+        keysets.open_field(key_in_an_old_copy, request, "entrapment_note")
 
 
 def test_a_split_that_fails_half_way_changes_nothing(

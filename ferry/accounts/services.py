@@ -220,11 +220,12 @@ def account_recover(*, email: str, recovery_code: str, new_passphrase: str, clie
 def confirmations_needed(staff: Staff) -> int:
     """One administrator confirms a caseworker (or documenter, analyst, auditor); two confirm a coordinator or
     an administrator, who receive every new request or hold the organisation's keys, so that one coerced
-    administrator cannot make one alone (one, while the organisation has only one other administrator)."""
+    administrator cannot make one alone (one, while the organisation has only ever had one other
+    administrator). Administrators deactivated since still count: deactivating the others does not lower it."""
     if not ({Role.COORDINATOR, Role.ADMINISTRATOR} & staff.role_set()):
         return 1
     others = (
-        Staff.objects.filter(is_active=True, roles__role=Role.ADMINISTRATOR, vault_key__confirmed_at__isnull=False)
+        Staff.objects.filter(roles__role=Role.ADMINISTRATOR, vault_key__confirmed_at__isnull=False)
         .exclude(pk=staff.pk)
         .distinct()
         .count()
@@ -236,9 +237,14 @@ def staff_pending(*, by: Staff) -> list[tuple[Staff, int, bool]]:
     """Active accounts whose key is not confirmed yet, or paused after a duress login: (account, confirmations
     still needed, confirmed by `by`)."""
     require(by, Role.ADMINISTRATOR)
-    pending = Staff.objects.filter(
-        Q(vault_key__confirmed_at__isnull=True) | Q(vault_key__paused_at__isnull=False), is_active=True
-    ).order_by("email")
+    # Never the viewer: nobody confirms themselves (and a duress session must not list its own pause).
+    pending = (
+        Staff.objects.filter(
+            Q(vault_key__confirmed_at__isnull=True) | Q(vault_key__paused_at__isnull=False), is_active=True
+        )
+        .exclude(pk=by.pk)
+        .order_by("email")
+    )
     rows = []
     for staff in pending:
         done = set(StaffConfirmation.objects.filter(staff=staff).values_list("by_id", flat=True))

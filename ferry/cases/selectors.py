@@ -21,6 +21,7 @@ from ferry.cases.services import access_case, open_json
 from ferry.core.text import without_bidi_in
 from ferry.intake.models import CheckIn, Message
 from ferry.vault import keysets
+from ferry.vault.errors import VaultError
 from ferry.vault.keyring import KeyRing
 
 
@@ -247,7 +248,10 @@ def _conversation(ring: KeyRing, case: Case) -> list[TimelineItem]:
         key = keys.get(message.key_set_id)
         if key is None:
             continue
-        content = open_json(key, message, "content")
+        try:
+            content = open_json(key, message, "content")
+        except VaultError:
+            continue  # sealed under a key a re-key replaced in the same instant: skipped, the page still opens
         at = datetime.fromisoformat(content["at"]) if content.get("at") else None
         if at is None:
             continue

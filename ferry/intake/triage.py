@@ -74,6 +74,10 @@ def conversation_key(ring: KeyRing, request: Request) -> tuple[KeySet, bytes]:
 def conversation_settle(*, ring: KeyRing, staff: Staff, request: Request) -> int:
     """Move messages (and their files) sealed under the request's own key set before the conversation was
     split off into the conversation, so the person sees them again. Needs both keys; returns how many moved."""
+    # First, a key set that was once the person's too gets a new key (an old copy with their grant then
+    # opens nothing written from now on).
+    if keysets.keyset_rekey_if_needed(key_set=request.key_set, ring=ring):
+        audit_record(action="intake.rekey", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
     if request.conversation_id is None:
         return 0
     legacy = list(Message.objects.filter(request=request, key_set_id=request.key_set_id))
@@ -154,8 +158,12 @@ def request_reply(*, ring: KeyRing, staff: Staff, reference: str, text: str) -> 
 
 def request_mark_duplicate(*, ring: KeyRing, staff: Staff, reference: str, version: int, of_reference: str) -> None:
     request, _key = access_request(ring=ring, staff=staff, reference=reference)
+    # The other request through its door too: one the viewer cannot open answers as one that does not exist.
+    try:
+        other, _other_key = access_request(ring=ring, staff=staff, reference=of_reference.strip().upper())
+    except NotFound:
+        other = None
     with transaction.atomic():
-        other = Request.objects.filter(reference=of_reference.strip().upper()).first()
         if other is None or other.pk == request.pk:
             raise IntakeError(_("There is no other request with that reference."))
         _bump(request, version, status=Request.Status.DUPLICATE, duplicate_of=other, awaiting_reply=False)

@@ -63,8 +63,11 @@ def conversations_split(
                 )
             )
         grant_model.objects.bulk_create(new_grants)
-        # The old key set keeps the details, staff notes and (after acceptance) the case: staff only now.
+        # The old key set keeps the details, staff notes and (after acceptance) the case: staff only now. Its key
+        # was the person's too, so the first staff member who opens it re-keys it (keysets.keyset_rekey_if_needed):
+        # an old copy of the database with the person's grant then opens nothing written after.
         grant_model.objects.filter(key_set=old, requester_key__isnull=False).delete()
+        keyset_model.objects.filter(pk=old.pk).update(rekey_needed=True)
         request_model.objects.filter(pk=request.pk).update(conversation=conversation)
         split += 1
     return split

@@ -181,15 +181,17 @@ def _staff_holders(key_set: KeySet) -> list[int]:
 
 
 @transaction.atomic
-def keyset_revoke(*, key_set: KeySet, ring: KeyRing, staff_id: int) -> None:
-    """Remove a grant and re-key: new key, sealed fields re-encrypted, file keys re-wrapped, old key gone.
+def keyset_revoke(*, key_set: KeySet, ring: KeyRing, staff_id: int | None) -> None:
+    """Remove a grant (or none: `staff_id` None, a plain re-key) and re-key: new key, sealed fields
+    re-encrypted, file keys re-wrapped, old key gone.
 
     All in one transaction: a crash leaves everything under the old key or everything under the new one.
     """
     key_set = KeySet.objects.select_for_update().get(pk=key_set.pk)
     old = ring.key_for(key_set)
     holders = _staff_holders(key_set)
-    Grant.objects.filter(key_set=key_set, staff_id=staff_id).delete()
+    if staff_id is not None:
+        Grant.objects.filter(key_set=key_set, staff_id=staff_id).delete()
     new = crypto.random_key()
     for model, names in sealed_models().items():
         rows = list(model._default_manager.select_for_update().filter(key_set=key_set))
@@ -215,10 +217,21 @@ def keyset_revoke(*, key_set: KeySet, ring: KeyRing, staff_id: int) -> None:
         grant.generation = generation
     Grant.objects.bulk_update(grants, ["sealed_key", "generation"], batch_size=500)
     key_set.generation = generation
-    key_set.save(update_fields=["generation"])
+    key_set.rekey_needed = False
+    key_set.save(update_fields=["generation", "rekey_needed"])
     # Sessions' cached copies of the old key open nothing now; drop them rather than leave them lying.
     session_caches_drop(staff_ids=holders)
     ring.forget()
+
+
+@transaction.atomic
+def keyset_rekey_if_needed(*, key_set: KeySet, ring: KeyRing) -> bool:
+    """Re-key a key set marked rekey_needed, if this ring holds it; True if it did."""
+    if not KeySet.objects.filter(pk=key_set.pk, rekey_needed=True).exists() or not ring.can_open(key_set):
+        return False
+    keyset_revoke(key_set=key_set, ring=ring, staff_id=None)
+    key_set.refresh_from_db()
+    return True
 
 
 @transaction.atomic

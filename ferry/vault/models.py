@@ -77,6 +77,9 @@ class KeySet(models.Model):
 
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     generation = models.PositiveIntegerField(default=1)
+    # Its key was once sealed to someone who no longer holds it (a requester, before the compartments were
+    # split): the first holder who opens it re-keys it, so an old copy with that grant opens nothing new.
+    rekey_needed = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     shredded_at = models.DateTimeField(null=True)
 

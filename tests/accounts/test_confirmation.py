@@ -144,3 +144,14 @@ def test_a_duress_login_pauses_what_is_sealed_to_the_person_until_confirmed_agai
     # Then requests are sealed to them again
     submit(Client())
     assert _sealed_to(coerced.staff)
+
+
+def test_deactivating_the_other_administrators_does_not_let_one_confirm_a_coordinator_alone(make_staff: Any) -> None:
+    """A coerced administrator who deactivates the others still cannot make a coordinator alone."""
+    first, second = make_staff("administrator"), make_staff("administrator")
+    newcomer = _accept_invitation(first, "plant@example.org", "coordinator")
+    services.staff_deactivate(by=first.staff, staff_id=second.staff.pk)
+    assert not services.staff_confirm(
+        by=first.staff, staff_id=newcomer.pk, fingerprint=staffkeys.fingerprint(staff_id=newcomer.pk)
+    )
+    assert not staffkeys.staff_key_sealable(staff_id=newcomer.pk)

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
     atomic = True
     dependencies = [
         ("intake", "0002_request_conversation"),
-        ("vault", "0006_alter_keyset_purpose"),
+        ("vault", "0009_keyset_rekey_needed"),
     ]
 
     operations = [migrations.RunPython(split, migrations.RunPython.noop)]
