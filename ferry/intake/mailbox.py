@@ -186,6 +186,11 @@ def mailbox_rotate(state: MailboxState) -> str:
     client_key, wrapped = session.session_wrap(private_key=state.inner, session_id=session_id, kind="mailbox_session")
     old = state.session
     with transaction.atomic():
+        # The old session goes first: of two pages sent at once with one token, only one finds it to delete,
+        # and the other is answered as a closed mailbox (nothing it carried is done twice).
+        deleted, _detail = MailboxSession.objects.filter(pk=old.pk).delete()
+        if not deleted:
+            raise MailboxClosed(_("Your mailbox was closed. Enter your code again to open it."))
         state.session = MailboxSession.objects.create(
             id=session_id,
             mailbox_id=old.mailbox_id,
@@ -193,7 +198,6 @@ def mailbox_rotate(state: MailboxState) -> str:
             duress=old.duress,
             expires_at=timezone.now() + timedelta(minutes=settings.FERRY_MAILBOX_IDLE_MINUTES),
         )
-        MailboxSession.objects.filter(pk=old.pk).delete()
     return f"{session_id}.{client_key}"
 
 

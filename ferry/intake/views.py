@@ -266,9 +266,9 @@ def _with_state(request: HttpRequest) -> tuple[mailbox.MailboxState, str] | Http
     token = request.POST.get("box", "")
     try:
         state = mailbox.mailbox_state(token)
+        return state, mailbox.mailbox_rotate(state)
     except errors.MailboxClosed as exc:
         return _code_page(request, str(exc), 400)
-    return state, mailbox.mailbox_rotate(state)
 
 
 @public

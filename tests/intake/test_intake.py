@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from ferry.accounts.models import StaffAlert
 from ferry.audit.models import AuditEntry
+from ferry.intake import errors, mailbox
 from ferry.intake.models import (
     CheckIn,
     FormNonce,
@@ -374,3 +375,15 @@ def test_a_page_sent_again_from_history_opens_nothing(
     again = browser.post("/box/safe?lang=en", {"box": box.group(1)})
     assert "Your mailbox was closed" in again.content.decode()
     assert CheckIn.objects.filter(kind="safe").count() == 1
+
+
+def test_two_pages_sent_at_once_with_one_token_act_once(client: Client, hotline: dict[str, Any]) -> None:
+    """Two posts carrying the same mailbox token (a double click, a replay racing the page): only one is done."""
+    _response, code, _ = submit(client)
+    assert code is not None
+    _page, box = open_box(Client(), code)
+    assert box is not None
+    first, second = mailbox.mailbox_state(box), mailbox.mailbox_state(box)
+    assert mailbox.mailbox_rotate(first)
+    with pytest.raises(errors.MailboxClosed):
+        mailbox.mailbox_rotate(second)
