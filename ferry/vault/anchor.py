@@ -6,7 +6,9 @@ catches even someone who also holds the key: the rewritten chain no longer conta
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 import nacl.exceptions
@@ -35,13 +37,19 @@ def _signing_key() -> nacl.signing.SigningKey:
     path = _key_path()
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole to a file of its own, then linked into place: a reader never sees it half written,
+        # and of two processes making it at once, one wins and both use the winner's.
+        fd, partial = tempfile.mkstemp(prefix=f".{KEY_FILE}.", dir=path.parent)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it a moment ago
-        else:
             with os.fdopen(fd, "w") as handle:
                 handle.write(nacl.signing.SigningKey.generate().encode().hex())
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(partial, 0o600)
+            with contextlib.suppress(FileExistsError):
+                os.link(partial, path)
+        finally:
+            os.unlink(partial)
     return nacl.signing.SigningKey(bytes.fromhex(path.read_text().strip()))
 
 
@@ -67,8 +75,11 @@ def public_key() -> str:
 def head_keep(*, seq: int, digest: str, signature: str) -> None:
     """Keep the latest signed head in the data folder (replaced atomically): a copy outside the database."""
     path = _head_path()
-    partial = path.with_suffix(".partial")
-    partial.write_text(f"{seq}:{digest}:{signature}\n")
+    fd, partial = tempfile.mkstemp(prefix=f".{HEAD_FILE}.", dir=path.parent)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"{seq}:{digest}:{signature}\n")
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(partial, path)
 
 
