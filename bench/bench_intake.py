@@ -337,9 +337,10 @@ class Flood:
     done: list[Lookup] = field(default_factory=list)
     started: float = 0.0
 
-    async def lookup(self, due: float, code: str) -> None:
+    async def lookup(self, due: float, code: str, token: str) -> None:
         sent = time.monotonic()
-        body = urlencode({"code": code}).encode()
+        # Each with a fresh single-use form token, as a script that fetches the page first would send.
+        body = urlencode({"code": code, "open_token": token}).encode()
         head = (
             f"POST {self.path}?lang=ru HTTP/1.1\r\nHost: {HOST}:{self.port}\r\nAccept-Language: ru\r\n"
             "Content-Type: application/x-www-form-urlencoded\r\n"
@@ -363,14 +364,18 @@ class Flood:
         self.done.append(Lookup(due=due, sent=sent, finished=time.monotonic(), status=status))
 
     async def send_all(self) -> None:
+        from ferry.intake.forms import form_token_new
+
         rng = random.Random(self.seed)
+        count = int(self.seconds * self.rate)
+        tokens = [form_token_new() for _ in range(count)]
         pending: set[asyncio.Task[None]] = set()
-        for n in range(int(self.seconds * self.rate)):
+        for n in range(count):
             due = self.started + n / self.rate
             delay = due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            task = asyncio.create_task(self.lookup(due, wrong_code(rng)))
+            task = asyncio.create_task(self.lookup(due, wrong_code(rng), tokens[n]))
             pending.add(task)
             task.add_done_callback(pending.discard)
         if pending:
