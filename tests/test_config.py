@@ -13,6 +13,7 @@ import pytest
 from django.core.files.storage import FileSystemStorage, StorageHandler
 
 from ferry import config
+from ferry.vault.objectstore import NoAddress
 
 ROOT = Path(__file__).resolve().parent.parent
 S3_VARIABLES = [
@@ -69,7 +70,7 @@ def test_s3_is_configured_from_ferry_variables_with_the_fixed_policy(env: pytest
     assert store.querystring_auth is False
     assert store.custom_domain is None
     assert store.location == ""
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NoAddress):
         store.url("ab/cd.bin")
 
 

@@ -6,6 +6,12 @@ from typing import Any
 
 from storages.backends.s3 import S3Storage
 
+from ferry.vault.errors import VaultError
+
+
+class NoAddress(VaultError):
+    """A stored file has no address to hand out, by design (not a missing feature)."""
+
 
 class SealedObjectStorage(S3Storage):
     """django-storages' S3 backend with Ferry's fixed policy; the bucket and credentials come from settings."""
@@ -21,4 +27,4 @@ class SealedObjectStorage(S3Storage):
 
     def url(self, name: str | None, parameters: Any = None, expire: Any = None, http_method: Any = None) -> str:
         # Ferry serves every file itself, after the access check and decryption; a link would bypass both.
-        raise NotImplementedError("Stored files have no address: Ferry serves them itself.")
+        raise NoAddress("Stored files have no address: Ferry serves them itself.")

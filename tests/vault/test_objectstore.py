@@ -20,6 +20,7 @@ from ferry.vault import files, keysets
 from ferry.vault.errors import StoredNameTaken
 from ferry.vault.keyring import KeyRing
 from ferry.vault.models import KeySet
+from ferry.vault.objectstore import NoAddress
 from tests.accounts.helpers import login
 from tests.conftest import TEST_PASSPHRASE
 from tests.intake.helpers import submit
@@ -129,7 +130,7 @@ def test_stored_files_have_no_address(s3_files: Any, case_keys: tuple[Any, KeyRi
     file_id = files.file_put(key_set=key_set, ring=ring, content=b"evidence")
 
     # When anything asks the storage for a link to it, Then there is none: Ferry serves files itself.
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NoAddress):
         files.storage().url(_key(file_id))
     assert files.file_get(file_id=file_id, ring=ring) == b"evidence"
 
