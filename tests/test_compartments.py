@@ -18,12 +18,12 @@ from django.test import Client
 
 from ferry.cases.models import Case
 from ferry.intake.models import Mailbox, Message, Request
-from ferry.vault import compartments, crypto, keysets, requester
+from ferry.vault import compartments, crypto, keysets
 from ferry.vault.errors import VaultError
 from ferry.vault.keyring import KeyRing, NoGrant
 from ferry.vault.models import EscrowKey, Grant, KeySet, StaffKey
 from tests.cases.conftest import staff_client
-from tests.intake.helpers import box_post, jpeg_with_gps, open_box, submit
+from tests.intake.helpers import box_post, code_opens, jpeg_with_gps, open_box, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -33,16 +33,7 @@ CONVERSATION = {"intake.message", "intake.attachment"}
 
 def _requester_keys(code: str) -> dict[int, bytes]:
     """Every key set key a copy of the database and the receipt code open together."""
-    parsed = requester.code_parse(code)
-    assert parsed is not None
-    mailbox = Mailbox.objects.get(locator=parsed.locator)
-    opened = requester.open_mailbox(
-        code=parsed,
-        kdf=mailbox.kdf,
-        public_key=bytes(mailbox.public_key),
-        duress_check=bytes(mailbox.duress_check),
-        timeout=30,
-    )
+    opened = code_opens(code)
     assert opened is not None
     assert opened.private_key is not None
     keys = {}

@@ -33,7 +33,7 @@ from ferry.intake.models import Attachment, Mailbox, MailboxSession, Message, Re
 from ferry.vault import escrow, files, keysets, requester, staffkeys
 from ferry.vault.keyring import KeyRing, NoGrant
 from ferry.vault.models import FileKey
-from tests.intake.helpers import box_post, open_box, submit
+from tests.intake.helpers import box_post, code_opens, open_box, submit
 from tests.s3server import Bucket
 from tests.testapp.models import Note
 
@@ -258,13 +258,7 @@ def _intake_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None
     parsed = requester.code_parse(code)
     assert parsed is not None
     secrets_written["requester-seed-key"] = crypto.derive_key(parsed.secret, crypto.KdfParams.from_dict(mailbox.kdf))
-    opened = requester.open_mailbox(
-        code=parsed,
-        kdf=mailbox.kdf,
-        public_key=bytes(mailbox.public_key),
-        duress_check=bytes(mailbox.duress_check),
-        timeout=30,
-    )
+    opened = code_opens(code)
     assert opened is not None
     assert opened.private_key is not None
     secrets_written["requester-private-key"] = opened.private_key
@@ -314,15 +308,7 @@ def _intake_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None
     fake_page, fake_box = open_box(person, duress_code)
     assert fake_box is not None
     assert canary("staff-reply") not in fake_page.content.decode()
-    parsed_duress = requester.code_parse(duress_code)
-    assert parsed_duress is not None
-    decoy = requester.open_mailbox(
-        code=parsed_duress,
-        kdf=mailbox.kdf,
-        public_key=bytes(mailbox.public_key),
-        duress_check=bytes(mailbox.duress_check),
-        timeout=30,
-    )
+    decoy = code_opens(duress_code)
     assert decoy is not None
     assert decoy.decoy_key is not None
     secrets_written["duress-decoy-key"] = decoy.decoy_key

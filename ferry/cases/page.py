@@ -24,6 +24,7 @@ def case_page_response(request: StaffRequest, reference: str, status: int = 200,
     """The case's page, decrypted through its door; `bound` holds a form sent back with its errors."""
     view = selectors.case_page(ring=request.ring, staff=request.user, reference=reference)
     case = view.case
+    holders = services.case_holders(case)
     version = {"version": case.version}
     context = {
         "view": view,
@@ -36,10 +37,8 @@ def case_page_response(request: StaffRequest, reference: str, status: int = 200,
         "task_form": bound.get("task_form") or forms.TaskForm(owners=view.assignees),
         "message_form": bound.get("message_form") or forms.MessageForm(),
         "assign_form": bound.get("assign_form") or forms.StaffChoiceForm(staff=services.assignable(case)),
-        "holders": services.case_holders(case),
-        "unassign_form": forms.StaffChoiceForm(
-            staff=[h for h in services.case_holders(case) if h.pk != request.user.pk]
-        ),
+        "holders": holders,
+        "unassign_form": forms.StaffChoiceForm(staff=[h for h in holders if h.pk != request.user.pk]),
         "stages": Stage.objects.filter(active=True),
         "place": places.place_label(view.contacts.get("country", ""), view.contacts.get("region", "")),
     }

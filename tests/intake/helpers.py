@@ -98,3 +98,20 @@ def jpeg_with_gps(name: str = "photo.jpg") -> BytesIO:
     out.seek(0)
     out.name = name
     return out
+
+
+def code_opens(code: str) -> Any:
+    """What a receipt or duress code derives with a copy of the database: vault.requester.Opened, or None."""
+    from ferry.intake.models import Mailbox
+    from ferry.vault import requester
+
+    parsed = requester.code_parse(code)
+    assert parsed is not None
+    mailbox = Mailbox.objects.get(locator=parsed.locator)
+    return requester.open_mailbox(
+        code=parsed,
+        kdf=mailbox.kdf,
+        public_key=bytes(mailbox.public_key),
+        duress_check=bytes(mailbox.duress_check),
+        timeout=30,
+    )
