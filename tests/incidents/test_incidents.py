@@ -71,7 +71,9 @@ def test_a_documenter_records_an_interview_in_one_screen(docs: dict[str, Any]) -
     assert answer["Location"] == f"/staff/documentation/{incident.reference}/"
     victim = Victim.objects.get(incident=incident)
     act = Act.objects.get(incident=incident)
-    assert act.victim == victim and act.act_type.code == "arbitrary-detention" and act.method.code == "electric-shocks"
+    assert act.victim == victim
+    assert act.act_type.code == "arbitrary-detention"
+    assert act.method.code == "electric-shocks"
     assert Involvement.objects.get(act=act).perpetrator_type.code == "police"
     # Clear for statistics: dates with precision, subdivision; sealed: the title and what was said
     assert (incident.start_precision, incident.end_precision, incident.subdivision) == ("day", "month", "RU-CE")
@@ -110,7 +112,9 @@ def test_impossible_input_is_refused_in_the_persons_language_and_nothing_is_save
         assert message in page, page[:3000]
         # What was typed is still there
         assert "taken to the base" in page
-    assert Incident.objects.count() == 0 and Victim.objects.count() == 0 and Act.objects.count() == 0
+    assert Incident.objects.count() == 0
+    assert Victim.objects.count() == 0
+    assert Act.objects.count() == 0
 
 
 def test_verified_only_by_a_second_documenter_and_both_are_recorded(docs: dict[str, Any]) -> None:
@@ -160,7 +164,8 @@ def test_a_restricted_incident_opens_only_for_the_people_named(docs: dict[str, A
     # The analyst it was shared with reads it; the list shows others nothing but its clear classification
     assert "Held for two weeks" in staff_client(docs["analyst"]).get(url).content.decode()
     listing = other.get("/staff/documentation/").content.decode()
-    assert incident.reference in listing and "Detention at the regiment base" not in listing
+    assert incident.reference in listing
+    assert "Detention at the regiment base" not in listing
     assert "not shared with you" in listing
 
 
@@ -191,7 +196,8 @@ def test_a_caseworker_reads_the_victim_linked_to_their_case_and_nothing_else(
     )
     caseworker = staff_client(docs["caseworker"])
     page = caseworker.get(f"/staff/documentation/victims/{linked.pk}/").content.decode()
-    assert "Linked person" in page and accepted_case.reference in page
+    assert "Linked person" in page
+    assert accepted_case.reference in page
     # Not the other victim, not the incident
     assert caseworker.get(f"/staff/documentation/victims/{other.pk}/").status_code == 404
     caseworker_ring = ring_of(docs["caseworker"])
@@ -236,7 +242,8 @@ def test_the_register_refuses_duplicates_and_private_individuals(docs: dict[str,
             "country": "",
         },
     )
-    assert answer.status_code == 400 and "already in the register" in answer.content.decode()
+    assert answer.status_code == 400
+    assert "already in the register" in answer.content.decode()
     assert Perpetrator.objects.count() == 1
 
 
@@ -292,7 +299,8 @@ def test_vocabularies_are_kept_by_administrators_and_a_code_in_use_never_goes(do
         "/staff/documentation/vocabularies/act_type/",
         {"code": "digital-surveillance", "label_en": "x", "label_ru": "x", "parent": ""},
     )
-    assert again.status_code == 400 and "already used" in again.content.decode()
+    assert again.status_code == 400
+    assert "already used" in again.content.decode()
     torture = term(Vocabulary.ACT_TYPE, "torture")
     incident, _key = services.incident_create(staff=docs["doc"].staff, data=incident_data())
     ring = ring_of(docs["doc"])
@@ -373,7 +381,8 @@ def test_removing_someone_re_keys_the_incident_and_its_victims(docs: dict[str, A
     services.incident_unshare(ring=ring, staff=staff, reference=incident.reference, staff_id=docs["doc2"].staff.pk)
     incident.refresh_from_db()
     victim.refresh_from_db()
-    assert incident.key_set.generation == 2 and victim.key_set.generation == 2
+    assert incident.key_set.generation == 2
+    assert victim.key_set.generation == 2
     with pytest.raises(NotFound):
         services.access_incident(ring=ring_of(docs["doc2"]), staff=docs["doc2"].staff, reference=incident.reference)
     # The key they once had opens nothing any more
@@ -400,11 +409,14 @@ def test_a_stale_edit_changes_nothing(docs: dict[str, Any]) -> None:
     }
     assert documenter.post(f"/staff/documentation/{incident.reference}/edit/", form).status_code == 302
     stale = documenter.post(f"/staff/documentation/{incident.reference}/edit/", {**form, "title": "Lost"})
-    assert stale.status_code == 400 and "Someone else changed this incident" in stale.content.decode()
+    assert stale.status_code == 400
+    assert "Someone else changed this incident" in stale.content.decode()
     incident.refresh_from_db()
-    assert incident.victim_count == 3 and incident.version == 2
+    assert incident.victim_count == 3
+    assert incident.version == 2
     page = documenter.get(f"/staff/documentation/{incident.reference}/").content.decode()
-    assert "New title" in page and "Lost" not in page
+    assert "New title" in page
+    assert "Lost" not in page
 
 
 @pytest.fixture
