@@ -27,6 +27,7 @@ from ferry.incidents.models import (
     Victim,
 )
 from ferry.incidents.services import documentation_team
+from ferry.intake.places import place_label
 from ferry.vault import keysets
 from ferry.vault.keyring import KeyRing
 from ferry.vault.models import Grant
@@ -89,6 +90,10 @@ def filtered(filters: Filters) -> QuerySet[Incident]:
 class Row:
     incident: Incident
     title: str | None  # None: the reader cannot open it
+
+    @property
+    def where(self) -> str:
+        return place_label(self.incident.country, self.incident.subdivision)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from ferry.incidents import forms, selectors, services, vocabulary
 from ferry.incidents.forms import dates_initial
 from ferry.incidents.models import Incident, Perpetrator, Place, Term, Vocabulary
 from ferry.incidents.services import ActData, InvolvementData
+from ferry.intake.places import place_label
 from ferry.vault import keysets
 
 READERS = (Role.DOCUMENTER, Role.ANALYST)
@@ -120,6 +121,7 @@ def _page(request: StaffRequest, reference: str, status: int = 200, **overrides:
     ]
     context: dict[str, Any] = {
         "incident": incident,
+        "where": place_label(incident.country, incident.subdivision),
         "view": view,
         "is_author": incident.author_id == request.user.pk,
         "can_write": request.user.has_role(Role.DOCUMENTER),
