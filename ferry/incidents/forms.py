@@ -104,6 +104,7 @@ def dates_initial(record: Any) -> dict[str, Any]:
 
 
 class IncidentForm(DatesMixin):
+    field_order = ["title", *DatesMixin.base_fields]
     title = _line(_("Title"), 200, required=True)
     country = forms.ChoiceField(label=_("Country"), widget=PlainSelect)
     subdivision = forms.ChoiceField(label=_("Region"), required=False, widget=PlainSelect)
@@ -148,7 +149,7 @@ class IncidentForm(DatesMixin):
 
 
 class IncidentEditForm(IncidentForm, VersionForm):
-    pass
+    field_order = ["title", *DatesMixin.base_fields]
 
 
 class VictimFieldsMixin(forms.Form):
@@ -171,6 +172,25 @@ class VictimForm(VictimFieldsMixin):
 
 class InterviewForm(IncidentForm, VictimFieldsMixin):
     """One screen after a phone interview: the incident, the first victim and what was done to them."""
+
+    field_order = [
+        "title",
+        *DatesMixin.base_fields,
+        "country",
+        "subdivision",
+        "place_precision",
+        "place",
+        "victim_count",
+        "narrative",
+        "location",
+        "notes",
+        *VictimFieldsMixin.base_fields,
+        "act_type",
+        "method",
+        "perpetrator_type",
+        "restricted",
+        "share_with",
+    ]
 
     act_type = forms.TypedChoiceField(label=_("What was done"), coerce=int, required=False, empty_value=None)
     method = forms.TypedChoiceField(label=_("Method"), coerce=int, required=False, empty_value=None)
