@@ -353,3 +353,22 @@ def counts_by_month_subdivision_act_type(filters: Filters | None = None) -> list
 
 def team_size() -> int:
     return len(documentation_team())
+
+
+# ------------------------------------------------------------------------------------- on a case's page
+
+
+def victims_of_case(*, ring: KeyRing | None, staff: Staff, case: Any) -> dict[str, Any]:
+    """The victim records linked to a case that this viewer can open: found by opening the links sealed in
+    the documentation key sets the viewer holds (nothing in clear joins a victim to a case)."""
+    if ring is None:
+        return {"documented_victims": []}
+    held = Grant.objects.filter(staff_id=staff.pk, key_set__purpose="documentation").values("key_set_id")
+    victims = list(Victim.objects.filter(key_set_id__in=held).select_related("key_set", "incident"))
+    keys = ring.keys_for([v.key_set for v in victims])
+    linked = [
+        v
+        for v in victims
+        if v.key_set_id in keys and keysets.open_field(keys[v.key_set_id], v, "case_link") == case.reference
+    ]
+    return {"documented_victims": linked}

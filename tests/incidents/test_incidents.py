@@ -195,6 +195,10 @@ def test_a_caseworker_reads_the_victim_linked_to_their_case_and_nothing_else(
         data=VictimData(name="Linked person", case_reference=accepted_case.reference.lower()),
     )
     caseworker = staff_client(docs["caseworker"])
+    # The case's page leads to the victim record (found by opening the sealed links the caseworker holds)
+    case_page = caseworker.get(f"/staff/cases/{accepted_case.reference}/").content.decode()
+    assert f"/staff/documentation/victims/{linked.pk}/" in case_page
+    assert str(other.pk) not in case_page
     page = caseworker.get(f"/staff/documentation/victims/{linked.pk}/").content.decode()
     assert "Linked person" in page
     assert accepted_case.reference in page
