@@ -358,8 +358,12 @@ class FilterForm(forms.Form):
     country = forms.ChoiceField(label=_("Country"), required=False, widget=PlainSelect)
     subdivision = forms.ChoiceField(label=_("Region"), required=False, widget=PlainSelect)
     act_type = forms.TypedChoiceField(label=_("Act type"), coerce=int, required=False, empty_value=None)
+    method = forms.TypedChoiceField(label=_("Method"), coerce=int, required=False, empty_value=None)
     perpetrator_type = forms.TypedChoiceField(
         label=_("Kind of perpetrator"), coerce=int, required=False, empty_value=None
+    )
+    perpetrator = forms.TypedChoiceField(
+        label=_("Perpetrator"), coerce=int, required=False, empty_value=None, widget=PlainSelect
     )
     place = forms.TypedChoiceField(label=_("Place"), coerce=int, required=False, empty_value=None, widget=PlainSelect)
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -371,7 +375,10 @@ class FilterForm(forms.Form):
         choices_set(self, "country", [("", "—"), *country_choices()])
         choices_set(self, "subdivision", [("", "—"), *region_choices()])
         choices_set(self, "act_type", [("", "—"), *vocabulary.choices(Vocabulary.ACT_TYPE)])
+        choices_set(self, "method", [("", "—"), *vocabulary.choices(Vocabulary.METHOD)])
         choices_set(self, "perpetrator_type", [("", "—"), *vocabulary.choices(Vocabulary.PERPETRATOR_TYPE)])
+        register = Perpetrator.objects.order_by("name_original").values_list("pk", "name_original")[:5000]
+        choices_set(self, "perpetrator", [("", "—"), *register])
         choices_set(self, "place", [("", "—"), *[(p.pk, p.name) for p in Place.objects.order_by("name")]])
 
 

@@ -45,7 +45,9 @@ class Filters:
     country: str = ""
     subdivision: str = ""
     act_type: int | None = None
+    method: int | None = None
     perpetrator_type: int | None = None
+    perpetrator: int | None = None
     place: int | None = None
     since: date | None = None
     until: date | None = None
@@ -79,6 +81,12 @@ def filtered(filters: Filters) -> QuerySet[Incident]:
     if filters.act_type:
         rows = rows.filter(
             pk__in=Act.objects.filter(act_type_id__in=descendants(filters.act_type)).values("incident_id")
+        )
+    if filters.method:
+        rows = rows.filter(pk__in=Act.objects.filter(method_id__in=descendants(filters.method)).values("incident_id"))
+    if filters.perpetrator:
+        rows = rows.filter(
+            pk__in=Involvement.objects.filter(perpetrator_id=filters.perpetrator).values("act__incident_id")
         )
     if filters.perpetrator_type:
         kinds = descendants(filters.perpetrator_type)

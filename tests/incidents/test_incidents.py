@@ -278,6 +278,8 @@ def test_a_perpetrator_page_shows_every_linked_act_on_a_timeline(docs: dict[str,
             ),
         )
         references.append(incident.reference)
+    by_unit = selectors.incident_list(ring=ring, filters=selectors.Filters(perpetrator=unit.pk))
+    assert sorted(r.incident.reference for r in by_unit.rows) == sorted(references)
     page = staff_client(docs["analyst"]).get(f"/staff/documentation/perpetrators/{unit.pk}/").content.decode()
     assert "2 acts linked" in page
     assert all(reference in page for reference in references)
