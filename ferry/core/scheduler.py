@@ -25,12 +25,12 @@ class Periodic:
 
 # Later apps add their minute jobs here (check-in sweep, retention, notifications).
 PERIODIC: tuple[Periodic, ...] = (
-    Periodic("ferry.core.tasks.heartbeat", 60),
     Periodic("ferry.accounts.tasks.sessions_purge", 60),
     Periodic("ferry.intake.tasks.intake_housekeeping", 60),
     Periodic("ferry.accounts.tasks.alerts_email", 60),
     Periodic("ferry.cases.tasks.checkin_sweep", 60),
     Periodic("ferry.cases.tasks.retention_shred", 3600),
+    Periodic("ferry.core.tasks.task_results_prune", 3600),
     Periodic("ferry.audit.tasks.audit_anchor", 86400),
 )
 
