@@ -73,24 +73,26 @@ def prepare() -> str | None:
 
 
 def web_command(python: str, shown_host: str, port: int) -> list[str]:
+    """waitress, which reads each request whole (headers and body) before a thread takes it: a client that
+    sends slowly, or never finishes, holds a connection but no thread. Bodies stay in memory up to the
+    largest one accepted (uploads are not yet encrypted), larger ones are refused; responses stay in memory
+    too. No Server header names the software."""
+    from django.conf import settings
+
+    largest_body = settings.FERRY_UPLOAD_MAX_TOTAL_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1024 * 1024
     return [
         python,
         "-m",
-        "gunicorn",
+        "waitress",
+        f"--listen={shown_host}:{port}",
+        f"--threads={os.environ.get('WEB_THREADS', '8')}",
+        "--ident=",
+        f"--max-request-body-size={largest_body}",
+        f"--inbuf-overflow={largest_body}",
+        f"--outbuf-overflow={largest_body}",
+        "--connection-limit=100",
+        "--channel-timeout=60",
         "ferry.wsgi:application",
-        "--bind",
-        f"{shown_host}:{port}",
-        "--workers",
-        os.environ.get("WEB_WORKERS", "2"),
-        "--threads",
-        os.environ.get("WEB_THREADS", "4"),
-        "--worker-class",
-        "gthread",
-        "--graceful-timeout",
-        "5",
-        "--no-control-socket",
-        "--error-logfile",
-        "-",
     ]
 
 

@@ -193,7 +193,10 @@ EMAIL_BACKEND = (
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"scrub": {"()": "ferry.core.logging.ScrubRequestFilter"}},
+    "filters": {
+        "scrub": {"()": "ferry.core.logging.ScrubRequestFilter"},
+        "server_path": {"()": "ferry.core.logging.ServerPathFilter"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]},
@@ -202,6 +205,8 @@ LOGGING = {
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        # The web server of `make run` (waitress): its lines lose the request path.
+        "waitress": {"handlers": ["console"], "level": "WARNING", "filters": ["server_path"], "propagate": False},
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # At DEBUG this logger writes whole template contexts (receipt codes, decrypted text): never below INFO.
         "django.template": {"handlers": ["console"], "level": "INFO", "propagate": False},

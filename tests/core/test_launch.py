@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -153,7 +154,7 @@ def _children(parent: int) -> dict[str, int]:
             continue
         if int(fields[1]) != parent:
             continue
-        if b"gunicorn" in cmdline:
+        if b"waitress" in cmdline:
             found["web"] = int(stat.parent.name)
         elif b"worker" in cmdline:
             found["worker"] = int(stat.parent.name)
@@ -234,3 +235,49 @@ def test_a_killed_web_server_or_worker_is_started_again(tmp_path: Path) -> None:
     assert "the worker stopped unexpectedly" in output
     assert "Traceback" not in output
     assert proc.returncode == 0, output
+
+
+SLOW_CONNECTIONS = 32  # more than the web server has threads
+
+
+def _slow_body(port: int) -> socket.socket:
+    """A POST that announces a body and sends only its first bytes, then nothing: held open by the test."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(
+        b"POST /send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 100000\r\n\r\nstory=They%20came"
+    )
+    return sock
+
+
+def test_connections_that_never_finish_their_body_starve_nobody(tmp_path: Path) -> None:
+    """Slow clients (a phone on a bad line, or a script) hold connections, not the threads others need."""
+    env = _env(tmp_path)
+    port = int(env["PORT"])
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ferry.launch"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    held: list[socket.socket] = []
+    try:
+        _until("the front page", lambda: _get(f"{base}/")[0] == 200)
+        held = [_slow_body(port) for _ in range(SLOW_CONNECTIONS)]
+        time.sleep(1)  # let the server take them all in
+        # While every slow connection is still open, others are answered.
+        for path in ["/", "/healthz", "/", "/staff/accounts/login/", "/"]:
+            with urllib.request.urlopen(f"{base}{path}", timeout=30) as response:  # noqa: S310 - loopback
+                assert response.status == 200
+                assert response.read()
+        for sock in held:
+            sock.setblocking(False)
+            with contextlib.suppress(BlockingIOError):  # still open, nothing answered yet: as it should be
+                assert sock.recv(1) != b"", "a slow connection was closed before the others were answered"
+    finally:
+        for sock in held:
+            sock.close()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
