@@ -19,7 +19,7 @@ from pathlib import Path
 STOP_GRACE_SECONDS = 10
 RESTART_FIRST_SECONDS = 1.0
 RESTART_MAX_SECONDS = 30.0
-RESTART_RESET_SECONDS = 60.0
+RESTART_RESET_SECONDS = 10.0
 
 
 def fail(message: str) -> None:
