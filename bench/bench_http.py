@@ -59,7 +59,8 @@ def port_free(port: int) -> bool:
 
 
 def heartbeat_write() -> None:
-    """A fresh worker heartbeat, so /healthz answers 200 (stale after FERRY_HEARTBEAT_STALE_SECONDS; see run())."""
+    """A fresh worker heartbeat, so /healthz answers 200 when the server is first asked (it goes stale after
+    FERRY_HEARTBEAT_STALE_SECONDS; the figures count non-2xx answers, so the run must be shorter)."""
     from django.utils import timezone
 
     from ferry.core.models import WorkerProcess

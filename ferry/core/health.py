@@ -29,6 +29,7 @@ from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from ferry.core.models import HealthProbe, ScheduledRun, WorkerProcess
+from ferry.core.scheduler import PERIODIC
 
 # The database write is repeated at most this often per process; between two writes the last answer stands.
 WRITE_PROBE_SECONDS = 5.0
@@ -122,7 +123,9 @@ def _jobs_overdue(now: datetime) -> bool:
     )
     if waiting.exists():
         return True
-    newest = ScheduledRun.objects.aggregate(newest=Max("enqueued_at"))["newest"]
+    # The newest run of the most frequent job, through the (job, slot) index: the scheduler is enqueueing.
+    job = min(PERIODIC, key=lambda p: p.every_seconds).job
+    newest = ScheduledRun.objects.filter(job=job).order_by("-slot").values_list("enqueued_at", flat=True).first()
     return newest is not None and newest < cutoff
 
 
