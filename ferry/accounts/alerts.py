@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from ferry.accounts.models import Staff, StaffAlert
 from ferry.audit.services import audit_record
+from ferry.vault.models import random_id
 
 # What a person on call must read first: someone in danger now, then people gone silent, then the rest.
 _URGENCY: dict[str, int] = {
@@ -207,14 +208,14 @@ def alerts_raise_once(alerts: Sequence[NewAlert], *, at: datetime) -> None:
     if not alerts:
         return
     ops = connection.ops
-    names = ["kind", "recipient", "reference", "dedup_key", "emailed", "created_at"]
+    names = ["id", "kind", "recipient", "reference", "dedup_key", "emailed", "created_at"]
     fields = [StaffAlert._meta.get_field(name) for name in names]
     columns = ", ".join(ops.quote_name(cast(Field, f).column) for f in fields)
     insert = ops.insert_statement(on_conflict=OnConflict.IGNORE)
     suffix = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
     table = ops.quote_name(StaffAlert._meta.db_table)
     stamp = ops.adapt_datetimefield_value(at)
-    rows = [(a.kind, a.recipient_id, a.reference, a.dedup_key, not a.email, stamp) for a in alerts]
+    rows = [(random_id(), a.kind, a.recipient_id, a.reference, a.dedup_key, not a.email, stamp) for a in alerts]
     row = "(" + ", ".join(["%s"] * len(names)) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), _INSERT_ROWS):
