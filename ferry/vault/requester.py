@@ -123,7 +123,7 @@ def _decoy_context(mailbox_id: int) -> crypto.Context:
 
 def decoy_seal(*, decoy_key: bytes, mailbox_id: int, content: bytes) -> bytes:
     """Seal the decoy mailbox's content under the key only the duress code derives."""
-    return crypto.seal(decoy_key, content, _decoy_context(mailbox_id))
+    return crypto.seal_padded(decoy_key, content, _decoy_context(mailbox_id))
 
 
 def decoy_open(*, decoy_key: bytes, mailbox_id: int, sealed: bytes) -> bytes:
