@@ -56,7 +56,8 @@ def _split(text: str, language: str) -> list[int] | None:
     """The values of the words run together in text, or None if it is not words of this list (one reading:
     no word is a prefix of another)."""
     values, lengths = _values(language), sorted({len(w) for w in wordlist(language)})
-    found, start = [], 0
+    found: list[int] = []
+    start = 0
     while start < len(text) and len(found) <= WORDS:
         match = next((text[start : start + n] for n in lengths if text[start : start + n] in values), None)
         if match is None:
