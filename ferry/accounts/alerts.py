@@ -84,7 +84,7 @@ class AlertGroup:
     @property
     def day_only(self) -> bool:
         """Every alert here carries the day only (caused by what a person did): showing "midnight" would mislead."""
-        return all(a.kind in _DAY_ONLY for a in self.alerts)
+        return all(a.kind in DAY_ONLY for a in self.alerts)
 
     @property
     def duress(self) -> bool:
@@ -160,7 +160,7 @@ def duress_alerts_acknowledge(*, about_id: int, by: Staff, note_event: UUID | No
 # Kinds that pile up under a flood: one unacknowledged alert per recipient (and reference) is enough.
 _COALESCED = {StaffAlert.Kind.NEW_REQUEST, StaffAlert.Kind.NEW_MESSAGE, StaffAlert.Kind.CHECKIN_DURESS}
 # Alerts caused by what a person did on the intake carry the day only, like the rest of their traces.
-_DAY_ONLY = {StaffAlert.Kind.NEW_REQUEST, StaffAlert.Kind.NEW_MESSAGE}
+DAY_ONLY = {StaffAlert.Kind.NEW_REQUEST, StaffAlert.Kind.NEW_MESSAGE}
 
 
 def activity_alert(*, kind: str, recipient_ids: Iterable[int], reference: str = "") -> None:
@@ -177,7 +177,7 @@ def activity_alert(*, kind: str, recipient_ids: Iterable[int], reference: str = 
     if not ids:
         return
     now = timezone.now()
-    if kind in _DAY_ONLY:
+    if kind in DAY_ONLY:
         now = now.replace(hour=0, minute=0, second=0, microsecond=0)
     StaffAlert.objects.bulk_create(
         [
