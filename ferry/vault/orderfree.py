@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
-from django.db import connections, models, transaction
+from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from ferry.vault.models import OrderFree
@@ -49,17 +49,16 @@ def rebuild(connection: BaseDatabaseWrapper, table: str) -> bool:
             "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL", [table]
         )
         indexes = [row[0] for row in cursor.fetchall()]
-    # Other tables' foreign keys name this table: checks are off while it is swapped (as Django's own table
-    # rebuilds do), and checked again before the transaction commits.
-    with connection.constraint_checks_disabled(), transaction.atomic(using=connection.alias):
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE TABLE {temporary}{sql[len(prefix) :]} {CLAUSE}")
-            cursor.execute(f"INSERT INTO {temporary} SELECT * FROM {quoted}")  # noqa: S608 - names from the schema
-            cursor.execute(f"DROP TABLE {quoted}")
-            cursor.execute(f"ALTER TABLE {temporary} RENAME TO {quoted}")
-            for index in indexes:
-                cursor.execute(index)
-        connection.check_constraints(table_names=[table])
+    # Other tables' foreign keys name this table: the schema editor turns their checks off while it is
+    # swapped (as in Django's own table rebuilds; it refuses to run inside a transaction, where SQLite could
+    # not turn them off), and checks every constraint again before it commits.
+    with connection.schema_editor(atomic=True) as editor:
+        editor.execute(f"CREATE TABLE {temporary}{sql[len(prefix) :]} {CLAUSE}")
+        editor.execute(f"INSERT INTO {temporary} SELECT * FROM {quoted}")  # noqa: S608 - names from the schema
+        editor.execute(f"DROP TABLE {quoted}")
+        editor.execute(f"ALTER TABLE {temporary} RENAME TO {quoted}")
+        for index in indexes:
+            editor.execute(index)
     return True
 
 
