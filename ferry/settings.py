@@ -172,6 +172,9 @@ FERRY_INTAKE_FOCUS_COUNTRIES = [
     if c.strip()
 ]
 FERRY_MAILBOX_IDLE_MINUTES = 30
+# News of what a person sent is e-mailed to staff once per period of this many hours, at a moment drawn for
+# each period (accounts.tasks.activity_mail_moment); emergencies go at once.
+FERRY_ACTIVITY_MAIL_HOURS = config.env_int("FERRY_ACTIVITY_MAIL_HOURS", 4, minimum=1)
 
 EMAIL_HOST = config.env_str("FERRY_SMTP_HOST", "localhost")
 EMAIL_PORT = config.env_int("FERRY_SMTP_PORT", 25, minimum=1)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from ferry.accounts.models import Staff, StaffAlert
 from ferry.audit.services import audit_record
+from ferry.vault.models import random_id
 
 # What a person on call must read first: someone in danger now, then people gone silent, then the rest.
 _URGENCY: dict[str, int] = {
@@ -83,7 +84,7 @@ class AlertGroup:
     @property
     def day_only(self) -> bool:
         """Every alert here carries the day only (caused by what a person did): showing "midnight" would mislead."""
-        return all(a.kind in _DAY_ONLY for a in self.alerts)
+        return all(a.kind in DAY_ONLY for a in self.alerts)
 
     @property
     def duress(self) -> bool:
@@ -159,7 +160,7 @@ def duress_alerts_acknowledge(*, about_id: int, by: Staff, note_event: UUID | No
 # Kinds that pile up under a flood: one unacknowledged alert per recipient (and reference) is enough.
 _COALESCED = {StaffAlert.Kind.NEW_REQUEST, StaffAlert.Kind.NEW_MESSAGE, StaffAlert.Kind.CHECKIN_DURESS}
 # Alerts caused by what a person did on the intake carry the day only, like the rest of their traces.
-_DAY_ONLY = {StaffAlert.Kind.NEW_REQUEST, StaffAlert.Kind.NEW_MESSAGE}
+DAY_ONLY = {StaffAlert.Kind.NEW_REQUEST, StaffAlert.Kind.NEW_MESSAGE}
 
 
 def activity_alert(*, kind: str, recipient_ids: Iterable[int], reference: str = "") -> None:
@@ -176,7 +177,7 @@ def activity_alert(*, kind: str, recipient_ids: Iterable[int], reference: str = 
     if not ids:
         return
     now = timezone.now()
-    if kind in _DAY_ONLY:
+    if kind in DAY_ONLY:
         now = now.replace(hour=0, minute=0, second=0, microsecond=0)
     StaffAlert.objects.bulk_create(
         [
@@ -207,14 +208,14 @@ def alerts_raise_once(alerts: Sequence[NewAlert], *, at: datetime) -> None:
     if not alerts:
         return
     ops = connection.ops
-    names = ["kind", "recipient", "reference", "dedup_key", "emailed", "created_at"]
+    names = ["id", "kind", "recipient", "reference", "dedup_key", "emailed", "created_at"]
     fields = [StaffAlert._meta.get_field(name) for name in names]
     columns = ", ".join(ops.quote_name(cast(Field, f).column) for f in fields)
     insert = ops.insert_statement(on_conflict=OnConflict.IGNORE)
     suffix = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
     table = ops.quote_name(StaffAlert._meta.db_table)
     stamp = ops.adapt_datetimefield_value(at)
-    rows = [(a.kind, a.recipient_id, a.reference, a.dedup_key, not a.email, stamp) for a in alerts]
+    rows = [(random_id(), a.kind, a.recipient_id, a.reference, a.dedup_key, not a.email, stamp) for a in alerts]
     row = "(" + ", ".join(["%s"] * len(names)) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), _INSERT_ROWS):

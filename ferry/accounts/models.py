@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ferry.core.text import without_bidi
+from ferry.vault.models import OrderFree, random_id
 
 
 class Role(models.TextChoices):
@@ -119,8 +120,10 @@ class LoginThrottle(models.Model):
     locked_until = models.DateTimeField(null=True)
 
 
-class StaffAlert(models.Model):
-    """An urgent alert shown to staff in the app until acknowledged (duress, lockouts...). No personal data."""
+class StaffAlert(OrderFree, models.Model):
+    """An urgent alert shown to staff in the app until acknowledged (duress, lockouts...). No personal data.
+
+    A new request or message raises one: its id is random, so alerts do not number the person's actions."""
 
     class Kind(models.TextChoices):
         DURESS = "duress", _("Duress login")
@@ -136,6 +139,7 @@ class StaffAlert(models.Model):
         CHECKIN_DURESS = "checkin_duress", _("Duress check-in: emergency")
         STAFF_PENDING = "staff_pending", _("A new colleague waits to be confirmed in person")
 
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     about_staff = models.ForeignKey(Staff, on_delete=models.CASCADE, null=True, related_name="+")
     reference = models.CharField(max_length=7, blank=True)

@@ -19,7 +19,8 @@ from ferry.cases.models import Assignment, Case, Event, Need, Stage, Task
 from ferry.cases.referrals.timeline import referral_texts
 from ferry.cases.services import access_case, open_json
 from ferry.core.text import without_bidi_in
-from ferry.intake.models import CheckIn, Message
+from ferry.intake.models import Attachment, CheckIn, Message
+from ferry.intake.selectors import request_files
 from ferry.vault import keysets
 from ferry.vault.errors import VaultError
 from ferry.vault.keyring import KeyRing
@@ -178,6 +179,8 @@ class CaseView:
     # What the team recorded, newest first (the person never sees it), apart from what was said with the person.
     timeline: list[TimelineItem]
     conversation: list[TimelineItem]
+    # Every file the person sent, with the request or with a later message.
+    files: list[tuple[Attachment, dict[str, Any]]]
     needs: list[tuple[Need, str]]
     tasks: list[tuple[Task, str]]
     assignees: list[Staff]
@@ -211,6 +214,7 @@ def case_page(*, ring: KeyRing, staff: Staff, reference: str) -> CaseView:
         request_details=without_bidi_in(open_json(key, case.request, "details")) if case.request is not None else {},
         timeline=timeline,
         conversation=_conversation(ring, case),
+        files=_files(ring, case),
         needs=[(n, keysets.open_field(key, n, "detail") or "") for n in case.needs.order_by("kind")],
         tasks=[
             (t, keysets.open_field(key, t, "title") or "")
@@ -266,6 +270,14 @@ def _conversation(ring: KeyRing, case: Case) -> list[TimelineItem]:
         )
     items.sort(key=lambda item: item.at)
     return items
+
+
+def _files(ring: KeyRing, case: Case) -> list[tuple[Attachment, dict[str, Any]]]:
+    request = case.request
+    if request is None:
+        return []
+    key_sets = [case.key_set] + ([request.conversation] if request.conversation else [])
+    return request_files(ring.keys_for(key_sets), request)
 
 
 def _checkins(case: Case) -> list[TimelineItem]:

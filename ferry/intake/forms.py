@@ -198,9 +198,9 @@ class CodeForm(forms.Form):
     open_token = forms.CharField(widget=forms.HiddenInput, required=False)
     code = forms.CharField(
         label=_("Your code"),
-        help_text=_("The 24 digits you were given. Spaces do not matter."),
-        max_length=60,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric", "spellcheck": "false"}),
+        help_text=_("The seven words or the 24 digits you were given. Capitals and spaces do not matter."),
+        max_length=160,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -59,13 +59,17 @@ def _throttle_fail(locator: str, now: datetime) -> None:
 
 
 def _wrong_code() -> IntakeError:
-    return IntakeError(_("This code does not open a mailbox. Check the digits and try again."))
+    return IntakeError(_("This code does not open a mailbox. Check it and try again."))
 
 
 def mailbox_open(code_text: str) -> MailboxAccess:
     """Check a receipt or duress code; wrong codes cost the same time and count against the code's locator."""
     code = requester.code_parse(code_text)
     if code is None:
+        if any(ch.isalpha() for ch in code_text):
+            raise IntakeError(
+                _("A code in words has seven words from the list it was given in. Check it and try again.")
+            )
         raise IntakeError(_("A code has 24 digits. Check it and try again."))
     now = timezone.now()
     if not limits.lookup_admitted(now):

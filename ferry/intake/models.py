@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ferry.vault.models import SealedField, SealedRecord
+from ferry.vault.models import OrderFree, SealedField, SealedRecord, random_id
 
 
 class Urgency(models.TextChoices):
@@ -27,7 +27,7 @@ class Urgency(models.TextChoices):
 URGENCY_ORDER = {Urgency.NOW: 0, Urgency.SOON: 1, Urgency.LATER: 2}
 
 
-class Request(SealedRecord):
+class Request(OrderFree, SealedRecord):
     class Status(models.TextChoices):
         NEW = "new", _("New")
         OPEN = "open", _("In conversation")
@@ -66,9 +66,10 @@ class Request(SealedRecord):
         return self.reference
 
 
-class Mailbox(models.Model):
+class Mailbox(OrderFree, models.Model):
     """How the person finds their request again: a locator in clear, and what their receipt code derives."""
 
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     request = models.OneToOneField(Request, on_delete=models.CASCADE, related_name="mailbox")
     locator = models.CharField(max_length=6, unique=True)
     kdf = models.JSONField()
@@ -79,7 +80,7 @@ class Mailbox(models.Model):
     decoy = models.BinaryField(null=True)
 
 
-class MailboxSession(models.Model):
+class MailboxSession(OrderFree, models.Model):
     """An opened mailbox: the requester's private key wrapped under a key that only the page's form holds."""
 
     id = models.CharField(max_length=32, primary_key=True)
@@ -89,7 +90,7 @@ class MailboxSession(models.Model):
     expires_at = models.DateTimeField()
 
 
-class Message(SealedRecord):
+class Message(OrderFree, SealedRecord):
     class Sender(models.TextChoices):
         REQUESTER = "requester", _("The person")
         STAFF = "staff", _("Staff")
@@ -102,7 +103,7 @@ class Message(SealedRecord):
     content = SealedField()
 
 
-class Attachment(SealedRecord):
+class Attachment(OrderFree, SealedRecord):
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="attachments")
     message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, related_name="attachments")
     file_id = models.UUIDField()
@@ -119,7 +120,7 @@ class ContactIndex(models.Model):
         constraints = [models.UniqueConstraint(fields=["request", "digest"], name="contact_index_once")]
 
 
-class CheckIn(models.Model):
+class CheckIn(OrderFree, models.Model):
     class Kind(models.TextChoices):
         SAFE = "safe", _("Safe")
         DURESS = "duress", _("Duress: emergency")
@@ -128,15 +129,17 @@ class CheckIn(models.Model):
         REQUESTER = "requester", _("The person, with their code")
         STAFF = "staff", _("Recorded by staff")
 
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="checkins")
     at = models.DateTimeField()
     kind = models.CharField(max_length=8, choices=Kind.choices)
     source = models.CharField(max_length=10, choices=Source.choices)
 
 
-class FormNonce(models.Model):
+class FormNonce(OrderFree, models.Model):
     """A request form that was sent, so sending the same page twice makes no second request."""
 
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     digest = models.CharField(max_length=64, unique=True)
     day = models.DateField()
 

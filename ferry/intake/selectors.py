@@ -5,7 +5,7 @@ What the viewer can open is decrypted, and each decryption is audited."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +22,7 @@ from ferry.intake.mailbox import ThreadItem, thread_of
 from ferry.intake.models import URGENCY_ORDER, Attachment, CheckIn, ContactIndex, Request
 from ferry.intake.triage import OPEN_STATUSES, access_request, contacts_index, request_keys
 from ferry.vault import files, keysets
+from ferry.vault.errors import VaultError
 from ferry.vault.keyring import KeyRing
 from ferry.vault.models import KeySet
 
@@ -129,17 +130,33 @@ def request_open(*, ring: KeyRing, staff: Staff, reference: str) -> RequestView:
         audit_record(action="intake.request_open", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
         details = without_bidi_in(keysets.open_json(key, request, "details"))
         contacts_index(ring, request, details)
-        attachments = [(a, keysets.open_json(key, a, "meta")) for a in request.attachments.filter(message__isnull=True)]
+        keys = request_keys(ring, request)
         return RequestView(
             request=request,
             details=details,
-            thread=thread_of(request_keys(ring, request), request),
-            attachments=attachments,
+            thread=thread_of(keys, request),
+            attachments=request_files(keys, request),
             checkins=list(request.checkins.order_by("-at")[:20]),
             hints=contact_hints(ring, [request]).get(request.pk, []),
             entrapment_note=keysets.open_field(key, request, "entrapment_note") or "",
             decline_note=keysets.open_field(key, request, "decline_note") or "",
         )
+
+
+def request_files(keys: Mapping[int, bytes], request: Request) -> list[tuple[Attachment, dict[str, Any]]]:
+    """Every file the person sent that these keys open (by key set id): those sent with the request first,
+    then those sent with later messages."""
+    found = []
+    for attachment in request.attachments.select_related("message").order_by("message__sent_on"):
+        key = keys.get(attachment.key_set_id)
+        if key is None:
+            continue
+        try:
+            found.append((attachment, keysets.open_json(key, attachment, "meta")))
+        except VaultError:
+            continue  # sealed under a key a re-key replaced in the same instant: skipped, the page still opens
+    found.sort(key=lambda pair: pair[0].message_id is not None)
+    return found
 
 
 def attachment_open(

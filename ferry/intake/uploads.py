@@ -1,8 +1,9 @@
 """Attachments from the intake: type decided by content, never by name; images re-encoded without metadata.
 
 An image is decoded and its pixels alone are written into a new file, so EXIF (GPS, camera, time), XMP,
-ICC profiles and comments are gone before anything is encrypted. Other accepted types are kept as sent;
-the form warns that documents can carry metadata.
+ICC profiles and comments are gone before anything is encrypted. Video and sound are remuxed without
+metadata and PDFs rewritten without it (intake.media); plain text is kept as sent. The form says what is
+cleaned and what is not.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from io import BytesIO
 
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
+
+from ferry.intake import media
 
 MAX_PIXELS = 50_000_000
 
@@ -30,8 +33,17 @@ class CleanFile:
     stripped: bool
 
 
-def _mp4_kind(brand: bytes) -> tuple[str, str] | None:
-    if brand in {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif"}:
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis", b"mif2"}
+
+
+def _mp4_kind(data: bytes) -> tuple[str, str] | None:
+    """An ISO media file by its brands: a HEIF picture (HEIC, AVIF) claims a video brand first at times, and
+    names itself among its compatible brands: refused whichever brand it puts first."""
+    size = int.from_bytes(data[:4], "big")
+    brand = data[8:12]
+    compatible = data[16 : min(max(size, 16), 4096)]
+    brands = {brand} | {compatible[i : i + 4] for i in range(0, len(compatible) - 3, 4)}
+    if brands & _HEIF_BRANDS:
         return None
     if brand.startswith(b"M4A") or brand == b"M4B ":
         return "audio", "audio/mp4"
@@ -77,7 +89,7 @@ def sniff(data: bytes) -> tuple[str, str] | None:
     if len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
         return "audio", "audio/mpeg"
     if head[4:8] == b"ftyp":
-        return _mp4_kind(head[8:12])
+        return _mp4_kind(data)
     return _text_kind(data)
 
 
@@ -128,6 +140,12 @@ def clean_upload(name: str, data: bytes) -> CleanFile:
     stripped = False
     if kind == "image":
         data, content_type = strip_image(data)
+        stripped = True
+    elif kind in {"video", "audio", "pdf"}:
+        try:
+            data = media.strip_pdf(data) if kind == "pdf" else media.strip_media(data, content_type)
+        except media.CannotClean as exc:
+            raise Refused(str(exc)) from None
         stripped = True
     safe_name = "".join(ch for ch in name if ch.isprintable() and ch not in '/\\"')[:120] or "file"
     return CleanFile(name=safe_name, content_type=content_type, data=data, kind=kind, stripped=stripped)

@@ -18,8 +18,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -29,6 +29,7 @@ from ferry.core.uploads import refused_uploads
 from ferry.intake import errors, forms, mailbox, submission
 from ferry.intake.models import FormNonce
 from ferry.intake.uploads import CleanFile, Refused, clean_upload
+from ferry.vault import codewords
 
 FILES_FIELD = "files"
 
@@ -204,7 +205,21 @@ def _send(request: HttpRequest) -> HttpResponse:
             status=503,
         )
     # No language switch here: the codes are shown once, and a page in another language could not show them.
-    return _render(request, "intake/receipt.html", {"receipt": receipt, "code_form": forms.CodeForm()})
+    context = {
+        "receipt": receipt,
+        "words": _in_words(receipt.code),
+        "duress_words": _in_words(receipt.duress_code),
+        "code_form": forms.CodeForm(),
+    }
+    return _render(request, "intake/receipt.html", context)
+
+
+def _in_words(code: str | None) -> str:
+    """The code as seven words of the page's language (the same code: its digits open the same mailbox)."""
+    if not code:
+        return ""
+    language = "ru" if (get_language() or "").startswith("ru") else "en"
+    return codewords.to_words(code.replace(" ", ""), language)
 
 
 # --- the mailbox ----------------------------------------------------------------------------------------
@@ -272,8 +287,9 @@ def mailbox_open(request: HttpRequest) -> HttpResponse:
     except errors.Busy as exc:
         return _busy_page(request, str(exc), str(code_form.data.get("code", "")))
     except errors.IntakeError as exc:
-        # The code comes back as it was typed, to be corrected rather than typed again (24 digits, often on a
-        # phone). A page sent again from history shows it no more: its token is spent, and that page is blank.
+        # The code comes back as it was typed, to be corrected rather than typed again (24 digits or seven
+        # words, often on a phone). A page sent again from history shows it no more: its token is spent, and
+        # that page is blank.
         return _code_page(request, str(exc), 400, form=code_form)
     state = mailbox.mailbox_state(access.token)
     return _mailbox(request, state, access.token)

@@ -8,7 +8,9 @@ from ferry.vault.models import Grant, KeySet
 
 
 def index_key_set() -> KeySet | None:
-    return KeySet.objects.filter(purpose=KeySet.Purpose.BLIND_INDEX, shredded_at__isnull=True).order_by("pk").first()
+    """The oldest live index key set (key set ids are random, so the oldest is found by its time)."""
+    live = KeySet.objects.filter(purpose=KeySet.Purpose.BLIND_INDEX, shredded_at__isnull=True)
+    return live.order_by("created_at", "pk").first()
 
 
 def index_key_set_create(*, grant_to: list[int]) -> KeySet:

@@ -56,7 +56,8 @@ def file_key_move(*, file_id: uuid.UUID, old_key: bytes, new_key_set: KeySet, ne
 
 
 def seal_file(file_key: bytes, file_key_id: str, content: bytes) -> bytes:
-    return crypto.seal(file_key, content, ("file", file_key_id, "content"))
+    # Padded to a size bucket: a stored file's size must not point to the file on a seized phone.
+    return crypto.seal_padded(file_key, content, ("file", file_key_id, "content"))
 
 
 def open_file(file_key: bytes, file_key_id: str, blob: bytes) -> bytes:

@@ -5,11 +5,24 @@ Nothing here is a usable key: private keys and key-set keys exist only sealed or
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+def random_id() -> int:
+    """A primary key that says nothing of when its row was made: ids counted up put rows in the order they came."""
+    return secrets.randbits(62) + 1
+
+
+class OrderFree:
+    """Rows a person causes: a seized copy must not tell in which order, or at what time of day, they came.
+
+    Their primary key is random (a UUID, or random_id), and on SQLite a table whose key is not its row id is
+    rebuilt WITHOUT ROWID (vault.orderfree), so no hidden counter numbers its rows. Times are days."""
 
 
 class SealedField(models.BinaryField):
@@ -68,13 +81,14 @@ class EscrowKey(models.Model):
     share_count = models.PositiveSmallIntegerField(null=True)
 
 
-class KeySet(models.Model):
+class KeySet(OrderFree, models.Model):
     class Purpose(models.TextChoices):
         CASE = "case", _("case")
         CONVERSATION = "conversation", _("conversation")
         DOCUMENTATION = "documentation", _("documentation")
         BLIND_INDEX = "blind_index", _("contact index")
 
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     generation = models.PositiveIntegerField(default=1)
     # Its key was once sealed to someone who no longer holds it (a requester, before the compartments were
@@ -84,10 +98,11 @@ class KeySet(models.Model):
     shredded_at = models.DateTimeField(null=True)
 
 
-class Grant(models.Model):
+class Grant(OrderFree, models.Model):
     """The key set's key sealed to one staff member's public key, to the escrow public key, or to a
     requester's public key (derived from their receipt code; see vault/requester.py)."""
 
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     key_set = models.ForeignKey(KeySet, on_delete=models.CASCADE, related_name="grants")
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -114,7 +129,7 @@ class Grant(models.Model):
         ]
 
 
-class FileKey(models.Model):
+class FileKey(OrderFree, models.Model):
     """A file's own random key, wrapped by its key set's key, so re-keying never touches file contents."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -15,7 +15,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field
 
-from ferry.vault import crypto
+from ferry.vault import codewords, crypto
 
 LOCATOR_DIGITS = 6
 SECRET_DIGITS = 18
@@ -37,6 +37,10 @@ class ReceiptCode:
         """Groups of four digits, as shown to the person and as they may type it back."""
         return " ".join(self.digits[i : i + 4] for i in range(0, CODE_DIGITS, 4))
 
+    def words(self, language: str) -> str:
+        """The same code as seven words of the language (vault.codewords): either form opens the mailbox."""
+        return codewords.to_words(self.digits, language)
+
 
 def _digits(count: int) -> str:
     return "".join(str(secrets.randbelow(10)) for _ in range(count))
@@ -48,7 +52,11 @@ def code_new(locator: str | None = None) -> ReceiptCode:
 
 
 def code_parse(text: str) -> ReceiptCode | None:
-    """The code typed back, with spaces, dashes and any script's digits allowed; None if it cannot be one."""
+    """The code typed back, with spaces, dashes and any script's digits allowed, or as its seven words
+    (vault.codewords) in any case and spacing; None if it cannot be one."""
+    if any(ch.isalpha() for ch in text or ""):
+        digits = codewords.from_words(text)
+        return None if digits is None else ReceiptCode(locator=digits[:LOCATOR_DIGITS], secret=digits[LOCATOR_DIGITS:])
     cleaned = "".join(ch for ch in unicodedata.normalize("NFKC", text or "") if ch not in " -\u00a0\t\r\n.")
     if len(cleaned) != CODE_DIGITS or not all(ch.isdigit() for ch in cleaned):
         return None
@@ -123,7 +131,7 @@ def _decoy_context(mailbox_id: int) -> crypto.Context:
 
 def decoy_seal(*, decoy_key: bytes, mailbox_id: int, content: bytes) -> bytes:
     """Seal the decoy mailbox's content under the key only the duress code derives."""
-    return crypto.seal(decoy_key, content, _decoy_context(mailbox_id))
+    return crypto.seal_padded(decoy_key, content, _decoy_context(mailbox_id))
 
 
 def decoy_open(*, decoy_key: bytes, mailbox_id: int, sealed: bytes) -> bytes:

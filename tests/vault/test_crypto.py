@@ -94,7 +94,7 @@ def test_wrong_key_is_rejected_without_leaking_the_library_error() -> None:
     assert "secret" not in str(caught.value)
 
 
-@pytest.mark.parametrize("version", [0x00, 0x02, 0xFF])
+@pytest.mark.parametrize("version", [0x00, 0x03, 0xFF])
 def test_unknown_version_is_bad_format(version: int) -> None:
     """Given an unknown version byte, then it is BadFormat, not a crypto failure."""
     key = crypto.random_key()
