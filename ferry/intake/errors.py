@@ -13,10 +13,6 @@ class Replayed(IntakeError):
     """The form was sent once already (its single-use token is spent)."""
 
 
-class OverCap(IntakeError):
-    """The intake is over its hourly cap."""
-
-
 class Busy(IntakeError):
     """Too many look-ups at once; try again in a moment."""
 

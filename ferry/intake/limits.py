@@ -73,21 +73,27 @@ def windows_fold(now: datetime | None = None) -> None:
 
 @dataclass(frozen=True)
 class IntakeLoad:
+    """Requests received (all of them kept), how many of those came past the hourly cap, and refusals."""
+
     submitted_this_hour: int
+    overflow_this_hour: int
     refused_this_hour: int
     cap: int
     submitted_today: int
+    overflow_today: int
     refused_today: int
 
 
 def intake_load() -> IntakeLoad:
     now = timezone.now()
     day_totals = dict(IntakeDay.objects.filter(day=now.date()).values_list("kind", "count"))
-    hour_submit, hour_refused = window_count("submit", now), window_count("refused", now)
+    hour = {kind: window_count(kind, now) for kind in ("submit", "overflow", "refused")}
     return IntakeLoad(
-        submitted_this_hour=hour_submit,
-        refused_this_hour=hour_refused,
+        submitted_this_hour=hour["submit"],
+        overflow_this_hour=hour["overflow"],
+        refused_this_hour=hour["refused"],
         cap=settings.FERRY_INTAKE_HOURLY_CAP,
-        submitted_today=day_totals.get("submit", 0) + hour_submit,
-        refused_today=day_totals.get("refused", 0) + hour_refused,
+        submitted_today=day_totals.get("submit", 0) + hour["submit"],
+        overflow_today=day_totals.get("overflow", 0) + hour["overflow"],
+        refused_today=day_totals.get("refused", 0) + hour["refused"],
     )

@@ -57,6 +57,8 @@ class Request(SealedRecord):
     decline_reason = models.CharField(max_length=15, choices=DeclineReason.choices, blank=True)
     decline_note = SealedField()
     contacts_indexed = models.BooleanField(default=False)
+    # Arrived past the hourly cap: kept and sealed like any other, marked so the hotline sees a flood as such.
+    overflow = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from ferry.accounts.alerts import activity_alert
 from ferry.accounts.models import StaffAlert
 from ferry.intake import limits
-from ferry.intake.errors import NotReady, OverCap, Replayed
+from ferry.intake.errors import NotReady, Replayed
 from ferry.intake.models import Attachment, FormNonce, Mailbox, Message, Request
 from ferry.intake.recipients import intake_coordinators
 from ferry.intake.uploads import CleanFile
@@ -97,33 +97,30 @@ def attachments_store(
 def submission_create(*, data: Submission, uploads: Sequence[CleanFile], want_duress: bool, nonce: str) -> Receipt:
     """Seal and store a new request; return the receipt code (never stored) and the optional duress code.
 
-    Raises Replayed when this form was already sent, OverCap when the hourly limit is reached."""
+    Raises Replayed when this form was already sent. Past the hourly cap the request is still kept (never
+    refused for volume): it is marked overflow, so the hotline sees a flood as such and can sort it out."""
     now = timezone.now()
     if not EscrowKey.objects.exists():
         # Before the first administrator exists nothing could be sealed safely: refuse, keeping the text.
         raise NotReady(_("This service is not ready to receive messages yet."))
     cap = settings.FERRY_INTAKE_HOURLY_CAP
-    if cap and limits.window_count("submit", now) >= cap:
-        limits.window_bump("refused", now)
-        raise OverCap(_("We are receiving very many requests right now, and yours was not sent."))
     code = requester.code_new()
     duress = requester.code_new(locator=code.locator) if want_duress else None
     # The slow part runs before the transaction, so it never holds the database's write lock.
     enrolment, _private = requester.enrol(code=code, duress=duress, profile=requester_profile())
     day = now.astimezone(UTC).date()
-    try:
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    FormNonce.objects.create(digest=nonce, day=day)
-            except IntegrityError:
-                raise Replayed(_("This form was already sent once.")) from None
-            if cap and limits.window_bump("submit", now) > cap:
-                raise OverCap(_("We are receiving very many requests right now, and yours was not sent."))
-            locator = _store_request(data=data, uploads=uploads, enrolment=enrolment, code=code, day=day, now=now)
-    except OverCap:
-        limits.window_bump("refused", now)
-        raise
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                FormNonce.objects.create(digest=nonce, day=day)
+        except IntegrityError:
+            raise Replayed(_("This form was already sent once.")) from None
+        overflow = limits.window_bump("submit", now) > cap > 0
+        if overflow:
+            limits.window_bump("overflow", now)
+        locator = _store_request(
+            data=data, uploads=uploads, enrolment=enrolment, code=code, day=day, now=now, overflow=overflow
+        )
     final = requester.ReceiptCode(locator=locator, secret=code.secret)
     final_duress = requester.ReceiptCode(locator=locator, secret=duress.secret) if duress else None
     return Receipt(code=final.grouped(), duress_code=final_duress.grouped() if final_duress else None)
@@ -137,6 +134,7 @@ def _store_request(
     code: requester.ReceiptCode,
     day: date,
     now: datetime,
+    overflow: bool,
 ) -> str:
     coordinators = intake_coordinators()
     # Two compartments: the request's own (details, files sent with it, staff notes, later the case), sealed
@@ -149,7 +147,12 @@ def _store_request(
         when=day_start(day),
     )
     request = Request(
-        key_set=key_set, conversation=conversation, urgency=data.urgency, received_on=day, last_activity_on=day
+        key_set=key_set,
+        conversation=conversation,
+        urgency=data.urgency,
+        received_on=day,
+        last_activity_on=day,
+        overflow=overflow,
     )
     details = {
         "name": data.name,

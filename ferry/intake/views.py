@@ -177,7 +177,7 @@ def _send(request: HttpRequest) -> HttpResponse:
             ),
             status=409,
         )
-    except (errors.OverCap, errors.NotReady) as exc:
+    except errors.NotReady as exc:
         return _front(
             request,
             form=form,

@@ -18,7 +18,6 @@ from ferry.intake import errors, mailbox
 from ferry.intake.models import (
     CheckIn,
     FormNonce,
-    IntakeWindow,
     LookupThrottle,
     Mailbox,
     MailboxSession,
@@ -255,21 +254,6 @@ def test_oversized_upload_is_refused_with_a_message(client: Client, hotline: dic
     assert code is None
     assert "too large" in response.content.decode()
     assert Request.objects.count() == 0
-
-
-def test_hourly_cap_turns_away_and_counts(client: Client, hotline: dict[str, Any], settings: Any) -> None:
-    settings.FERRY_INTAKE_HOURLY_CAP = 1
-    assert submit(client)[0].status_code == 200
-    over, code, _ = submit(client)
-    assert over.status_code == 503
-    assert code is None
-    assert STORY.split(";")[0] in over.content.decode()
-    assert Request.objects.count() == 1
-    counts = dict(IntakeWindow.objects.values_list("kind", "count"))
-    assert counts["submit"] == 1
-    assert counts["refused"] == 1
-    staff = _staff_client(hotline["coordinator"])
-    assert "1 received, 1 turned away" in staff.get("/staff/intake/").content.decode()
 
 
 def test_no_time_finer_than_the_day_in_requester_rows(client: Client, hotline: dict[str, Any]) -> None:
