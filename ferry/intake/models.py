@@ -69,10 +69,16 @@ class Request(SealedRecord):
 
 
 class Mailbox(models.Model):
-    """How the person finds their request again: a locator in clear, and what their receipt code derives."""
+    """How the person finds their request again: a locator in clear, and what their receipt code derives.
+
+    The duress code has a locator of its own (random when there is none, so every row looks alike): whoever
+    holds the duress code does not learn the digits that find the real code's mailbox. `opened` says the
+    mailbox was opened once (with either code): such a mailbox may use the look-up reserve during a flood."""
 
     request = models.OneToOneField(Request, on_delete=models.CASCADE, related_name="mailbox")
     locator = models.CharField(max_length=6, unique=True)
+    duress_locator = models.CharField(max_length=6, unique=True, null=True)
+    opened = models.BooleanField(default=False)
     kdf = models.JSONField()
     public_key = models.BinaryField()
     duress_check = models.BinaryField()
@@ -144,11 +150,13 @@ class FormNonce(models.Model):
 
 
 class LookupThrottle(models.Model):
-    """Wrong receipt codes per locator, with back-off; deleted when they stop mattering."""
+    """Per locator: wrong codes today (counted, never a lock: the right code always passes), and the tries this
+    hour taken from the look-up reserve (its allowance). Deleted when they stop mattering."""
 
     locator = models.CharField(max_length=6, unique=True)
     failures = models.PositiveIntegerField(default=0)
-    blocked_until = models.DateTimeField(null=True)
+    reserve_hour = models.DateTimeField(null=True)
+    reserve_used = models.PositiveIntegerField(default=0)
     day = models.DateField()
 
 

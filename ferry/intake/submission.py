@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -105,7 +106,8 @@ def submission_create(*, data: Submission, uploads: Sequence[CleanFile], want_du
         raise NotReady(_("This service is not ready to receive messages yet."))
     cap = settings.FERRY_INTAKE_HOURLY_CAP
     code = requester.code_new()
-    duress = requester.code_new(locator=code.locator) if want_duress else None
+    # The duress code has its own locator: whoever is given it does not learn what finds the real mailbox.
+    duress = requester.code_new() if want_duress else None
     # The slow part runs before the transaction, so it never holds the database's write lock.
     enrolment, _private = requester.enrol(code=code, duress=duress, profile=requester_profile())
     day = now.astimezone(UTC).date()
@@ -118,11 +120,18 @@ def submission_create(*, data: Submission, uploads: Sequence[CleanFile], want_du
         overflow = limits.window_bump("submit", now) > cap > 0
         if overflow:
             limits.window_bump("overflow", now)
-        locator = _store_request(
-            data=data, uploads=uploads, enrolment=enrolment, code=code, day=day, now=now, overflow=overflow
+        locator, duress_locator = _store_request(
+            data=data,
+            uploads=uploads,
+            enrolment=enrolment,
+            code=code,
+            duress_locator=duress.locator if duress else requester.code_new().locator,
+            day=day,
+            now=now,
+            overflow=overflow,
         )
     final = requester.ReceiptCode(locator=locator, secret=code.secret)
-    final_duress = requester.ReceiptCode(locator=locator, secret=duress.secret) if duress else None
+    final_duress = requester.ReceiptCode(locator=duress_locator, secret=duress.secret) if duress else None
     return Receipt(code=final.grouped(), duress_code=final_duress.grouped() if final_duress else None)
 
 
@@ -132,10 +141,11 @@ def _store_request(
     uploads: Sequence[CleanFile],
     enrolment: requester.Enrolment,
     code: requester.ReceiptCode,
+    duress_locator: str,
     day: date,
     now: datetime,
     overflow: bool,
-) -> str:
+) -> tuple[str, str]:
     coordinators = intake_coordinators()
     # Two compartments: the request's own (details, files sent with it, staff notes, later the case), sealed
     # to staff and the escrow key only; and the conversation, also sealed to the person's code-derived key.
@@ -178,23 +188,35 @@ def _store_request(
             continue
     else:  # pragma: no cover - 887 million references
         raise IntegrityError("no free reference")
-    locator = code.locator
-    for _attempt in range(50):
-        try:
-            with transaction.atomic():
-                Mailbox.objects.create(
-                    request=request,
-                    locator=locator,
-                    kdf=enrolment.kdf,
-                    public_key=enrolment.public_key,
-                    duress_check=enrolment.duress_check,
-                )
-            break
-        except IntegrityError:
-            # The locator only finds the mailbox; the secret digits were derived without it.
-            locator = requester.code_new().locator
-    else:  # pragma: no cover - a million locators
-        raise IntegrityError("no free locator")
+    locators = _locators_store(request=request, enrolment=enrolment, wanted=(code.locator, duress_locator))
     attachments_store(request=request, key_set=key_set, key=key, message=None, uploads=uploads, day=day)
     activity_alert(kind=StaffAlert.Kind.NEW_REQUEST, recipient_ids=coordinators)
-    return locator
+    return locators
+
+
+def _locators_store(*, request: Request, enrolment: requester.Enrolment, wanted: tuple[str, str]) -> tuple[str, str]:
+    """The mailbox, under two locators no other mailbox uses in either column: the receipt code's, and the duress
+    code's (drawn even without a duress code, so every row looks alike). A taken one is drawn again: a locator
+    only finds the mailbox, the secret digits were derived without it."""
+    locator, duress_locator = wanted
+    for _attempt in range(50):
+        pair = [locator, duress_locator]
+        if (
+            locator != duress_locator
+            and not Mailbox.objects.filter(Q(locator__in=pair) | Q(duress_locator__in=pair)).exists()
+        ):
+            try:
+                with transaction.atomic():
+                    Mailbox.objects.create(
+                        request=request,
+                        locator=locator,
+                        duress_locator=duress_locator,
+                        kdf=enrolment.kdf,
+                        public_key=enrolment.public_key,
+                        duress_check=enrolment.duress_check,
+                    )
+                return locator, duress_locator
+            except IntegrityError:
+                pass
+        locator, duress_locator = requester.code_new().locator, requester.code_new().locator
+    raise IntegrityError("no free locator")  # pragma: no cover - a million locators

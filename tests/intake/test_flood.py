@@ -4,16 +4,19 @@ can find a genuine request among hundreds of fake ones."""
 from __future__ import annotations
 
 import re
+import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 
-from ferry.intake import submission
-from ferry.intake.models import Request
+from ferry.intake import limits, submission
+from ferry.intake.models import CheckIn, LookupThrottle, Mailbox, Request
 from tests.accounts.helpers import login
 from tests.conftest import TEST_PASSPHRASE
-from tests.intake.helpers import STORY, submit
+from tests.intake.helpers import STORY, open_box, open_data, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +114,100 @@ def test_the_hotline_dismisses_fake_requests_in_bulk(client: Client, hotline: di
     # And a caseworker cannot do it
     caseworker = _client(hotline["caseworker"])
     assert caseworker.post("/staff/intake/dismiss/", {"pick": [genuine.reference]}).status_code == 403
+
+
+# --- receipt codes under a flood of guesses ----------------------------------------------------------------
+
+
+def _window_start() -> datetime:
+    """The start of a ten-second look-up window an hour from now (tests travel relative to now)."""
+    return (datetime.now(UTC) + timedelta(hours=1)).replace(minute=0, second=1, microsecond=0)
+
+
+def _guess(client: Client) -> int:
+    return client.post(
+        "/open?lang=en", open_data(client, "".join(secrets.choice("0123456789") for _ in range(24)))
+    ).status_code
+
+
+def test_a_flood_of_wrong_codes_does_not_lock_out_a_mailbox_opened_before(
+    client: Client, hotline: dict[str, Any], settings: Any
+) -> None:
+    # Given 60 look-ups a minute (ten a window: five for anyone, five kept for mailboxes opened before),
+    settings.FERRY_INTAKE_LOOKUPS_PER_MINUTE = 60
+    settings.FERRY_INTAKE_HOURLY_CAP = 2
+    # a person who has opened their mailbox before, a person who never has, and a flooder's own mailbox that
+    # came in past the hourly cap (the flooder holds its code, and has opened it)
+    _response, known, _ = submit(client)
+    _response, fresh, _ = submit(client)
+    _response, flooders, _ = submit(client)
+    assert Request.objects.filter(overflow=True).count() == 1
+    start = _window_start()
+    with time_machine.travel(start - timedelta(minutes=5), tick=False):
+        assert open_box(Client(), known)[1] is not None
+        assert open_box(Client(), flooders)[1] is not None
+    with time_machine.travel(start, tick=False) as clock:
+        # When a flood of random codes takes every look-up it can (three threads made every open answer 429)
+        flood = [_guess(client) for _ in range(12)]
+        assert flood == [400] * 5 + [429] * 7
+        # Then the person who opened their mailbox before still opens it, and can say "I am safe"
+        response, box = open_box(Client(), known)
+        assert response.status_code == 200
+        assert box is not None
+        # But a mailbox never opened waits like everyone else, and the flooder's own mailbox gets no reserve
+        assert open_box(Client(), fresh)[0].status_code == 429
+        assert open_box(Client(), flooders)[0].status_code == 429
+        # And each mailbox's share of the reserve is its own: six tries an hour, whoever types them
+        clock.shift(timedelta(seconds=10))
+        opened = []
+        for _window in range(limits.RESERVE_PER_LOCATOR_HOUR):
+            assert [_guess(client) for _ in range(5)] == [400] * 5
+            opened.append(open_box(Client(), known)[0].status_code)
+            clock.shift(timedelta(seconds=10))
+        assert opened == [200] * (limits.RESERVE_PER_LOCATOR_HOUR - 1) + [429]
+    # And the hour is marked as one in which the intake refused look-ups, for the check-in sweep
+    assert limits.lookups_refused_since(start - timedelta(minutes=1))
+    assert not limits.lookups_refused_since(start + timedelta(hours=1))
+
+
+def test_typos_never_stop_the_right_code_and_the_duress_code_has_its_own_locator(
+    client: Client, hotline: dict[str, Any]
+) -> None:
+    # Given a person with a receipt code and a duress code
+    _response, code, duress = submit(client, duress=True)
+    digits, duress_digits = code.replace(" ", ""), duress.replace(" ", "")
+    # Then the duress code does not share what finds the mailbox (they shared their first six digits)
+    mailbox = Mailbox.objects.get()
+    assert digits[:6] == mailbox.locator
+    assert duress_digits[:6] == mailbox.duress_locator != mailbox.locator
+    # When the person makes five typos, and then five more, a few seconds apart (waits used to double up to a day)
+    wrong = digits[:6] + ("0" if digits[6] != "0" else "1") + digits[7:]
+    with time_machine.travel(_window_start(), tick=False) as clock:
+        for _attempt in range(10):
+            assert client.post("/open?lang=en", open_data(client, wrong)).status_code == 400
+            clock.shift(timedelta(seconds=5))
+        # Then the right code still opens the mailbox: only the wrong ones were counted
+        response, box = open_box(client, digits)
+        assert response.status_code == 200
+        assert box is not None
+        assert LookupThrottle.objects.get(locator=digits[:6]).failures == 10
+        # And a captor holding the duress code can only spend tries on the duress code's locator
+        for _attempt in range(10):
+            client.post("/open?lang=en", open_data(client, duress_digits[:6] + wrong[6:]))
+            clock.shift(timedelta(seconds=5))
+        assert open_box(client, digits)[0].status_code == 200
+    # The duress code still opens its ordinary-looking mailbox (and raises its alert), the real code's secret
+    # digits under the duress locator open nothing
+    assert open_box(Client(), duress_digits)[1] is not None
+    assert CheckIn.objects.filter(kind="duress").count() == 1
+    assert client.post("/open?lang=en", open_data(client, duress_digits[:6] + digits[6:])).status_code == 400
+
+
+def test_a_duress_code_given_before_the_change_still_opens_the_decoy(client: Client, hotline: dict[str, Any]) -> None:
+    """Duress codes handed out before they had a locator of their own share the receipt code's first six digits."""
+    _response, _code, duress = submit(client, duress=True)
+    mailbox = Mailbox.objects.get()
+    old_style = mailbox.locator + duress.replace(" ", "")[6:]
+    _page, box = open_box(client, old_style)
+    assert box is not None
+    assert CheckIn.objects.filter(kind="duress").count() == 1
