@@ -22,6 +22,7 @@ _URGENCY: dict[str, int] = {
     StaffAlert.Kind.REQUESTER_DURESS: 0,
     StaffAlert.Kind.DURESS: 0,
     StaffAlert.Kind.CHECKIN_LOST: 1,
+    StaffAlert.Kind.INTAKE_ATTACK: 1,
     StaffAlert.Kind.CHECKIN_ESCALATED: 2,
     StaffAlert.Kind.CHECKIN_OVERDUE: 3,
 }

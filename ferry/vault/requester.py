@@ -4,7 +4,8 @@ A receipt code is 24 digits: a 6-digit locator that finds the mailbox by index, 
 Only an Argon2id derivation of the secret digits, under the mailbox's own salt, opens anything: its
 seed gives an X25519 key pair whose public half is stored (and the case key is sealed to it). The
 duress code has a locator of its own (the intake finds the same mailbox by either); its own secret digits,
-derived under the same salt, must match a keyed tag of the seed. One derivation tells the three answers apart (real, duress, wrong) in constant time.
+derived under the same salt, must match a keyed tag of the seed. One derivation tells the three answers
+apart (real, duress, wrong) in constant time.
 Another keyed tag of the duress code's seed is the key of its decoy mailbox.
 Nothing here stores a code, and a copy of the database needs 10^18 derivations per mailbox to find one.
 """
