@@ -151,7 +151,8 @@ FILE_UPLOAD_HANDLERS = ["ferry.core.uploads.BoundedMemoryUploadHandler"]
 FERRY_UPLOAD_MAX_FILE_BYTES = config.env_int("FERRY_UPLOAD_MAX_FILE_MB", 10, minimum=1) * 1024 * 1024
 FERRY_UPLOAD_MAX_TOTAL_BYTES = config.env_int("FERRY_UPLOAD_MAX_TOTAL_MB", 25, minimum=1) * 1024 * 1024
 FERRY_UPLOAD_MAX_FILES = 5
-DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# Far above FERRY_UPLOAD_MAX_FILES: past that the upload handler skips files and the form says so, text kept.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 
 # The anonymous intake (ferry/intake): where it lives, its camouflage, and its flood limits.
 FERRY_INTAKE_PATH = config.env_str("FERRY_INTAKE_PATH", "").strip("/")

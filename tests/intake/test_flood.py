@@ -6,17 +6,30 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
+from io import BytesIO
 from typing import Any
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from PIL import Image
 
+from ferry.core import imaging
 from ferry.intake import limits, submission
 from ferry.intake.models import CheckIn, LookupThrottle, Mailbox, Request
 from tests.accounts.helpers import login
 from tests.conftest import TEST_PASSPHRASE
-from tests.intake.helpers import STORY, open_box, open_data, submit
+from tests.intake.helpers import (
+    STORY,
+    box_post,
+    form_token,
+    open_box,
+    open_data,
+    png_of_zeros,
+    request_data,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +224,81 @@ def test_a_duress_code_given_before_the_change_still_opens_the_decoy(client: Cli
     _page, box = open_box(client, old_style)
     assert box is not None
     assert CheckIn.objects.filter(kind="duress").count() == 1
+
+
+# --- what the form refuses, it refuses before opening any file, and keeps what was typed ----------------------
+
+
+def test_eleven_files_are_refused_with_the_text_kept(client: Client, hotline: dict[str, Any]) -> None:
+    # Given a person who picked eleven files (a browser allows it; the form takes five)
+    files = [SimpleUploadedFile(f"note{n}.txt", b"note", content_type="text/plain") for n in range(11)]
+    # When they send the form
+    response, code, _ = submit(client, files=files)
+    # Then it comes back with their text and says why, rather than a bare 400 page
+    assert response.status_code == 400
+    assert code is None
+    page = response.content.decode()
+    assert STORY.split(";")[0] in page
+    assert "Send at most 5 files at a time." in page
+    assert Request.objects.count() == 0
+    # And so it does for far more
+    many = [SimpleUploadedFile(f"n{n}.txt", b"n", content_type="text/plain") for n in range(60)]
+    assert STORY.split(";")[0] in submit(client, files=many)[0].content.decode()
+    # And so does the mailbox's message form
+    _response, code, _ = submit(client)
+    _page, box = open_box(client, code)
+    files = [SimpleUploadedFile(f"note{n}.txt", b"note", content_type="text/plain") for n in range(11)]
+    sent = box_post(client, "/box/send?lang=en", box, {"text": "Still here, still hiding", "files": files})
+    assert sent.status_code == 400
+    assert "Still here, still hiding" in sent.content.decode()
+    assert "Send at most 5 files at a time." in sent.content.decode()
+
+
+def test_a_decompression_bomb_is_refused_before_or_in_a_bounded_decoder(
+    client: Client, hotline: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decoded: list[int] = []
+    real_clean = imaging.image_clean
+
+    def counted(data: bytes, limits: Any = None) -> Any:
+        decoded.append(len(data))
+        return real_clean(data, limits)
+
+    monkeypatch.setattr(imaging, "image_clean", counted)
+    # Given a 7,070 x 7,070 PNG (49 M pixels) that is a few hundred KB on the wire
+    bomb = png_of_zeros(7070, 7070)
+    assert len(bomb.getvalue()) < 400_000
+    # When it comes with a forged form token, it is not even opened
+    data = {**request_data(), "form_token": form_token(client) + "x", "files": [bomb]}
+    forged = client.post("/send?lang=en", data)
+    assert forged.status_code == 400
+    assert "not sent from this site" in forged.content.decode()
+    assert decoded == []
+    # When it comes with a good token, it is refused with a clear message and the text is kept
+    bomb.seek(0)
+    response, code, _ = submit(client, files=[bomb])
+    assert response.status_code == 400
+    assert code is None
+    assert "too many pixels" in response.content.decode()
+    assert STORY.split(";")[0] in response.content.decode()
+    assert len(decoded) == 1
+    assert Request.objects.count() == 0
+
+
+def test_the_picture_decoder_runs_in_a_child_whose_memory_limit_holds() -> None:
+    # Given a picture within the pixel budget (6000 x 4000 with transparency: 96 MB of pixels)
+    picture = png_of_zeros(6000, 4000, alpha=True).getvalue()
+    assert imaging.MAX_PIXELS >= 6000 * 4000
+    # When the child decoding it may use 200 MB only, it is stopped and the picture refused
+    with pytest.raises(imaging.ImageRefused) as refused:
+        imaging.image_clean(picture, imaging.Limits(memory_bytes=200 * 1024 * 1024))
+    assert refused.value.reason == "limits"
+    # And with the production limit it is decoded and comes back clean, the same size
+    clean, content_type = imaging.image_clean(picture)
+    assert content_type == "image/png"
+    with Image.open(BytesIO(clean)) as image:
+        assert image.size == (6000, 4000)
+    # And a child that takes longer than its time is stopped too
+    with pytest.raises(imaging.ImageRefused) as slow:
+        imaging.image_clean(picture, imaging.Limits(seconds=0.05))
+    assert slow.value.reason == "limits"
