@@ -13,6 +13,10 @@ class Replayed(IntakeError):
     """The form was sent once already (its single-use token is spent)."""
 
 
+class StorageFull(IntakeError):
+    """The files would take the mailbox, or the whole intake, past its storage allowance."""
+
+
 class Busy(IntakeError):
     """Too many look-ups at once; try again in a moment."""
 

@@ -23,7 +23,7 @@ from ferry.accounts.models import StaffAlert
 from ferry.core.hooks import Hook
 from ferry.core.text import without_bidi
 from ferry.intake import limits
-from ferry.intake.errors import Busy, IntakeError, MailboxClosed
+from ferry.intake.errors import Busy, IntakeError, MailboxClosed, StorageFull
 from ferry.intake.models import CheckIn, LookupThrottle, Mailbox, MailboxSession, Message, Request
 from ferry.intake.recipients import holders, intake_coordinators
 from ferry.intake.submission import attachments_store, requester_profile, today
@@ -306,7 +306,8 @@ def thread_of(keys: Mapping[int, bytes], request: Request) -> list[ThreadItem]:
 
 def mailbox_send(state: MailboxState, *, text: str, uploads: Sequence[CleanFile]) -> None:
     """A message from the person. Under the duress code it goes to the decoy mailbox only: shown back to
-    whoever typed it (as under the real code), never to staff, and its files are not kept."""
+    whoever typed it (as under the real code), never to staff, and its files are not kept.
+    Raises StorageFull when its files would pass the mailbox's or the intake's storage allowance."""
     if state.duress:
         with transaction.atomic():
             Mailbox.objects.select_for_update().filter(pk=state.session.mailbox_id).first()
@@ -318,6 +319,15 @@ def mailbox_send(state: MailboxState, *, text: str, uploads: Sequence[CleanFile]
         return
     if state.key is None:
         return
+    try:
+        _message_store(state, text=text, uploads=uploads)
+    except StorageFull:
+        limits.window_bump("refused", timezone.now())
+        raise
+
+
+def _message_store(state: MailboxState, *, text: str, uploads: Sequence[CleanFile]) -> None:
+    assert state.key is not None  # noqa: S101 - mailbox_send checked it
     now = timezone.now()
     day = today()
     with transaction.atomic():

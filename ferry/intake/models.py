@@ -59,6 +59,8 @@ class Request(SealedRecord):
     contacts_indexed = models.BooleanField(default=False)
     # Arrived past the hourly cap: kept and sealed like any other, marked so the hotline sees a flood as such.
     overflow = models.BooleanField(default=False)
+    # Files kept for this request and its messages, in KiB rounded up to 64 KiB per file: its storage allowance.
+    storage_kib = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

@@ -11,14 +11,14 @@ from datetime import UTC, date, datetime, time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ferry.accounts.alerts import activity_alert
 from ferry.accounts.models import StaffAlert
 from ferry.intake import limits
-from ferry.intake.errors import NotReady, Replayed
+from ferry.intake.errors import NotReady, Replayed, StorageFull
 from ferry.intake.models import Attachment, FormNonce, Mailbox, Message, Request
 from ferry.intake.recipients import intake_coordinators
 from ferry.intake.uploads import CleanFile
@@ -67,6 +67,35 @@ class Receipt:
     duress_code: str | None
 
 
+STORAGE_STEP_KIB = 64  # each file counts in steps of this size: the counter in clear is no file's exact size
+
+
+def storage_kib(uploads: Sequence[CleanFile]) -> int:
+    step = STORAGE_STEP_KIB * 1024
+    return sum(-(-len(upload.data) // step) * STORAGE_STEP_KIB for upload in uploads)
+
+
+def storage_take(request: Request, uploads: Sequence[CleanFile]) -> None:
+    """Count the files against the request's mailbox and the whole intake (inside the caller's transaction);
+    raise StorageFull past either allowance, and tell the coordinators when the intake nears its own."""
+    wanted = storage_kib(uploads)
+    if not wanted:
+        return
+    if request.storage_kib + wanted > settings.FERRY_INTAKE_MAILBOX_MB * 1024:
+        raise StorageFull(
+            _("Your mailbox is full: it holds up to %(mb)s MB of files. Send your message without files.")
+            % {"mb": settings.FERRY_INTAKE_MAILBOX_MB}
+        )
+    allowance = settings.FERRY_INTAKE_STORAGE_MB * 1024
+    used = Request.objects.aggregate(used=Sum("storage_kib"))["used"] or 0
+    if used + wanted > allowance:
+        raise StorageFull(_("We cannot take more files right now. Send your message without files."))
+    Request.objects.filter(pk=request.pk).update(storage_kib=F("storage_kib") + wanted)
+    request.storage_kib += wanted
+    if (used + wanted) * 100 >= allowance * settings.FERRY_INTAKE_STORAGE_WARN_PERCENT:
+        activity_alert(kind=StaffAlert.Kind.INTAKE_STORAGE, recipient_ids=intake_coordinators())
+
+
 def attachments_store(
     *,
     request: Request,
@@ -77,6 +106,7 @@ def attachments_store(
     day: date,
 ) -> None:
     """Files sent with the request go under its own key set; files sent with a message, under the conversation."""
+    storage_take(request, uploads)
     for upload in uploads:
         file_id = files.file_put(key_set=key_set, content=upload.data, set_key=key, when=day_start(day))
         attachment = Attachment(request=request, message=message, key_set=key_set, file_id=file_id)
@@ -98,18 +128,39 @@ def attachments_store(
 def submission_create(*, data: Submission, uploads: Sequence[CleanFile], want_duress: bool, nonce: str) -> Receipt:
     """Seal and store a new request; return the receipt code (never stored) and the optional duress code.
 
-    Raises Replayed when this form was already sent. Past the hourly cap the request is still kept (never
+    Raises Replayed when this form was already sent, StorageFull when its files would pass the intake's storage
+    allowance (counted as a refusal). Past the hourly cap the request is still kept (never
     refused for volume): it is marked overflow, so the hotline sees a flood as such and can sort it out."""
     now = timezone.now()
     if not EscrowKey.objects.exists():
         # Before the first administrator exists nothing could be sealed safely: refuse, keeping the text.
         raise NotReady(_("This service is not ready to receive messages yet."))
-    cap = settings.FERRY_INTAKE_HOURLY_CAP
     code = requester.code_new()
     # The duress code has its own locator: whoever is given it does not learn what finds the real mailbox.
     duress = requester.code_new() if want_duress else None
     # The slow part runs before the transaction, so it never holds the database's write lock.
     enrolment, _private = requester.enrol(code=code, duress=duress, profile=requester_profile())
+    try:
+        receipt = _submission_store(
+            data=data, uploads=uploads, enrolment=enrolment, code=code, duress=duress, nonce=nonce, now=now
+        )
+    except StorageFull:
+        limits.window_bump("refused", now)
+        raise
+    return receipt
+
+
+def _submission_store(
+    *,
+    data: Submission,
+    uploads: Sequence[CleanFile],
+    enrolment: requester.Enrolment,
+    code: requester.ReceiptCode,
+    duress: requester.ReceiptCode | None,
+    nonce: str,
+    now: datetime,
+) -> Receipt:
+    cap = settings.FERRY_INTAKE_HOURLY_CAP
     day = now.astimezone(UTC).date()
     with transaction.atomic():
         try:

@@ -200,6 +200,8 @@ def _send(request: HttpRequest) -> HttpResponse:
         )
     except errors.Replayed:
         return _replayed(request, form)
+    except errors.StorageFull as exc:
+        return _front(request, form=form, problem=str(exc) + " " + _("Your text is still here."), status=507)
     except errors.NotReady as exc:
         return _front(
             request,
@@ -320,7 +322,11 @@ def mailbox_send(request: HttpRequest) -> HttpResponse:
     if problems:
         problem = " ".join(problems) + " " + _("Nothing was sent. Choose the files again and send.")
         return _mailbox(request, state, token, message_form=form, problem=problem, status=400)
-    mailbox.mailbox_send(state, text=form.cleaned_data["text"], uploads=uploads)
+    try:
+        mailbox.mailbox_send(state, text=form.cleaned_data["text"], uploads=uploads)
+    except errors.StorageFull as exc:
+        problem = str(exc) + " " + _("Your text is still here.")
+        return _mailbox(request, state, token, message_form=form, problem=problem, status=507)
     return _mailbox(request, state, token, notice=_("Your message was sent."))
 
 

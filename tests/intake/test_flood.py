@@ -15,9 +15,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
+from ferry.accounts.models import StaffAlert
 from ferry.core import imaging
 from ferry.intake import limits, submission
-from ferry.intake.models import CheckIn, LookupThrottle, Mailbox, Request
+from ferry.intake.models import CheckIn, LookupThrottle, Mailbox, Message, Request
 from tests.accounts.helpers import login
 from tests.conftest import TEST_PASSPHRASE
 from tests.intake.helpers import (
@@ -302,3 +303,59 @@ def test_the_picture_decoder_runs_in_a_child_whose_memory_limit_holds() -> None:
     with pytest.raises(imaging.ImageRefused) as slow:
         imaging.image_clean(picture, imaging.Limits(seconds=0.05))
     assert slow.value.reason == "limits"
+
+
+# --- storage allowances ---------------------------------------------------------------------------------------
+
+
+def _text_file(kb: int, name: str = "notes.txt") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, b"a" * (kb * 1024), content_type="text/plain")
+
+
+def test_one_receipt_code_cannot_fill_the_disk(client: Client, hotline: dict[str, Any], settings: Any) -> None:
+    """The mailbox took unlimited sends of 25 MB each (400 MB in 2.6 s). Here a mailbox may hold 1 MB of files."""
+    settings.FERRY_INTAKE_MAILBOX_MB = 1
+    _response, code, _ = submit(client)
+    _page, box = open_box(client, code)
+    # Given a mailbox that already holds 600 KB of files
+    first = box_post(client, "/box/send?lang=en", box, {"text": "first", "files": [_text_file(600)]})
+    assert first.status_code == 200
+    # When another 600 KB is sent
+    second = box_post(client, "/box/send?lang=en", box, {"text": "Second message, keep me", "files": [_text_file(600)]})
+    # Then it is refused with a clear message, and the text is still in the form
+    assert second.status_code == 507
+    page = second.content.decode()
+    assert "Your mailbox is full" in page
+    assert "Second message, keep me" in page
+    assert Message.objects.filter(sender="requester").count() == 1
+    # And a message without files still goes through
+    third = box_post(client, "/box/send?lang=en", box, {"text": "Second message, keep me"})
+    assert third.status_code == 200
+    assert Message.objects.filter(sender="requester").count() == 2
+
+
+def test_the_whole_intake_has_an_allowance_and_the_hotline_is_told_before_it_is_spent(
+    client: Client, hotline: dict[str, Any], settings: Any
+) -> None:
+    # Given an intake that may hold 2 MB of files, the hotline told past half of it
+    settings.FERRY_INTAKE_STORAGE_MB = 2
+    settings.FERRY_INTAKE_STORAGE_WARN_PERCENT = 50
+    assert submit(client, files=[_text_file(600)])[0].status_code == 200
+    assert not StaffAlert.objects.filter(kind="intake_storage").exists()
+    # When the files sent pass half of it, the coordinators are told (once each, until they acknowledge)
+    assert submit(client, files=[_text_file(600)])[0].status_code == 200
+    told = set(StaffAlert.objects.filter(kind="intake_storage").values_list("recipient_id", flat=True))
+    assert told == {hotline["coordinator"].staff.pk, hotline["coordinator2"].staff.pk}
+    assert submit(client, files=[_text_file(100)])[0].status_code == 200
+    assert StaffAlert.objects.filter(kind="intake_storage").count() == 2
+    # And when a request's files would go past the allowance, it is refused with its text kept
+    response, code, _ = submit(client, files=[_text_file(900)])
+    assert response.status_code == 507
+    assert code is None
+    assert "cannot take more files right now" in response.content.decode()
+    assert STORY.split(";")[0] in response.content.decode()
+    assert Request.objects.count() == 3
+    # While a request without files is still received, and the hotline sees the refusal counted
+    assert submit(client)[0].status_code == 200
+    queue = _client(hotline["coordinator"]).get("/staff/intake/").content.decode()
+    assert "Refused today for lack of storage: 1." in queue
