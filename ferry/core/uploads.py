@@ -38,7 +38,7 @@ class BoundedMemoryUploadHandler(FileUploadHandler):
         self.buffer = BytesIO()
         if self.request is not None:
             sent = uploads_sent(self.request) + 1
-            self.request._ferry_uploads_sent = sent
+            self.request._ferry_uploads_sent = sent  # type: ignore[attr-defined]
             if sent > settings.FERRY_UPLOAD_MAX_FILES:
                 raise SkipFile
 
