@@ -47,11 +47,19 @@ def lookup_admitted(now: datetime, *, lane: str = "lookup") -> bool:
 
     Over the budget the answer comes from a read alone, so a flood of guesses never queues for the
     database's write lock that new requests for help need."""
-    general, reserve = lookup_shares()
-    share = reserve if lane == "reserve" else general
-    if window_count(lane, now) >= share:
+    if not lookup_room(now, lane=lane):
         return False
-    return window_bump(lane, now) <= share
+    return window_bump(lane, now) <= _share(lane)
+
+
+def _share(lane: str) -> int:
+    general, reserve = lookup_shares()
+    return reserve if lane == "reserve" else general
+
+
+def lookup_room(now: datetime, *, lane: str) -> bool:
+    """Whether this window's share of the lane has room (a read only)."""
+    return window_count(lane, now) < _share(lane)
 
 
 def reserve_allowance_take(locator: str, now: datetime) -> bool:

@@ -73,8 +73,10 @@ def _may_use_reserve(mailbox: Mailbox | None) -> bool:
 def _admitted(code: requester.ReceiptCode, mailbox: Mailbox | None, now: datetime) -> bool:
     if limits.lookup_admitted(now):
         return True
+    # The allowance is taken only when the reserve has room, so a full reserve spends nobody's tries.
     return (
         _may_use_reserve(mailbox)
+        and limits.lookup_room(now, lane="reserve")
         and limits.reserve_allowance_take(code.locator, now)
         and limits.lookup_admitted(now, lane="reserve")
     )
