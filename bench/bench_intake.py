@@ -1,4 +1,11 @@
-"""Anonymous submissions per second through gunicorn, with 1 and 4 clients, then under a flood of wrong codes.
+"""Anonymous submissions and mailbox opens per second through gunicorn, with and without a flood of wrong codes
+and junk submissions (issue 14: both kept at >= 0.8 of the quiet figure, with no errors).
+
+People who opened their mailbox before open it again at a steady pace (OPEN_INTERVAL_SECONDS between one
+opener's visits: GET the form, POST the right code, expect the mailbox, close it); their codes are receipts
+shown in the 1-client stretch, each opened once before the 4-client stretches begin. The flood sends, besides
+its wrong codes, well-formed junk requests at JUNK_RATE (each with a fresh form token), as a flooding script
+that fetched the page would; every one of them costs the server an Argon2id derivation, like a real one.
 
 Each client loops as a browser would: GET the request form (a fresh single-use token), POST it with seeded
 content, and expects the receipt page with a 24-digit code; anything else counts as an error. The flood is
@@ -50,6 +57,11 @@ ONE_CLIENT_SECONDS = 10.0
 ROUNDS = 6  # stretches under the flood, each between two without it
 CALM_SECONDS = 8.0  # each stretch without the flood, at least (longer when waiting for the look-up window)
 FLOOD_RATE = 50.0  # wrong-code lookups per second
+# Junk submissions per second during the flood (BENCH_JUNK_RATE=0 measures the wrong codes' flood alone).
+JUNK_RATE = float(os.environ.get("BENCH_JUNK_RATE", "20"))
+OPENERS = 2  # people opening their mailboxes, each every OPEN_INTERVAL_SECONDS
+OPEN_INTERVAL_SECONDS = 3.0
+OPENER_CODES = 24  # mailboxes opened in turn (each may take 6 look-ups an hour from the reserve)
 FLOOD_WARM_UP_SECONDS = 5.0  # holds the first look-up window's Argon2 lookups and their wait on the lane
 FLOOD_STRETCH_SECONDS = 10.0  # one look-up budget window (ferry.intake.limits.LOOKUP_WINDOW_SECONDS)
 FLOOD_SECONDS = ROUNDS * FLOOD_STRETCH_SECONDS
@@ -72,6 +84,8 @@ GLOBALEAKS_CONTEXT = (
 
 TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 RECEIPT = re.compile(r'<p class="secret code"[^>]*>\s*(\d{4}(?: \d{4}){5})\s*</p>')
+OPEN_TOKEN = re.compile(r'name="open_token" value="([^"]+)"')
+BOX = re.compile(r'name="box" value="([^"]+)"')
 MAIL_DOMAINS = ("proton.me", "mail.ru", "yandex.ru", "gmail.com", "tutanota.com")
 URGENCIES = (("now", 2), ("soon", 5), ("later", 3))
 
@@ -194,6 +208,7 @@ class Paths:
     front: str
     send: str
     open: str
+    close: str
 
 
 @dataclass(frozen=True)
@@ -228,6 +243,7 @@ class Client:
     def __init__(self, port: int, paths: Paths, payloads: list[Payload], offset: int) -> None:
         self.port, self.paths, self.payloads, self.offset = port, paths, payloads, offset
         self.done: list[Done] = []
+        self.codes: list[str] = []  # receipt codes shown, for the openers
         self.conn = http.client.HTTPConnection(HOST, port, timeout=SUBMIT_TIMEOUT_SECONDS)
 
     def exchange(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, str]:
@@ -258,8 +274,10 @@ class Client:
         status, page = self.exchange("POST", f"{self.paths.send}?lang={payload.language}", body, headers)
         if status != 200:
             return f"POST send: HTTP {status}"
-        if RECEIPT.search(page) is None:
+        receipt = RECEIPT.search(page)
+        if receipt is None:
             return "POST send: 200 without a receipt code"
+        self.codes.append(receipt.group(1))
         return ""
 
     def run(self, stop: threading.Event) -> None:
@@ -303,6 +321,87 @@ class Crowd:
         return sorted((d for c in self.clients for d in c.done), key=lambda d: d.finished)
 
 
+class Opener:
+    """A person who opened their mailbox before and opens it again every OPEN_INTERVAL_SECONDS: GET the form
+    (a fresh open_token), POST the right code, expect the mailbox, close it. One connection per visit."""
+
+    def __init__(self, port: int, paths: Paths, codes: list[str], offset: int) -> None:
+        self.port, self.paths, self.codes, self.offset = port, paths, codes, offset
+        self.done: list[Done] = []
+
+    def visit(self, code: str) -> str:
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=SUBMIT_TIMEOUT_SECONDS)
+        try:
+            conn.request("GET", f"{self.paths.front}?lang=ru", headers={"Accept-Language": accept_language("ru")})
+            response = conn.getresponse()
+            page = response.read().decode("utf-8", "replace")
+            token = OPEN_TOKEN.search(page)
+            if response.status != 200 or token is None:
+                return f"GET form: HTTP {response.status}"
+            form = {"code": code, "open_token": html.unescape(token.group(1))}
+            headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept-Language": accept_language("ru")}
+            conn.request("POST", f"{self.paths.open}?lang=ru", body=urlencode(form).encode(), headers=headers)
+            response = conn.getresponse()
+            page = response.read().decode("utf-8", "replace")
+            box = BOX.search(page)
+            if response.status != 200 or box is None:
+                return f"POST open: HTTP {response.status}"
+            body = urlencode({"box": html.unescape(box.group(1))}).encode()
+            conn.request("POST", self.paths.close, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            return "" if response.status == 302 else f"POST close: HTTP {response.status}"
+        finally:
+            conn.close()
+
+    def run(self, stop: threading.Event) -> None:
+        n, next_visit = self.offset, time.monotonic()
+        while not stop.is_set():
+            code = self.codes[n % len(self.codes)]
+            n += 1
+            began = time.monotonic()
+            try:
+                problem = self.visit(code)
+            except (OSError, http.client.HTTPException) as exc:
+                problem = f"connection: {type(exc).__name__}: {exc}"
+            ended = time.monotonic()
+            self.done.append(Done(finished=ended, seconds=ended - began, problem=problem))
+            next_visit += OPEN_INTERVAL_SECONDS
+            stop.wait(max(0.0, next_visit - time.monotonic()))
+
+
+class Openers:
+    def __init__(self, port: int, paths: Paths, codes: list[str]) -> None:
+        self.openers = [Opener(port, paths, codes, i * len(codes) // OPENERS) for i in range(OPENERS)]
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=o.run, args=(self.stop,), daemon=True) for o in self.openers]
+
+    def start(self) -> None:
+        for n, thread in enumerate(self.threads):
+            thread.start()
+            if n + 1 < len(self.threads):
+                time.sleep(OPEN_INTERVAL_SECONDS / OPENERS)  # spread, as people come one at a time
+
+    def finish(self) -> list[Done]:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(SUBMIT_TIMEOUT_SECONDS * 3 + 5)
+        return sorted((d for o in self.openers for d in o.done), key=lambda d: d.finished)
+
+
+def mailboxes_open_once(port: int, paths: Paths, codes: list[str]) -> list[str]:
+    """Each opener's mailbox opened once before the measured stretches (so it is one "opened before")."""
+    opener = Opener(port, paths, codes, 0)
+    problems = []
+    for code in codes:
+        began = time.monotonic()
+        if problem := opener.visit(code):
+            problems.append(problem)
+        # Within the general share of the look-up budget (a sixth of the minute's in ten seconds, half of it).
+        time.sleep(max(0.0, 1.2 - (time.monotonic() - began)))
+    return problems
+
+
 # --- the flood --------------------------------------------------------------------------------------------
 
 TIMED_OUT = -1  # a lookup's status when no answer came within LOOKUP_TIMEOUT_SECONDS
@@ -333,9 +432,38 @@ class Flood:
     path: str
     rate: float
     seconds: float
-    seed: int  # one per stretch: the same wrong codes again would meet their locators' back-off instead
+    seed: int  # one per stretch: fresh wrong codes each time
+    junk_path: str = ""
+    junk_rate: float = 0.0
     done: list[Lookup] = field(default_factory=list)
+    junk: list[Lookup] = field(default_factory=list)
     started: float = 0.0
+
+    async def junk_send(self, due: float, n: int, token: str) -> None:
+        """One junk request: a well-formed form with a fresh token, as a flooding script sends it."""
+        sent = time.monotonic()
+        fields = [("form_token", token), ("story", f"junk {self.seed} {n}"), ("urgency", "now")]
+        body, content_type = multipart(fields)
+        head = (
+            f"POST {self.junk_path}?lang=ru HTTP/1.1\r\nHost: {HOST}:{self.port}\r\nAccept-Language: ru\r\n"
+            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        status = NO_CONNECTION
+        try:
+            async with asyncio.timeout(SUBMIT_TIMEOUT_SECONDS):
+                reader, writer = await asyncio.open_connection(HOST, self.port)
+                try:
+                    writer.write(head.encode() + body)
+                    status_line = await reader.readline()
+                    await reader.read()
+                    status = int(status_line.split()[1])
+                finally:
+                    writer.close()
+        except TimeoutError:
+            status = TIMED_OUT
+        except (OSError, ValueError, IndexError):
+            status = NO_CONNECTION
+        self.junk.append(Lookup(due=due, sent=sent, finished=time.monotonic(), status=status))
 
     async def lookup(self, due: float, code: str, token: str) -> None:
         sent = time.monotonic()
@@ -368,14 +496,22 @@ class Flood:
 
         rng = random.Random(self.seed)
         count = int(self.seconds * self.rate)
-        tokens = [form_token_new() for _ in range(count)]
+        junk_count = int(self.seconds * self.junk_rate)
+        tokens = [form_token_new() for _ in range(count + junk_count)]
+        # Wrong codes and junk requests, each at its own steady rate, sent in the order they fall due.
+        events = [(n / self.rate, "code", n) for n in range(count)]
+        events += [(n / self.junk_rate, "junk", n) for n in range(junk_count)]
+        events.sort()
         pending: set[asyncio.Task[None]] = set()
-        for n in range(count):
-            due = self.started + n / self.rate
+        for at, kind, n in events:
+            due = self.started + at
             delay = due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            task = asyncio.create_task(self.lookup(due, wrong_code(rng), tokens[n]))
+            if kind == "code":
+                task = asyncio.create_task(self.lookup(due, wrong_code(rng), tokens[n]))
+            else:
+                task = asyncio.create_task(self.junk_send(due, n, tokens[count + n]))
             pending.add(task)
             task.add_done_callback(pending.discard)
         if pending:
@@ -452,6 +588,9 @@ class Measured:
     floods: list[Window]  # ROUNDS measured stretches under it
     flooded: list[Window]  # from each flood's first lookup until SETTLE_SECONDS after its last answer
     lookups: list[Lookup]
+    opens: list[Done]  # the openers' visits during the 4-client stretches
+    opened_before: list[str]  # problems opening each opener's mailbox once before
+    junk: list[Lookup]  # the flood's junk requests
 
 
 def measure(port: int, paths: Paths, payloads: list[Payload]) -> Measured:
@@ -461,18 +600,28 @@ def measure(port: int, paths: Paths, payloads: list[Payload]) -> Measured:
     one_window = Window(began + WARM_UP_SECONDS, began + WARM_UP_SECONDS + ONE_CLIENT_SECONDS)
     sleep_until(one_window.end)
     one = crowd.finish()
+    codes = [code for client in crowd.clients for code in client.codes][:OPENER_CODES]
+    if len(codes) < OPENER_CODES:
+        raise RuntimeError(f"only {len(codes)} receipts in the 1-client stretch, {OPENER_CODES} needed for the openers")
+    log(f"{OPENER_CODES} mailboxes opened once each, before the stretches that are measured")
+    opened_before = mailboxes_open_once(port, paths, codes)
 
     log(
         f"{CLIENTS} clients: {WARM_UP_SECONDS:.0f} s warm-up, then {ROUNDS} rounds of at least {CALM_SECONDS:.0f} s "
         f"without the flood and {FLOOD_STRETCH_SECONDS:.0f} s under {FLOOD_RATE:.0f} wrong codes/s (after "
-        f"{FLOOD_WARM_UP_SECONDS:.0f} s of warm-up), and a last stretch without"
+        f"{FLOOD_WARM_UP_SECONDS:.0f} s of warm-up), and a last stretch without; {OPENERS} people open their "
+        f"mailboxes throughout, each every {OPEN_INTERVAL_SECONDS:.0f} s; the flood adds "
+        f"{JUNK_RATE:.0f} junk requests/s"
     )
     crowd = Crowd(port, paths, payloads, CLIENTS)
+    openers = Openers(port, paths, codes)
     calm_from = crowd.start() + WARM_UP_SECONDS
+    openers.start()
     calm: list[Window] = []
     floods: list[Window] = []
     flooded: list[Window] = []
     lookups: list[Lookup] = []
+    junk: list[Lookup] = []
     for n in range(ROUNDS):
         sleep_until(flood_start_after(calm_from + CALM_SECONDS))
         flood = Flood(
@@ -481,6 +630,8 @@ def measure(port: int, paths: Paths, payloads: list[Payload]) -> Measured:
             rate=FLOOD_RATE,
             seconds=FLOOD_WARM_UP_SECONDS + FLOOD_STRETCH_SECONDS,
             seed=SEED + n,
+            junk_path=paths.send,
+            junk_rate=JUNK_RATE,
         )
         sender = flood.begin()
         calm.append(Window(calm_from, flood.started))
@@ -490,11 +641,22 @@ def measure(port: int, paths: Paths, payloads: list[Payload]) -> Measured:
         calm_from = time.monotonic() + SETTLE_SECONDS
         flooded.append(Window(flood.started, calm_from))
         lookups += flood.done
+        junk += flood.junk
     sleep_until(calm_from + CALM_SECONDS)
     calm.append(Window(calm_from, time.monotonic()))
     four = crowd.finish()
+    opens = openers.finish()
     return Measured(
-        one=one, one_window=one_window, four=four, calm=calm, floods=floods, flooded=flooded, lookups=lookups
+        one=one,
+        one_window=one_window,
+        four=four,
+        calm=calm,
+        floods=floods,
+        flooded=flooded,
+        lookups=lookups,
+        opens=opens,
+        opened_before=opened_before,
+        junk=junk,
     )
 
 
@@ -571,7 +733,12 @@ def run() -> list[Figure]:
     staff_setup()
     payloads = payloads_make(PAYLOADS)
     payloads_check(payloads)
-    paths = Paths(front=reverse("intake:front"), send=reverse("intake:send"), open=reverse("intake:open"))
+    paths = Paths(
+        front=reverse("intake:front"),
+        send=reverse("intake:send"),
+        open=reverse("intake:open"),
+        close=reverse("intake:box_close"),
+    )
     port = free_port()
     server, shape = gunicorn_start(port)
     try:
@@ -597,20 +764,42 @@ def run() -> list[Figure]:
     flood_median = median_seconds(measured.four, measured.floods)
 
     answers = answers_of(measured)
+    calm_opens = rate(measured.opens, measured.calm)
+    flood_opens = rate(measured.opens, measured.floods)
+    opens_ratio = flood_opens / calm_opens if calm_opens else 0.0
+    open_problems_calm = problems_of([d for d in measured.opens if not within(d.finished, flooded)])
+    open_problems_flood = problems_of([d for d in measured.opens if within(d.finished, flooded)])
+    junk_due = [j for j in measured.junk if within(j.due, measured.floods)]
+    junk_kept = sum(1 for j in measured.junk if j.status == 200)
 
     log(f"server: gunicorn gthread, {shape}; hourly cap off; {stored_check(receipts(measured))}")
     log(f"{CLIENTS} clients, receipts/s without the flood, stretch by stretch: {rounded(calm_rates)}")
     log(f"{CLIENTS} clients, receipts/s under the flood, stretch by stretch: {rounded(flood_rates)}")
     log(f"stretches without the flood lasted {rounded([w.seconds for w in measured.calm])} s")
     flood_log(measured, answers)
-    for label, found in (("without the flood", calm_problems), ("under the flood", flood_problems)):
+    log(
+        f"mailbox opens/s per stretch without the flood {rounded([rate(measured.opens, [w]) for w in measured.calm])}, "
+        f"under it {rounded([rate(measured.opens, [w]) for w in measured.floods])}"
+    )
+    log(
+        f"junk requests: {len(measured.junk)} sent, {junk_kept} answered with a receipt, answers: "
+        f"{sorted({j.status for j in measured.junk})} (-1 = no answer within {SUBMIT_TIMEOUT_SECONDS:.0f} s)"
+    )
+    for label, found in (
+        ("submission errors without the flood", calm_problems),
+        ("submission errors under the flood", flood_problems),
+        ("mailbox open errors without the flood", open_problems_calm),
+        ("mailbox open errors under the flood", open_problems_flood),
+        ("mailboxes not opened before the stretches", measured.opened_before),
+    ):
         if found:
             kinds = sorted(set(found))
-            log(f"submission errors {label}: {len(found)}, e.g. {'; '.join(kinds[:5])}")
+            log(f"{label}: {len(found)}, e.g. {'; '.join(kinds[:5])}")
     log(GLOBALEAKS_CONTEXT)
 
     four = f"{CLIENTS} clients"
-    flood = f"{FLOOD_RATE:.0f} wrong codes/s"
+    flood = f"{FLOOD_RATE:.0f} wrong codes/s + {JUNK_RATE:.0f} junk requests/s"
+    people = f"{OPENERS} people opening mailboxes"
     unanswered = f"flood: no answer within {LOOKUP_TIMEOUT_SECONDS:.0f} s"
     return [
         Figure(f"1 client: submissions/s ({ONE_CLIENT_SECONDS:.0f} s)", one_rate, "/s", "", True),
@@ -624,7 +813,27 @@ def run() -> list[Figure]:
         Figure("submission errors without the flood (1 and 4 clients)", len(calm_problems), "", "0", not calm_problems),
         Figure(f"{four} under {flood}: submissions/s ({FLOOD_SECONDS:.0f} s)", flood_rate, "/s", "", True),
         Figure("submission errors under the flood", len(flood_problems), "", "0", not flood_problems),
-        Figure("under the flood / without", ratio, "x", f">= {MIN_FLOOD_RATIO}", ratio >= MIN_FLOOD_RATIO),
+        Figure("submissions: under the flood / without", ratio, "x", f">= {MIN_FLOOD_RATIO}", ratio >= MIN_FLOOD_RATIO),
+        Figure(f"{people}: opens/s without the flood", calm_opens, "/s", "", True),
+        Figure(f"{people}: opens/s under the flood", flood_opens, "/s", "", True),
+        Figure(
+            "mailbox opens: under the flood / without",
+            opens_ratio,
+            "x",
+            f">= {MIN_FLOOD_RATIO}",
+            opens_ratio >= MIN_FLOOD_RATIO,
+        ),
+        Figure("mailbox open errors without the flood", len(open_problems_calm), "", "0", not open_problems_calm),
+        Figure("mailbox open errors under the flood", len(open_problems_flood), "", "0", not open_problems_flood),
+        Figure(
+            "mailboxes that failed to open before the stretches",
+            len(measured.opened_before),
+            "",
+            "0",
+            not measured.opened_before,
+        ),
+        Figure(f"flood: junk requests due in the measured stretches ({JUNK_RATE:.0f}/s)", len(junk_due), "", "", True),
+        Figure("flood: junk requests answered with a receipt (all stretches)", junk_kept, "", "", True),
         spread_figure(f"{four}: submissions/s without the flood", calm_rates),
         spread_figure(f"{four}: submissions/s under the flood", flood_rates),
         spread_figure("under the flood / without, per round", round_ratios),

@@ -9,6 +9,7 @@ run was: a large spread means the machine was busy and the medians deserve less 
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -53,12 +54,14 @@ def median(samples: Sequence[float]) -> float:
 def iqr_percent(samples: Sequence[float]) -> float:
     """Interquartile range as a percentage of the median."""
     low, _mid, high = statistics.quantiles(samples, n=4, method="inclusive")
-    return 100 * (high - low) / statistics.median(samples)
+    middle = statistics.median(samples)
+    return 100 * (high - low) / middle if middle else math.nan  # nothing measured: no spread to give
 
 
 def range_percent(samples: Sequence[float]) -> float:
     """Max minus min as a percentage of the median."""
-    return 100 * (max(samples) - min(samples)) / statistics.median(samples)
+    middle = statistics.median(samples)
+    return 100 * (max(samples) - min(samples)) / middle if middle else math.nan
 
 
 def spread(samples: Sequence[float]) -> tuple[str, float]:

@@ -158,13 +158,19 @@ FILE_UPLOAD_HANDLERS = ["ferry.core.uploads.BoundedMemoryUploadHandler"]
 FERRY_UPLOAD_MAX_FILE_BYTES = config.env_int("FERRY_UPLOAD_MAX_FILE_MB", 10, minimum=1) * 1024 * 1024
 FERRY_UPLOAD_MAX_TOTAL_BYTES = config.env_int("FERRY_UPLOAD_MAX_TOTAL_MB", 25, minimum=1) * 1024 * 1024
 FERRY_UPLOAD_MAX_FILES = 5
-DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# Far above FERRY_UPLOAD_MAX_FILES: past that the upload handler skips files and the form says so, text kept.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 
 # The anonymous intake (ferry/intake): where it lives, its camouflage, and its flood limits.
 FERRY_INTAKE_PATH = config.env_str("FERRY_INTAKE_PATH", "").strip("/")
 FERRY_INTAKE_TITLE = config.env_str("FERRY_INTAKE_TITLE", "")
 FERRY_QUICK_EXIT_URL = config.env_str("FERRY_QUICK_EXIT_URL", "https://www.wikipedia.org/")
 FERRY_INTAKE_HOURLY_CAP = config.env_int("FERRY_INTAKE_HOURLY_CAP", 300, minimum=0)
+# Files the intake keeps: per mailbox (a request and its messages), and for the whole intake (the hotline is
+# told past the warning share). Past either, files are refused with a message and the text is kept.
+FERRY_INTAKE_MAILBOX_MB = config.env_int("FERRY_INTAKE_MAILBOX_MB", 100, minimum=1)
+FERRY_INTAKE_STORAGE_MB = config.env_int("FERRY_INTAKE_STORAGE_MB", 20_000, minimum=1)
+FERRY_INTAKE_STORAGE_WARN_PERCENT = config.env_int("FERRY_INTAKE_STORAGE_WARN_PERCENT", 80, minimum=1)
 FERRY_INTAKE_LOOKUPS_PER_MINUTE = config.env_int("FERRY_INTAKE_LOOKUPS_PER_MINUTE", 120, minimum=1)
 FERRY_INTAKE_FOCUS_COUNTRIES = [
     c.strip().upper()

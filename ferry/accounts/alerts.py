@@ -23,6 +23,7 @@ _URGENCY: dict[str, int] = {
     StaffAlert.Kind.REQUESTER_DURESS: 0,
     StaffAlert.Kind.DURESS: 0,
     StaffAlert.Kind.CHECKIN_LOST: 1,
+    StaffAlert.Kind.INTAKE_ATTACK: 1,
     StaffAlert.Kind.CHECKIN_ESCALATED: 2,
     StaffAlert.Kind.CHECKIN_OVERDUE: 3,
 }
@@ -158,7 +159,12 @@ def duress_alerts_acknowledge(*, about_id: int, by: Staff, note_event: UUID | No
 
 
 # Kinds that pile up under a flood: one unacknowledged alert per recipient (and reference) is enough.
-_COALESCED = {StaffAlert.Kind.NEW_REQUEST, StaffAlert.Kind.NEW_MESSAGE, StaffAlert.Kind.CHECKIN_DURESS}
+_COALESCED = {
+    StaffAlert.Kind.NEW_REQUEST,
+    StaffAlert.Kind.NEW_MESSAGE,
+    StaffAlert.Kind.CHECKIN_DURESS,
+    StaffAlert.Kind.INTAKE_STORAGE,
+}
 # Alerts caused by what a person did on the intake carry the day only, like the rest of their traces.
 DAY_ONLY = {StaffAlert.Kind.NEW_REQUEST, StaffAlert.Kind.NEW_MESSAGE}
 

@@ -138,6 +138,11 @@ class StaffAlert(OrderFree, models.Model):
         CHECKIN_LOST = "checkin_lost", _("Lost contact: check-ins missed")
         CHECKIN_DURESS = "checkin_duress", _("Duress check-in: emergency")
         STAFF_PENDING = "staff_pending", _("A new colleague waits to be confirmed in person")
+        INTAKE_ATTACK = (
+            "intake_attack",
+            _("The intake was under attack (codes refused): lost contact is held back, try to reach the person"),
+        )
+        INTAKE_STORAGE = "intake_storage", _("The intake's storage is nearly full")
 
     id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)

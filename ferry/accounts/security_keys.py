@@ -78,7 +78,8 @@ def login_finish(
 ) -> StaffSession:
     """Second login step with a security key; counts failures like a wrong one-time code."""
     row = StaffSession.objects.select_related("staff").get(pk=session_id)
-    keys = throttle.throttle_keys(email=row.staff.email, client=client)
+    del client  # the second factor is throttled per account (accounts.throttle), not per address
+    keys = throttle.factor_keys(staff_id=row.staff_id)
     failed = LoginFailed(_("The security key was not accepted. Try again or use your authenticator app."))
     if throttle.throttle_locked(keys):
         raise failed
@@ -101,7 +102,7 @@ def login_finish(
         if throttle.throttle_failure(keys):
             lockout_alert(row.staff)
         raise failed from None
-    throttle.throttle_success(keys)
+    throttle.throttle_success(keys + throttle.throttle_keys(email=row.staff.email))
     row.second_factor_done = True
     row.save(update_fields=["second_factor_done"])
     audit_record(action="staff.login", actor_id=row.staff_id, object_type="staff", object_id=row.staff_id)

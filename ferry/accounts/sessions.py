@@ -101,14 +101,15 @@ def login_passphrase(*, email: str, passphrase: str, client: str) -> PassphraseO
 
 def login_second_factor(*, session_id: str, code: str, client: str) -> StaffSession:
     row = StaffSession.objects.select_related("staff").get(pk=session_id)
-    keys = throttle.throttle_keys(email=row.staff.email, client=client)
+    del client  # the second factor is throttled per account (accounts.throttle), not per address
+    keys = throttle.factor_keys(staff_id=row.staff_id)
     answer = CodeAnswer(CodeCheck.WRONG) if throttle.throttle_locked(keys) else totp_check(staff=row.staff, code=code)
     if not answer.ok:
         # A code not checked (too soon after a wrong one) is no guess: only checked codes count.
         if answer.check != CodeCheck.TOO_SOON and throttle.throttle_failure(keys):
             lockout_alert(row.staff)
         raise LoginFailed(answer.refusal())
-    throttle.throttle_success(keys)
+    throttle.throttle_success(keys + throttle.throttle_keys(email=row.staff.email))
     row.second_factor_done = True
     row.save(update_fields=["second_factor_done"])
     # A duress session is audited as an ordinary login; the duress itself was audited at the first step.

@@ -1,4 +1,9 @@
-"""Throttling of failed logins per account and per client, with temporary lockout."""
+"""Throttling of failed logins per account and per account's second factor, with temporary lockout.
+
+Not per client address: behind a reverse proxy or an onion service every person arrives from the same one, so
+twenty bad logins with random e-mails would lock out everyone (issue 14). Guessing is slowed where it aims: a
+passphrase at its account (and its Argon2id cost), a one-time code or security key at its account's second
+factor."""
 
 from __future__ import annotations
 
@@ -13,7 +18,6 @@ from django.utils import timezone
 from ferry.accounts.models import LoginThrottle
 
 ACCOUNT_LIMIT = 5
-CLIENT_LIMIT = 20
 WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
 
@@ -24,8 +28,15 @@ def _key(kind: str, value: str) -> str:
     return f"{kind}:{digest[:40]}"
 
 
-def throttle_keys(*, email: str, client: str) -> list[str]:
-    return [_key("account", email.strip().lower()), _key("client", client)]
+def throttle_keys(*, email: str, client: str = "") -> list[str]:
+    """What a wrong passphrase or recovery code counts against: the account (never the shared address)."""
+    del client  # kept in the signature for the callers; see the module's docstring
+    return [_key("account", email.strip().lower())]
+
+
+def factor_keys(*, staff_id: int) -> list[str]:
+    """What a wrong one-time code or security key answer counts against: the account's second factor."""
+    return [_key("factor", str(staff_id))]
 
 
 def throttle_locked(keys: list[str]) -> bool:
@@ -43,8 +54,7 @@ def throttle_failure(keys: list[str]) -> bool:
         if row.window_start < now - WINDOW:
             row.window_start, row.failures = now, 0
         row.failures += 1
-        limit = ACCOUNT_LIMIT if key.startswith("account:") else CLIENT_LIMIT
-        if row.failures >= limit and (row.locked_until is None or row.locked_until <= now):
+        if row.failures >= ACCOUNT_LIMIT and (row.locked_until is None or row.locked_until <= now):
             row.locked_until = now + LOCKOUT
             row.failures = 0
             locked = True
@@ -56,4 +66,4 @@ def throttle_failure(keys: list[str]) -> bool:
 
 
 def throttle_success(keys: list[str]) -> None:
-    LoginThrottle.objects.filter(key=keys[0]).delete()
+    LoginThrottle.objects.filter(key__in=keys).delete()

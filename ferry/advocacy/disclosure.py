@@ -16,7 +16,7 @@ the result against an attacker who enumerates every non-negative table consisten
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 # Statistics offices use 10; Ferry refuses anything below 5.
@@ -76,7 +76,9 @@ def bridges(suppressed: set[Cell], rows: int, columns: int) -> set[Cell]:
         # Iterative depth-first search (Tarjan's bridges): (node, the edge we came by, iterator).
         order[root] = low[root] = counter
         counter += 1
-        stack = [(root, None, iter(root_edges))]
+        stack: list[tuple[tuple[str, int], Cell | None, Iterator[tuple[tuple[str, int], Cell]]]] = [
+            (root, None, iter(root_edges))
+        ]
         while stack:
             node, via, edges = stack[-1]
             advanced = False

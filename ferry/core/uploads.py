@@ -2,6 +2,9 @@
 
 A file over the per-file limit, or one that would take the request over the total, is skipped (its
 bytes are read and dropped) and its name is noted on the request, so the form can say what was refused.
+Files past FERRY_UPLOAD_MAX_FILES are skipped and counted the same way: a browser lets a person pick eleven
+files, and refusing them must not lose what was typed beside them (Django's own count limit,
+DATA_UPLOAD_MAX_NUMBER_FILES, answers with a bare 400 and drops the whole form, so it sits far above this one).
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ def refused_uploads(request: Any) -> list[str]:
     return list(getattr(request, "_ferry_refused_uploads", []))
 
 
+def uploads_sent(request: Any) -> int:
+    """How many files the request carried, those skipped for their number included."""
+    return int(getattr(request, "_ferry_uploads_sent", 0))
+
+
 class BoundedMemoryUploadHandler(FileUploadHandler):
     def __init__(self, request: Any = None) -> None:
         super().__init__(request)
@@ -28,6 +36,11 @@ class BoundedMemoryUploadHandler(FileUploadHandler):
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
         self.buffer = BytesIO()
+        if self.request is not None:
+            sent = uploads_sent(self.request) + 1
+            self.request._ferry_uploads_sent = sent  # type: ignore[attr-defined]
+            if sent > settings.FERRY_UPLOAD_MAX_FILES:
+                raise SkipFile
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         assert self.buffer is not None  # noqa: S101 - new_file always runs first

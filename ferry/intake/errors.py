@@ -13,8 +13,8 @@ class Replayed(IntakeError):
     """The form was sent once already (its single-use token is spent)."""
 
 
-class OverCap(IntakeError):
-    """The intake is over its hourly cap."""
+class StorageFull(IntakeError):
+    """The files would take the mailbox, or the whole intake, past its storage allowance."""
 
 
 class Busy(IntakeError):

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +23,7 @@ from ferry.accounts.models import StaffAlert
 from ferry.core.hooks import Hook
 from ferry.core.text import without_bidi
 from ferry.intake import limits
-from ferry.intake.errors import Busy, IntakeError, MailboxClosed
+from ferry.intake.errors import Busy, IntakeError, MailboxClosed, StorageFull
 from ferry.intake.models import CheckIn, LookupThrottle, Mailbox, MailboxSession, Message, Request
 from ferry.intake.recipients import holders, intake_coordinators
 from ferry.intake.submission import attachments_store, requester_profile, today
@@ -30,8 +31,6 @@ from ferry.intake.uploads import CleanFile
 from ferry.vault import errors as vault_errors
 from ferry.vault import keysets, requester, session
 
-LOOKUP_FAILURES_FREE = 5
-LOOKUP_BACKOFF_MAX = timedelta(hours=24)
 LOOKUP_WAIT_SECONDS = 1.0
 
 # The person checked in ("I am safe", or the duress code): the cases app registers the receiver that resets
@@ -45,25 +44,49 @@ class MailboxAccess:
     duress: bool
 
 
-def _throttle_blocked(locator: str, now: datetime) -> bool:
-    return LookupThrottle.objects.filter(locator=locator, blocked_until__gt=now).exists()
-
-
-def _throttle_fail(locator: str, now: datetime) -> None:
+def _failure_count(locator: str, now: datetime) -> None:
+    """Count a wrong code against its locator (for the day). It locks nothing: the right code always passes, and
+    what slows guessing is the look-up budget (18 secret digits at its rate take longer than anyone lives)."""
     row, _created = LookupThrottle.objects.get_or_create(locator=locator, defaults={"day": now.date()})
-    failures = row.failures + 1
-    blocked_until = None
-    if failures >= LOOKUP_FAILURES_FREE:
-        blocked_until = now + min(timedelta(minutes=2 ** (failures - LOOKUP_FAILURES_FREE)), LOOKUP_BACKOFF_MAX)
-    LookupThrottle.objects.filter(pk=row.pk).update(failures=failures, blocked_until=blocked_until, day=now.date())
+    LookupThrottle.objects.filter(pk=row.pk).update(failures=F("failures") + 1, day=now.date())
 
 
 def _wrong_code() -> IntakeError:
     return IntakeError(_("This code does not open a mailbox. Check it and try again."))
 
 
+def _busy() -> Busy:
+    return Busy(_("Too many people are trying codes right now. Wait a minute and try again."))
+
+
+def _may_use_reserve(mailbox: Mailbox | None) -> bool:
+    """A mailbox opened before, whose request the hotline has not dismissed, and that is not a new request that
+    came in past the hourly cap (a flood's own mailboxes, whose codes the flooder holds, get no reserve)."""
+    if mailbox is None or not mailbox.opened:
+        return False
+    request = mailbox.request
+    if request.status in (Request.Status.DECLINED, Request.Status.DUPLICATE):
+        return False
+    return not (request.overflow and request.status == Request.Status.NEW)
+
+
+def _admitted(code: requester.ReceiptCode, mailbox: Mailbox | None, now: datetime) -> bool:
+    if limits.lookup_admitted(now):
+        return True
+    # The allowance is taken only when the reserve has room, so a full reserve spends nobody's tries.
+    return (
+        _may_use_reserve(mailbox)
+        and limits.lookup_room(now, lane="reserve")
+        and limits.reserve_allowance_take(code.locator, now)
+        and limits.lookup_admitted(now, lane="reserve")
+    )
+
+
 def mailbox_open(code_text: str) -> MailboxAccess:
-    """Check a receipt or duress code; wrong codes cost the same time and count against the code's locator."""
+    """Check a receipt or duress code; every code costs the same derivation, and wrong ones are counted.
+
+    A flood of guesses can fill the general share of the look-up budget, never the reserve that mailboxes
+    opened before draw on; look-ups refused for the budget mark the hour for the check-in sweep."""
     code = requester.code_parse(code_text)
     if code is None:
         if any(ch.isalpha() for ch in code_text):
@@ -72,16 +95,14 @@ def mailbox_open(code_text: str) -> MailboxAccess:
             )
         raise IntakeError(_("A code has 24 digits. Check it and try again."))
     now = timezone.now()
-    if not limits.lookup_admitted(now):
-        raise Busy(_("Too many people are trying codes right now. Wait a minute and try again."))
-    if _throttle_blocked(code.locator, now):
-        raise Busy(
-            _(
-                "Too many wrong tries with these first digits. "
-                "Wait a while and try again; each wrong try makes the wait longer."
-            )
-        )
-    mailbox = Mailbox.objects.filter(locator=code.locator).first()
+    mailbox = (
+        Mailbox.objects.select_related("request")
+        .filter(Q(locator=code.locator) | Q(duress_locator=code.locator))
+        .first()
+    )
+    if not _admitted(code, mailbox, now):
+        limits.lookups_refused_mark(now)
+        raise _busy()
     try:
         if mailbox is None:
             requester.dummy_open(profile=requester_profile(), timeout=LOOKUP_WAIT_SECONDS)
@@ -95,11 +116,13 @@ def mailbox_open(code_text: str) -> MailboxAccess:
                 timeout=LOOKUP_WAIT_SECONDS,
             )
     except vault_errors.Busy:
-        raise Busy(_("Too many people are trying codes right now. Wait a minute and try again.")) from None
+        limits.lookups_refused_mark(now)
+        raise _busy() from None
+    if opened is not None and not opened.duress and mailbox is not None and code.locator != mailbox.locator:
+        opened = None  # the duress code's locator opens the duress side only
     if opened is None or mailbox is None:
-        _throttle_fail(code.locator, now)
+        _failure_count(code.locator, now)
         raise _wrong_code()
-    LookupThrottle.objects.filter(locator=code.locator).delete()
     session_id = secrets.token_hex(16)
     # The real code's private key, or the duress code's decoy key: wrapped alike, under the form's key.
     inner = opened.private_key if opened.private_key is not None else opened.decoy_key
@@ -113,6 +136,8 @@ def mailbox_open(code_text: str) -> MailboxAccess:
             duress=opened.duress,
             expires_at=now + timedelta(minutes=settings.FERRY_MAILBOX_IDLE_MINUTES),
         )
+        if not mailbox.opened:
+            Mailbox.objects.filter(pk=mailbox.pk).update(opened=True)
         if opened.duress:
             _duress_checkin(mailbox.request)
     return MailboxAccess(token=f"{session_id}.{client_key}", duress=opened.duress)
@@ -287,7 +312,8 @@ def thread_of(keys: Mapping[int, bytes], request: Request) -> list[ThreadItem]:
 
 def mailbox_send(state: MailboxState, *, text: str, uploads: Sequence[CleanFile]) -> None:
     """A message from the person. Under the duress code it goes to the decoy mailbox only: shown back to
-    whoever typed it (as under the real code), never to staff, and its files are not kept."""
+    whoever typed it (as under the real code), never to staff, and its files are not kept.
+    Raises StorageFull when its files would pass the mailbox's or the intake's storage allowance."""
     if state.duress:
         with transaction.atomic():
             Mailbox.objects.select_for_update().filter(pk=state.session.mailbox_id).first()
@@ -299,6 +325,15 @@ def mailbox_send(state: MailboxState, *, text: str, uploads: Sequence[CleanFile]
         return
     if state.key is None:
         return
+    try:
+        _message_store(state, text=text, uploads=uploads)
+    except StorageFull:
+        limits.window_bump("refused", timezone.now())
+        raise
+
+
+def _message_store(state: MailboxState, *, text: str, uploads: Sequence[CleanFile]) -> None:
+    assert state.key is not None  # noqa: S101 - mailbox_send checked it
     now = timezone.now()
     day = today()
     with transaction.atomic():

@@ -57,6 +57,10 @@ class Request(OrderFree, SealedRecord):
     decline_reason = models.CharField(max_length=15, choices=DeclineReason.choices, blank=True)
     decline_note = SealedField()
     contacts_indexed = models.BooleanField(default=False)
+    # Arrived past the hourly cap: kept and sealed like any other, marked so the hotline sees a flood as such.
+    overflow = models.BooleanField(default=False)
+    # Files kept for this request and its messages, in KiB rounded up to 64 KiB per file: its storage allowance.
+    storage_kib = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -67,11 +71,17 @@ class Request(OrderFree, SealedRecord):
 
 
 class Mailbox(OrderFree, models.Model):
-    """How the person finds their request again: a locator in clear, and what their receipt code derives."""
+    """How the person finds their request again: a locator in clear, and what their receipt code derives.
+
+    The duress code has a locator of its own (random when there is none, so every row looks alike): whoever
+    holds the duress code does not learn the digits that find the real code's mailbox. `opened` says the
+    mailbox was opened once (with either code): such a mailbox may use the look-up reserve during a flood."""
 
     id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     request = models.OneToOneField(Request, on_delete=models.CASCADE, related_name="mailbox")
     locator = models.CharField(max_length=6, unique=True)
+    duress_locator = models.CharField(max_length=6, unique=True, null=True)
+    opened = models.BooleanField(default=False)
     kdf = models.JSONField()
     public_key = models.BinaryField()
     duress_check = models.BinaryField()
@@ -145,11 +155,13 @@ class FormNonce(OrderFree, models.Model):
 
 
 class LookupThrottle(models.Model):
-    """Wrong receipt codes per locator, with back-off; deleted when they stop mattering."""
+    """Per locator: wrong codes today (counted, never a lock: the right code always passes), and the tries this
+    hour taken from the look-up reserve (its allowance). Deleted when they stop mattering."""
 
     locator = models.CharField(max_length=6, unique=True)
     failures = models.PositiveIntegerField(default=0)
-    blocked_until = models.DateTimeField(null=True)
+    reserve_hour = models.DateTimeField(null=True)
+    reserve_used = models.PositiveIntegerField(default=0)
     day = models.DateField()
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -35,51 +35,128 @@ class QueueRow:
     excerpt: str = ""
     received_at: datetime | None = None
     hints: list[tuple[str, bool]] = field(default_factory=list)
+    search_text: str = field(default="", repr=False)
 
 
-QUEUE_LIMIT = 200
+QUEUE_LIMIT = 200  # rows on one page of the queue
+SEARCH_SCAN = 5000  # requests one search opens at most (each opening audited)
 _URGENCY_RANK = Case(
     *(When(urgency=value, then=Value(rank)) for value, rank in URGENCY_ORDER.items()), default=Value(9)
 )
+# Each sort: its order in the database (by what is in clear), then the tie-break inside a page (the sealed time).
+SORTS: dict[str, tuple[Any, ...]] = {
+    "urgent": (_URGENCY_RANK, "received_on", "reference"),
+    "least": (_URGENCY_RANK.desc(), "received_on", "reference"),
+    "oldest": ("received_on", "reference"),
+    "newest": ("-received_on", "reference"),
+    "regular": ("overflow", _URGENCY_RANK, "received_on", "reference"),
+}
 
 
-def queue(*, ring: KeyRing, staff: Staff, status: str = "active") -> list[QueueRow]:
-    """Requests by urgency, then age; what the viewer can open is decrypted (and each decryption audited)."""
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    page: int
+    pages: int
+    total: int
+    # A search: how many requests it opened, and whether it stopped at SEARCH_SCAN before the end.
+    searched: int = 0
+    search_cut: bool = False
+
+
+def _row(ring: KeyRing, staff: Staff, request: Request, key: bytes | None) -> QueueRow:
+    row = QueueRow(request=request, can_open=key is not None)
+    if key is not None:
+        details = without_bidi_in(keysets.open_json(key, request, "details"))
+        row.name = details.get("name", "")
+        row.excerpt = details.get("story", "")[:160]
+        row.received_at = datetime.fromisoformat(details["received_at"]) if "received_at" in details else None
+        row.search_text = " ".join(str(details.get(f, "")) for f in _SEARCHED).casefold()
+        contacts_index(ring, request, details)
+        audit_record(action="intake.request_list", actor_id=staff.pk, object_type="request", object_id=request.pk.hex)
+    return row
+
+
+_SEARCHED = ("name", "phone", "handle", "email", "place", "story", "needs")
+
+
+def _reference_like(text: str) -> str:
+    """The search as a reference (K7Q-3XD, typed in any case, with or without the dash), or ""."""
+    letters = "".join(ch for ch in text.upper() if ch.isalnum())
+    return f"{letters[:3]}-{letters[3:]}" if len(letters) == 6 else ""
+
+
+def queue(
+    *, ring: KeyRing, staff: Staff, status: str = "active", sort: str = "urgent", page: int = 1, search: str = ""
+) -> QueuePage:
+    """One page of requests in the chosen order, or the requests matching a search; what the viewer can open is
+    decrypted (and each decryption audited). A search of the sealed text opens requests in the chosen order until
+    it has a page of matches or has opened SEARCH_SCAN of them."""
     requests = Request.objects.select_related("key_set")
     if status == "active":
         requests = requests.filter(status__in=OPEN_STATUSES)
     elif status in Request.Status.values:
         requests = requests.filter(status=status)
-    # Most urgent first, then oldest: what the page cuts off under a flood is the least urgent and newest.
-    rows = list(requests.order_by(_URGENCY_RANK, "received_on")[:QUEUE_LIMIT])
-    keys = ring.keys_for(r.key_set for r in rows)
-    result = []
-    with transaction.atomic():
-        for request in rows:
-            key = keys.get(request.key_set_id)
-            row = QueueRow(request=request, can_open=key is not None)
-            if key is not None:
-                details = without_bidi_in(keysets.open_json(key, request, "details"))
-                row.name = details.get("name", "")
-                row.excerpt = details.get("story", "")[:160]
-                row.received_at = datetime.fromisoformat(details["received_at"]) if "received_at" in details else None
-                contacts_index(ring, request, details)
-                audit_record(
-                    action="intake.request_list", actor_id=staff.pk, object_type="request", object_id=request.pk.hex
-                )
-            result.append(row)
-    hints = contact_hints(ring, [r.request for r in result])
-    for row in result:
-        row.hints = hints.get(row.request.pk, [])
-    far_future = datetime.max.replace(tzinfo=UTC)
-    result.sort(
-        key=lambda r: (
-            URGENCY_ORDER.get(r.request.urgency, 9),  # type: ignore[call-overload]
-            r.request.received_on,
-            r.received_at or far_future,
+    requests = requests.order_by(*SORTS.get(sort, SORTS["urgent"]))
+    needle = search.strip().casefold()
+    if needle:
+        result, searched, cut = _search(ring, staff, requests, needle)
+        return QueuePage(
+            rows=_hinted(ring, result), page=1, pages=1, total=len(result), searched=searched, search_cut=cut
         )
-    )
-    return result
+    total = requests.count()
+    pages = max(1, -(-total // QUEUE_LIMIT))
+    page = min(max(page, 1), pages)
+    rows = list(requests[(page - 1) * QUEUE_LIMIT : page * QUEUE_LIMIT])
+    keys = ring.keys_for(r.key_set for r in rows)
+    with transaction.atomic():
+        result = [_row(ring, staff, request, keys.get(request.key_set_id)) for request in rows]
+    result.sort(key=lambda r: _in_order(sort, r))
+    return QueuePage(rows=_hinted(ring, result), page=page, pages=pages, total=total)
+
+
+def _in_order(sort: str, row: QueueRow) -> tuple[Any, ...]:
+    """The order the database gave (by what is in clear), then the sealed time inside one day."""
+    request = row.request
+    rank = URGENCY_ORDER.get(request.urgency, 9)  # type: ignore[call-overload]
+    day = request.received_on.toordinal()
+    at = row.received_at.timestamp() if row.received_at else float("inf")
+    clear = {
+        "least": (-rank, day),
+        "oldest": (day,),
+        "newest": (-day,),
+        "regular": (request.overflow, rank, day),
+    }.get(sort, (rank, day))
+    return (*clear, -at if sort == "newest" else at)
+
+
+def _search(ring: KeyRing, staff: Staff, requests: Any, needle: str) -> tuple[list[QueueRow], int, bool]:
+    reference = _reference_like(needle)
+    found: list[QueueRow] = []
+    searched = 0
+    chunk = QUEUE_LIMIT
+    while len(found) < QUEUE_LIMIT and searched < SEARCH_SCAN:
+        rows = list(requests[searched : searched + chunk])
+        if not rows:
+            return found, searched, False
+        keys = ring.keys_for(r.key_set for r in rows)
+        with transaction.atomic():
+            for request in rows:
+                key = keys.get(request.key_set_id)
+                if key is None:
+                    continue
+                row = _row(ring, staff, request, key)
+                if request.reference == reference or needle in row.search_text:
+                    found.append(row)
+        searched += len(rows)
+    return found[:QUEUE_LIMIT], searched, searched >= SEARCH_SCAN and requests[searched : searched + 1].exists()
+
+
+def _hinted(ring: KeyRing, rows: list[QueueRow]) -> list[QueueRow]:
+    hints = contact_hints(ring, [r.request for r in rows])
+    for row in rows:
+        row.hints = hints.get(row.request.pk, [])
+    return rows
 
 
 def status_counts() -> dict[str, int]:

@@ -7,6 +7,7 @@ from ferry.intake import staff_views as views
 app_name = "triage"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("dismiss/", views.dismiss, name="dismiss"),
     path("<str:reference>/", views.detail, name="detail"),
     path("<str:reference>/reply/", views.reply, name="reply"),
     path("<str:reference>/duplicate/", views.duplicate, name="duplicate"),

@@ -8,10 +8,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from ferry.accounts.http import StaffRequest
@@ -40,23 +42,61 @@ def _filters() -> list[tuple[str, str, int]]:
     ]
 
 
+def _sorts() -> list[tuple[str, str]]:
+    return [
+        ("urgent", _("Most urgent first")),
+        ("least", _("Least urgent first")),
+        ("oldest", _("Oldest first")),
+        ("newest", _("Newest first")),
+        ("regular", _("Over the hourly limit last")),
+    ]
+
+
 @require_GET
 @coordinator
 def queue(request: StaffRequest) -> HttpResponse:
     status = request.GET.get("status", "active")
     if status not in STATUS_FILTERS:
         status = "active"
+    sort = request.GET.get("sort", "urgent")
+    if sort not in selectors.SORTS:
+        sort = "urgent"
+    page_text = request.GET.get("page", "1")
+    page_number = int(page_text) if page_text.isdigit() and len(page_text) < 7 else 1
+    search = request.GET.get("q", "")[:200]
     recipients.index_share(ring=request.ring, staff=request.user)
-    rows = selectors.queue(ring=request.ring, staff=request.user, status=status)
-    visible = [r for r in rows if r.can_open]
+    page = selectors.queue(
+        ring=request.ring, staff=request.user, status=status, sort=sort, page=page_number, search=search
+    )
+    visible = [r for r in page.rows if r.can_open]
     context = {
         "rows": visible,
-        "sealed_count": len(rows) - len(visible),
+        "page": page,
+        "sealed_count": len(page.rows) - len(visible),
         "status": status,
+        "sort": sort,
+        "sorts": _sorts(),
+        "search": search,
         "filters": _filters(),
         "load": limits.intake_load(),
+        "can_dismiss": any(r.request.status == Request.Status.NEW for r in visible),
     }
     return render(request, "intake/staff/queue.html", context)
+
+
+@require_POST
+@coordinator
+def dismiss(request: StaffRequest) -> HttpResponse:
+    """Decline the ticked new requests as spam, in one go; back to the queue as it was."""
+    picked = [ref for ref in request.POST.getlist("pick") if len(ref) <= 7]
+    declined = triage.requests_dismiss(ring=request.ring, staff=request.user, references=picked)
+    messages.success(
+        request,
+        ngettext("%(count)s request was declined as spam.", "%(count)s requests were declined as spam.", declined)
+        % {"count": declined},
+    )
+    back = request.POST.get("back", "")
+    return redirect(reverse("triage:queue") + (back if back.startswith("?") and len(back) < 300 else ""))
 
 
 def _detail(request: StaffRequest, reference: str, status: int = 200, **bound: Any) -> HttpResponse:

@@ -1,23 +1,19 @@
 """Attachments from the intake: type decided by content, never by name; images re-encoded without metadata.
 
-An image is decoded and its pixels alone are written into a new file, so EXIF (GPS, camera, time), XMP,
-ICC profiles and comments are gone before anything is encrypted. Video and sound are remuxed without
-metadata and PDFs rewritten without it (intake.media); plain text is kept as sent. The form says what is
-cleaned and what is not.
+An image is decoded, in a child process with memory and time limits (ferry.core.imaging), and its pixels
+alone are written into a new file, so EXIF (GPS, camera, time), XMP, ICC profiles and comments are gone before
+anything is encrypted. Video and sound are remuxed without metadata and PDFs rewritten without it
+(intake.media); plain text is kept as sent. The form says what is cleaned and what is not.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
-from io import BytesIO
 
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps
 
+from ferry.core import imaging
 from ferry.intake import media
-
-MAX_PIXELS = 50_000_000
 
 
 class Refused(Exception):
@@ -93,35 +89,24 @@ def sniff(data: bytes) -> tuple[str, str] | None:
     return _text_kind(data)
 
 
-_OUTPUT = {"JPEG": ("JPEG", "image/jpeg"), "PNG": ("PNG", "image/png"), "WEBP": ("WEBP", "image/webp")}
-
-
 def strip_image(data: bytes) -> tuple[bytes, str]:
-    """The image's pixels in a fresh file of the same kind (GIF becomes PNG); raise Refused if undecodable."""
+    """The image's pixels in a fresh file of the same kind (GIF becomes PNG), decoded in a bounded child
+    process (ferry.core.imaging); raise Refused, with a message for the person, when it cannot be."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(BytesIO(data)) as opened:
-                if opened.width * opened.height > MAX_PIXELS:
-                    raise Refused(_("The picture is too large (too many pixels)."))
-                source_format = opened.format or ""
-                opened.load()
-                image = ImageOps.exif_transpose(opened)
-    except Refused:
-        raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise Refused(_("The picture could not be read. It may be damaged.")) from None
-    out_format, content_type = _OUTPUT.get(source_format, ("PNG", "image/png"))
-    if image.mode in {"P", "PA"}:
-        image = image.convert("RGBA")
-    if out_format == "JPEG" and image.mode not in {"RGB", "L", "CMYK"}:
-        image = image.convert("RGB")
-    # A new image from the pixels alone: no info dict, no EXIF, no ICC profile, no XMP, no comments.
-    clean = Image.frombytes(image.mode, image.size, image.tobytes())
-    out = BytesIO()
-    options = {"quality": 90} if out_format in {"JPEG", "WEBP"} else {}
-    clean.save(out, format=out_format, **options)
-    return out.getvalue(), content_type
+        return imaging.image_clean(data)
+    except imaging.ImageRefused as refused:
+        raise Refused(_REFUSALS.get(refused.reason, _REFUSALS["unreadable"])()) from None
+
+
+_REFUSALS = {
+    "pixels": lambda: (
+        _("The picture has too many pixels (more than %(mp)s million). Send a smaller copy.")
+        % {"mp": imaging.MAX_PIXELS // 1_000_000}
+    ),
+    "unreadable": lambda: _("The picture could not be read. It may be damaged."),
+    "limits": lambda: _("The picture needs too much memory or time to clean. Send a smaller copy."),
+    "busy": lambda: _("Too many pictures are being cleaned right now. Send again in a minute."),
+}
 
 
 def clean_upload(name: str, data: bytes) -> CleanFile:

@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from ferry.core.health import space_low
-from ferry.core.uploads import refused_uploads
+from ferry.core.uploads import refused_uploads, uploads_sent
 from ferry.intake import errors, forms, mailbox, submission
 from ferry.intake.models import FormNonce
 from ferry.intake.uploads import CleanFile, Refused, clean_upload
@@ -80,8 +80,8 @@ def front(request: HttpRequest) -> HttpResponse:
     return _front(request)
 
 
-def _uploads(request: HttpRequest) -> tuple[list[CleanFile], list[str]]:
-    """Accepted files and, for the others, one message each in the person's language."""
+def _upload_limits(request: HttpRequest) -> list[str]:
+    """The refusals that need no file opened: too many files, a file too large. Checked before any is decoded."""
     problems = [
         _("“%(name)s” is too large. Each file may be up to %(mb)s MB, all together up to %(total)s MB.")
         % {
@@ -91,16 +91,23 @@ def _uploads(request: HttpRequest) -> tuple[list[CleanFile], list[str]]:
         }
         for name in refused_uploads(request)
     ]
-    uploaded = request.FILES.getlist(FILES_FIELD)
-    if len(uploaded) > settings.FERRY_UPLOAD_MAX_FILES:
+    if uploads_sent(request) > settings.FERRY_UPLOAD_MAX_FILES:
         count = settings.FERRY_UPLOAD_MAX_FILES
         problems.append(
             ngettext("Send at most %(count)s file at a time.", "Send at most %(count)s files at a time.", count)
             % {"count": count}
         )
+    return problems
+
+
+def _uploads(request: HttpRequest) -> tuple[list[CleanFile], list[str]]:
+    """Accepted files and, for the others, one message each in the person's language. Nothing is decoded when
+    the limits already refuse the form: its files are sent again anyway."""
+    problems = _upload_limits(request)
+    if problems:
         return [], problems
     accepted = []
-    for upload in uploaded:
+    for upload in request.FILES.getlist(FILES_FIELD):
         try:
             accepted.append(clean_upload(upload.name or "", upload.read()))
         except Refused as exc:
@@ -108,22 +115,17 @@ def _uploads(request: HttpRequest) -> tuple[list[CleanFile], list[str]]:
     return accepted, problems
 
 
-def _no_space() -> str:
-    """The server's disk is nearly full (see ferry.core.health.space_low): nothing new is taken, the text stays."""
-    return _(
+def _no_space(request: HttpRequest) -> str:
+    """The server's disk is nearly full (see ferry.core.health.space_low): nothing new is taken, the text stays.
+    An empty answer when there is room."""
+    incoming = sum(upload.size or 0 for upload in request.FILES.getlist(FILES_FIELD))
+    if not space_low(incoming):
+        return ""
+    message = _(
         "We cannot take new messages at the moment because of a technical problem on our side. "
         "Your text is still here: please try again later."
     )
-
-
-def _not_taken(request: HttpRequest, upload_problems: list[str]) -> tuple[str, int]:
-    """Why a valid form is still not taken (refused files, a nearly full disk) and the status; ("", 200) if it is."""
-    if upload_problems:
-        return " ".join(upload_problems) + " " + _("Nothing was sent. Choose the files again and send."), 400
-    incoming = sum(upload.size or 0 for upload in request.FILES.getlist(FILES_FIELD))
-    if space_low(incoming):
-        return " ".join(p for p in (_no_space(), _files_again(request)) if p), 503
-    return "", 200
+    return " ".join(p for p in (message, _files_again(request)) if p)
 
 
 def _files_again(request: HttpRequest) -> str:
@@ -148,13 +150,11 @@ def send(request: HttpRequest) -> HttpResponse:
     return _front_in_language(request) if "relang" in request.POST else _send(request)
 
 
-def _send(request: HttpRequest) -> HttpResponse:
-    form = forms.RequestForm(request.POST)
-    nonce = forms.form_token_nonce(request.POST.get("form_token", ""))
+def _send_refused(request: HttpRequest, form: forms.RequestForm, nonce: str | None) -> HttpResponse | None:
+    """The form back with what was typed, when its fields, its token or its files' number or sizes refuse it."""
     if not form.is_valid():
         problem = " ".join(p for p in (_("Please check the highlighted fields."), _files_again(request)) if p)
         return _front(request, form=form, problem=problem, status=400)
-    uploads, upload_problems = _uploads(request)
     if nonce is None:
         return _front(
             request,
@@ -165,9 +165,38 @@ def _send(request: HttpRequest) -> HttpResponse:
             ),
             status=400,
         )
-    problem, status = _not_taken(request, upload_problems)
-    if problem:
-        return _front(request, form=form, problem=problem, status=status)
+    if FormNonce.objects.filter(digest=nonce).exists():
+        return _replayed(request, form)
+    no_space = _no_space(request)
+    if no_space:
+        return _front(request, form=form, problem=no_space, status=503)
+    return None
+
+
+def _replayed(request: HttpRequest, form: forms.RequestForm) -> HttpResponse:
+    return _front(
+        request,
+        form=form,
+        problem=_(
+            "This form was already sent once. If you did not see your code then, send it again now: "
+            "your text is still here (choose any files again)."
+        ),
+        status=409,
+    )
+
+
+def _send(request: HttpRequest) -> HttpResponse:
+    form = forms.RequestForm(request.POST)
+    nonce = forms.form_token_nonce(request.POST.get("form_token", ""))
+    refused = _send_refused(request, form, nonce)
+    if refused is not None:
+        return refused
+    # The token and the limits were checked before any file is opened: a forged form decodes nothing.
+    uploads, upload_problems = _uploads(request)
+    if upload_problems:
+        problem = " ".join(upload_problems) + " " + _("Nothing was sent. Choose the files again and send.")
+        return _front(request, form=form, problem=problem, status=400)
+    assert nonce is not None  # noqa: S101 - _send_refused answered a missing one
     data = form.cleaned_data
     try:
         receipt = submission.submission_create(
@@ -188,16 +217,10 @@ def _send(request: HttpRequest) -> HttpResponse:
             nonce=nonce,
         )
     except errors.Replayed:
-        return _front(
-            request,
-            form=form,
-            problem=_(
-                "This form was already sent once. If you did not see your code then, send it again now: "
-                "your text is still here (choose any files again)."
-            ),
-            status=409,
-        )
-    except (errors.OverCap, errors.NotReady) as exc:
+        return _replayed(request, form)
+    except errors.StorageFull as exc:
+        return _front(request, form=form, problem=str(exc) + " " + _("Your text is still here."), status=507)
+    except errors.NotReady as exc:
         return _front(
             request,
             form=form,
@@ -328,11 +351,18 @@ def mailbox_send(request: HttpRequest) -> HttpResponse:
     form = forms.MessageForm(request.POST)
     if not form.is_valid():
         return _mailbox(request, state, token, message_form=form, problem=_files_again(request), status=400)
-    uploads, upload_problems = _uploads(request)
-    problem, status = _not_taken(request, upload_problems)
-    if problem:
-        return _mailbox(request, state, token, message_form=form, problem=problem, status=status)
-    mailbox.mailbox_send(state, text=form.cleaned_data["text"], uploads=uploads)
+    uploads, problems = _uploads(request)
+    if problems:
+        problem = " ".join(problems) + " " + _("Nothing was sent. Choose the files again and send.")
+        return _mailbox(request, state, token, message_form=form, problem=problem, status=400)
+    no_space = _no_space(request)
+    if no_space:
+        return _mailbox(request, state, token, message_form=form, problem=no_space, status=503)
+    try:
+        mailbox.mailbox_send(state, text=form.cleaned_data["text"], uploads=uploads)
+    except errors.StorageFull as exc:
+        problem = str(exc) + " " + _("Your text is still here.")
+        return _mailbox(request, state, token, message_form=form, problem=problem, status=507)
     return _mailbox(request, state, token, notice=_("Your message was sent."))
 
 

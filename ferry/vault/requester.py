@@ -3,8 +3,9 @@
 A receipt code is 24 digits: a 6-digit locator that finds the mailbox by index, then 18 secret digits.
 Only an Argon2id derivation of the secret digits, under the mailbox's own salt, opens anything: its
 seed gives an X25519 key pair whose public half is stored (and the case key is sealed to it). The
-duress code shares the locator; its own secret digits, derived under the same salt, must match a keyed
-tag of the seed. One derivation tells the three answers apart (real, duress, wrong) in constant time.
+duress code has a locator of its own (the intake finds the same mailbox by either); its own secret digits,
+derived under the same salt, must match a keyed tag of the seed. One derivation tells the three answers
+apart (real, duress, wrong) in constant time.
 Another keyed tag of the duress code's seed is the key of its decoy mailbox.
 Nothing here stores a code, and a copy of the database needs 10^18 derivations per mailbox to find one.
 """
@@ -47,7 +48,7 @@ def _digits(count: int) -> str:
 
 
 def code_new(locator: str | None = None) -> ReceiptCode:
-    """A fresh random code; a duress code passes the receipt code's locator."""
+    """A fresh random code (with a locator of its own unless one is given)."""
     return ReceiptCode(locator=locator or _digits(LOCATOR_DIGITS), secret=_digits(SECRET_DIGITS))
 
 

@@ -32,6 +32,7 @@ from ferry.cases.checkins.sweep import sweep_plans
 from ferry.cases.models import Assignment, Case, CheckInPlan, CheckInRecord, Event, Stage
 from ferry.cases.services import CaseError, pipeline_ensure
 from ferry.cases.tasks import checkin_sweep
+from ferry.intake import limits
 from ferry.intake.models import CheckIn, Request
 from ferry.vault.keyring import KeyRing
 from ferry.vault.models import KeySet
@@ -195,6 +196,41 @@ def test_a_plan_walks_through_due_overdue_each_step_and_lost_contact_then_the_pe
     before = StaffAlert.objects.count()
     _sweep_at(heard + 2 * MINUTE, plan)
     assert StaffAlert.objects.count() == before
+
+
+def test_no_one_is_called_lost_while_the_intake_was_refusing_look_ups(
+    team: dict[str, Any], accepted: dict[str, Any]
+) -> None:
+    """Issue 14: a flood of wrong codes made every mailbox open answer 429, and every plan marched towards "lost
+    contact". While the intake refuses look-ups, the hotline is told the intake was under attack instead."""
+    case = accepted["case"]
+    ref = case.reference
+    StaffAlert.objects.update(acknowledged_at=timezone.now())
+    # Given a daily plan with a two-hour grace period, three misses from lost contact
+    staff_client(team["caseworker"]).post(f"/staff/cases/checkins/{ref}/plan/", _plan_form(case))
+    plan = CheckInPlan.objects.get(case=case)
+    due = plan.next_due_at
+    _sweep_at(due + 26 * HOUR + MINUTE, plan)
+    assert (plan.state, plan.missed) == ("overdue", 2)
+    # When the intake refuses receipt-code look-ups an hour before the third miss (the person could not get in)
+    with time_machine.travel(due + 49 * HOUR, tick=False):
+        limits.lookups_refused_mark(timezone.now())
+    # Then the third miss does not make the plan "lost contact": the case team and the coordinators are told
+    # that the intake was under attack
+    _sweep_at(due + 50 * HOUR + MINUTE, plan)
+    assert plan.state == "overdue"
+    assert not StaffAlert.objects.filter(kind="checkin_lost").exists()
+    told = set(StaffAlert.objects.filter(kind="intake_attack", reference=ref).values_list("recipient_id", flat=True))
+    assert told == _ids(team, "caseworker", "coordinator", "coordinator2")
+    # And sweeping again during the attack raises nothing twice
+    before = StaffAlert.objects.count()
+    _sweep_at(due + 52 * HOUR, plan)
+    assert plan.state == "overdue"
+    assert StaffAlert.objects.count() == before
+    # Once a whole interval passed without refusals and still no check-in, the plan is lost contact after all
+    _sweep_at(due + 74 * HOUR, plan)
+    assert plan.state == "lost"
+    assert StaffAlert.objects.filter(kind="checkin_lost", reference=ref).exists()
 
 
 def test_a_check_in_heard_by_staff_resets_the_plan_and_an_older_one_does_not(

@@ -102,12 +102,15 @@ def jpeg_with_gps(name: str = "photo.jpg") -> BytesIO:
 
 def code_opens(code: str) -> Any:
     """What a receipt or duress code derives with a copy of the database: vault.requester.Opened, or None."""
+    from django.db.models import Q
+
     from ferry.intake.models import Mailbox
     from ferry.vault import requester
 
     parsed = requester.code_parse(code)
     assert parsed is not None
-    mailbox = Mailbox.objects.get(locator=parsed.locator)
+    # A duress code finds the mailbox by its own locator.
+    mailbox = Mailbox.objects.get(Q(locator=parsed.locator) | Q(duress_locator=parsed.locator))
     return requester.open_mailbox(
         code=parsed,
         kdf=mailbox.kdf,
@@ -115,3 +118,22 @@ def code_opens(code: str) -> Any:
         duress_check=bytes(mailbox.duress_check),
         timeout=30,
     )
+
+
+def png_of_zeros(width: int, height: int, *, alpha: bool = False, name: str = "picture.png") -> BytesIO:
+    """A PNG of blank pixels written row by row: a few hundred KB on disk however many pixels it decodes to
+    (the decompression bomb of issue 14 is 7,070 x 7,070), without ever holding its pixels in this process."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    channels = 4 if alpha else 3
+    header = struct.pack(">IIBBBBB", width, height, 8, 6 if alpha else 2, 0, 0, 0)
+    packer = zlib.compressobj(9)
+    row = bytes(1 + width * channels)
+    data = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    out = BytesIO(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+    out.name = name
+    return out

@@ -18,7 +18,6 @@ from ferry.intake import errors, mailbox
 from ferry.intake.models import (
     CheckIn,
     FormNonce,
-    IntakeWindow,
     LookupThrottle,
     Mailbox,
     MailboxSession,
@@ -120,7 +119,7 @@ def test_reply_reaches_the_mailbox_and_checkin_is_recorded(client: Client, hotli
 def test_duress_code_opens_an_empty_mailbox_and_alerts(client: Client, hotline: dict[str, Any]) -> None:
     _response, code, duress_code = submit(client, duress=True)
     assert duress_code
-    assert duress_code[:7] == code[:7]
+    assert duress_code[:7] != code[:7], "the duress code does not share the digits that find the mailbox"
     request = Request.objects.get()
     staff = _staff_client(hotline["coordinator"])
     staff.post(f"/staff/intake/{request.reference}/reply/", {"text": "Secret reply text"})
@@ -155,20 +154,18 @@ def test_wrong_and_malformed_codes(client: Client, hotline: dict[str, Any]) -> N
         assert answer.status_code == 400
         assert "does not open a mailbox" in answer.content.decode()
         assert f'value="{wrong}"' in answer.content.decode(), "the code comes back as typed, to be corrected"
-    blocked = client.post("/open?lang=en", open_data(client, digits))
-    assert blocked.status_code == 429, "after five wrong codes the locator waits, even for the right code"
     assert LookupThrottle.objects.get().failures == 5
-    LookupThrottle.objects.all().delete()
-    assert open_box(client, digits)[1] is not None
+    assert open_box(client, digits)[1] is not None, "wrong codes are counted, and never stop the right one"
 
 
 def test_global_lookup_budget(client: Client, hotline: dict[str, Any], settings: Any) -> None:
-    """18 a minute is 3 in each ten-second window; the fourth waits for the next window."""
+    """18 a minute is 3 in each ten-second window: 2 for anyone, 1 kept for mailboxes opened before (none here);
+    the third waits for the next window."""
     settings.FERRY_INTAKE_LOOKUPS_PER_MINUTE = 18
     window_start = (datetime.now(UTC) + timedelta(hours=1)).replace(minute=0, second=1, microsecond=0)
     with time_machine.travel(window_start, tick=False) as clock:
         statuses = [client.post("/open", open_data(client, "1" * 24)).status_code for _ in range(5)]
-        assert statuses == [400, 400, 400, 429, 429]
+        assert statuses == [400, 400, 429, 429, 429]
         clock.shift(timedelta(seconds=10))
         assert client.post("/open", open_data(client, "1" * 24)).status_code == 400
 
@@ -255,21 +252,6 @@ def test_oversized_upload_is_refused_with_a_message(client: Client, hotline: dic
     assert code is None
     assert "too large" in response.content.decode()
     assert Request.objects.count() == 0
-
-
-def test_hourly_cap_turns_away_and_counts(client: Client, hotline: dict[str, Any], settings: Any) -> None:
-    settings.FERRY_INTAKE_HOURLY_CAP = 1
-    assert submit(client)[0].status_code == 200
-    over, code, _ = submit(client)
-    assert over.status_code == 503
-    assert code is None
-    assert STORY.split(";")[0] in over.content.decode()
-    assert Request.objects.count() == 1
-    counts = dict(IntakeWindow.objects.values_list("kind", "count"))
-    assert counts["submit"] == 1
-    assert counts["refused"] == 1
-    staff = _staff_client(hotline["coordinator"])
-    assert "1 received, 1 turned away" in staff.get("/staff/intake/").content.decode()
 
 
 def test_no_time_finer_than_the_day_in_requester_rows(client: Client, hotline: dict[str, Any]) -> None:

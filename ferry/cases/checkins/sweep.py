@@ -1,4 +1,5 @@
 """The worker's minute sweep over check-in plans: due, overdue, escalation, lost contact. It never holds a key.
+Nobody is called lost while the intake was refusing receipt-code look-ups: the hotline is told of the attack.
 
 Set-based: one index look-up finds the plans whose next step has come; they are read as plain columns and
 moved in chunks. Each chunk moves its plans and raises their alerts in one transaction, and every alert
@@ -21,6 +22,7 @@ from ferry.audit.services import audit_record
 from ferry.cases.checkins import schedule
 from ferry.cases.checkins.services import caseworkers, recipients, with_role
 from ferry.cases.models import CheckInPlan
+from ferry.intake.limits import lookups_refused_since
 
 CHUNK = 500
 KIND = {
@@ -29,7 +31,11 @@ KIND = {
     "step2": StaffAlert.Kind.CHECKIN_ESCALATED,
     "step3": StaffAlert.Kind.CHECKIN_ESCALATED,
     "lost": StaffAlert.Kind.CHECKIN_LOST,
+    "attack": StaffAlert.Kind.INTAKE_ATTACK,
 }
+# While the intake refuses receipt-code look-ups (a flood of guesses), a person may have tried to say "I am safe"
+# and been turned away: their plan is held short of lost contact and looked at again an hour later.
+HOLD = timedelta(hours=1)
 _COLUMNS = (
     "pk",
     "case_id",
@@ -121,8 +127,18 @@ def _move(row: tuple[Any, ...], now: datetime) -> Move:
         return Move(pk, case_id, reference, due, state, step, 0, None, False, None)
     timings = rules(interval=interval, grace=grace, lost_after=lost_after, quiet_start=qs, quiet_end=qe, tz=tz)
     new = schedule.position(timings, due, now)
+    if new.state == schedule.LOST and state != schedule.LOST and _intake_refused(due, timings, now):
+        missed = min(new.missed, timings.lost_after - 1)
+        attack = schedule.Raise("attack", 2)
+        return Move(pk, case_id, reference, due, schedule.OVERDUE, new.step, missed, now + HOLD, True, attack)
     hit = schedule.alert_for(old_state=state, old_step=step, new=new)
     return Move(pk, case_id, reference, due, new.state, new.step, new.missed, new.next_action_at, True, hit)
+
+
+def _intake_refused(due: datetime, timings: schedule.Rules, now: datetime) -> bool:
+    """Whether the intake refused look-ups since the check-in fell due, within the last interval: once a whole
+    interval has passed without refusals, the person had their chance to check in."""
+    return lookups_refused_since(max(due, now - timings.interval))
 
 
 def _save(moves: list[Move], now: datetime) -> None:
