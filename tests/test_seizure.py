@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from django_otp.oath import totp
 from PIL import Image
 
@@ -521,6 +522,8 @@ def test_seized_database_and_files_reveal_nothing(
     assert live_ring.key_for(key_set) == secrets_written["case-key-generation-2"]
     assert SessionKeyBundle.objects.filter(session=live).exists()
 
+    # The persons' files of the day have gone from the database to storage in the first batch after it.
+    files.stored_files_flush(now=timezone.now() + timedelta(days=1))
     taken = _dump(tmp_path, bucket)
     # Every encrypted file (the attachment, the photo, the text file) is in what was taken, where it should be.
     stored = {f"{str(pk)[:2]}/{pk}.bin" for pk in FileKey.objects.values_list("pk", flat=True)}

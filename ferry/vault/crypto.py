@@ -96,6 +96,12 @@ def unseal(key: bytes, blob: bytes, context: Context) -> bytes:
         raise DecryptionFailed("decryption failed") from None
 
 
+def sealed_shape_ok(blob: bytes) -> bool:
+    """Whether a blob has the shape :func:`seal` gives (version byte, nonce, room for the tag): a check that
+    needs no key, for what a backup or a sweep can say about a ciphertext it cannot open."""
+    return len(blob) >= 1 + _NONCE_BYTES + _MAC_BYTES and blob[0] == _VERSION_AEAD
+
+
 def seal_str(key: bytes, text: str, context: Context) -> bytes:
     """:func:`seal` for text, stored as UTF-8."""
     return seal(key, text.encode(), context)
