@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.conf import settings
 
 from ferry.accounts import throttle
 from ferry.accounts.models import LoginThrottle
