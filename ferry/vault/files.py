@@ -104,11 +104,14 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def stored_write(store: Storage, name: str, blob: bytes, *, stamp: datetime | None = None) -> None:
+def stored_write(
+    store: Storage, name: str, blob: bytes, *, stamp: datetime | None = None, durable: bool = True
+) -> None:
     """Store a ciphertext whole under its name, never replacing another object; durable before this returns.
 
     On disk: a temporary file in the same folder, flushed to the disk, then linked to its name (which fails
-    rather than replace) and the folder flushed, so a crash leaves the whole file or none under the name."""
+    rather than replace) and the folder flushed, so a crash leaves the whole file or none under the name.
+    `durable=False` skips the flushes, for a throwaway copy (a backup's check) that no crash needs to survive."""
     if not isinstance(store, FileSystemStorage):
         # An object store's upload is whole or absent by itself.
         saved = store.save(name, ContentFile(blob))
@@ -124,7 +127,8 @@ def stored_write(store: Storage, name: str, blob: bytes, *, stamp: datetime | No
         with os.fdopen(fd, "wb") as handle:
             handle.write(blob)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(partial, 0o600)
         if stamp is not None:
             # The file's times on disk say no more than its row does. (A bucket sets its own; see docs.)
@@ -135,7 +139,8 @@ def stored_write(store: Storage, name: str, blob: bytes, *, stamp: datetime | No
             raise StoredNameTaken("A stored object already has this file's name.") from None
     finally:
         os.unlink(partial)
-    _fsync_folder(final.parent)
+    if durable:
+        _fsync_folder(final.parent)
 
 
 def file_put(

@@ -130,11 +130,11 @@ def _backup_files_problems(src: Path, manifest: Manifest) -> list[str]:
     return problems
 
 
-def _files_restore(src: Path, manifest: Manifest, store: Storage) -> None:
+def _files_restore(src: Path, manifest: Manifest, store: Storage, *, durable: bool = True) -> None:
     for name, _size, _digest in manifest.files:
         blob = (src / FILES / name).read_bytes()
         try:
-            files.stored_write(store, name, blob)
+            files.stored_write(store, name, blob, durable=durable)
         except files.StoredNameTaken:
             with store.open(name) as handle:
                 if handle.read() != blob:
@@ -181,7 +181,7 @@ def backup_check(src: Path) -> Checked:
         folder = Path(scratch)
         store = FileSystemStorage(location=str(folder / FILES))
         ok_files = [entry for entry in manifest.files if (src / FILES / entry[0]).is_file()]
-        _files_restore(src, Manifest(**{**asdict(manifest), "files": ok_files}), store)
+        _files_restore(src, Manifest(**{**asdict(manifest), "files": ok_files}), store, durable=False)
         present = {name for name, _size, _digest in ok_files}
         with throwaway_copy(src, manifest.database, folder) as alias:
             found, entries, sampled = _database_problems(alias, manifest, present)
