@@ -238,6 +238,16 @@ def _written_at(store: Storage, name: str) -> datetime:
     return store.get_modified_time(name)
 
 
+def _named(ids: list[str]) -> set[str]:
+    """Which of these file ids a key (or a pending shred) still names, asked a thousand at a time."""
+    found: set[str] = set()
+    for first in range(0, len(ids), 1000):
+        chunk = ids[first : first + 1000]
+        found |= {str(pk) for pk in FileKey.objects.filter(pk__in=chunk).values_list("pk", flat=True)}
+        found |= {str(pk) for pk in ShreddedFile.objects.filter(pk__in=chunk).values_list("pk", flat=True)}
+    return found
+
+
 def stored_files_sweep(*, now: datetime | None = None, margin: timedelta = SWEEP_MARGIN) -> Swept:
     """Remove stored ciphertexts no key names any more: shredded ones a margin after the shred, and leftovers
     (a crash between writing a file and committing its row, a partial write) a margin after they were written.
@@ -246,25 +256,29 @@ def stored_files_sweep(*, now: datetime | None = None, margin: timedelta = SWEEP
     store = storage()
     removed = young = 0
     for shredded in ShreddedFile.objects.filter(shredded_at__lt=now - margin).order_by("pk"):
-        file_id = str(shredded.file_id)
-        if not FileKey.objects.filter(pk=file_id).exists():
-            store.delete(stored_name(file_id))
+        shredded_id = str(shredded.file_id)
+        if not FileKey.objects.filter(pk=shredded_id).exists():
+            store.delete(stored_name(shredded_id))
             removed += 1
         shredded.delete()
+    candidates: list[tuple[str, str | None]] = []
     for name in _stored_names(store):
         match = _NAME.match(name)
-        if match is None and _PARTIAL.match(name) is None:
-            continue  # not a name Ferry writes: leave it to the operator
-        if match is not None and (
-            FileKey.objects.filter(pk=match["id"]).exists() or ShreddedFile.objects.filter(pk=match["id"]).exists()
-        ):
+        if match is not None:
+            candidates.append((name, match["id"]))
+        elif _PARTIAL.match(name) is not None:
+            candidates.append((name, None))
+        # Anything else is not a name Ferry writes: left to the operator.
+    named = _named([file_id for _name, file_id in candidates if file_id is not None])
+    for name, file_id in candidates:
+        if file_id in named:
             continue
         with contextlib.suppress(FileNotFoundError):
             if _written_at(store, name) > now - margin:
                 young += 1
                 continue
             # Checked again just before: a row committed meanwhile keeps its file.
-            if match is not None and FileKey.objects.filter(pk=match["id"]).exists():
+            if file_id is not None and FileKey.objects.filter(pk=file_id).exists():
                 continue
             store.delete(name)
             removed += 1
