@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import shutil
 import tempfile
@@ -206,7 +207,10 @@ def backup_restore(src: Path, *, replace: bool = False, signing_key: Path | None
             raise BackupFailed("This backup records no audit signing key to match.")
         anchor.signing_key_install(signing_key.read_text().strip(), expect_public=manifest.signer)
     database_restore(src, manifest.database, replace=replace)
-    _files_restore(src, manifest, files.storage())
+    # Thousands of files: one flush of the whole disk at the end, instead of one per file and folder, before
+    # anything (the service) can rely on them.
+    _files_restore(src, manifest, files.storage(), durable=False)
+    os.sync()
     _kept_head_set_aside(manifest)
     present = {name for name, _size, _digest in manifest.files}
     found, entries, sampled = _database_problems("default", manifest, present)
