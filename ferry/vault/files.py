@@ -223,7 +223,10 @@ class Swept:
 
 
 def _stored_names(store: Storage) -> Iterator[str]:
-    folders, _files = store.listdir("")
+    try:
+        folders, _files = store.listdir("")
+    except FileNotFoundError:  # nothing stored yet: the folder is made with the first file
+        return
     for folder in folders:
         _sub, names = store.listdir(folder)
         for name in names:

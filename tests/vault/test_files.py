@@ -168,3 +168,8 @@ def test_a_file_shredded_while_waiting_never_reaches_storage(folder: Path, holde
     assert not PendingFile.objects.exists()
     assert files.stored_files_flush(now=day + timedelta(days=1, minutes=5)) == 0
     assert _on_disk(folder) == set()
+
+
+def test_the_sweep_has_nothing_to_do_before_the_first_file(folder: Path) -> None:
+    assert not folder.exists()
+    assert files.stored_files_sweep() == files.Swept(removed=0, kept_young=0)
