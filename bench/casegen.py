@@ -496,7 +496,14 @@ class _Builder:
         key_set_id = s.key_set_base + index
         self.chunk.add(
             "vault.keyset",
-            {"id": key_set_id, "purpose": "case", "generation": 1, "created_at": opened, "shredded_at": None},
+            {
+                "id": key_set_id,
+                "purpose": "case",
+                "generation": 1,
+                "created_at": opened,
+                "shredded_at": None,
+                "rekey_needed": False,
+            },
         )
         for recipient, public in (
             ({"escrow_id": s.team.escrow_id}, s.team.escrow_public),

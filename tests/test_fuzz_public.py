@@ -154,7 +154,10 @@ def _named_file(name: str) -> SimpleUploadedFile:
 
 
 def _stored_files() -> int:
-    return sum(1 for _ in (django_settings.DATA_DIR / "files").rglob("*.bin"))
+    """Sealed files on disk, and those waiting in the database for their day's batch."""
+    from ferry.vault.models import PendingFile
+
+    return sum(1 for _ in (django_settings.DATA_DIR / "files").rglob("*.bin")) + PendingFile.objects.count()
 
 
 def _stored() -> dict[str, int]:

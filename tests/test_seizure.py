@@ -25,8 +25,10 @@ import time_machine
 from django.apps import apps
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from django_otp.oath import totp
 from PIL import Image
 
@@ -683,7 +685,14 @@ def test_seized_database_and_files_reveal_nothing(
     assert live_ring.key_for(key_set) == secrets_written["case-key-generation-2"]
     assert SessionKeyBundle.objects.filter(session=live).exists()
 
+    # The persons' files of the day have gone from the database to storage in the first batch after it.
+    files.stored_files_flush(now=timezone.now() + timedelta(days=1))
     taken = _dump(tmp_path, bucket)
+    # A backup made by the command (database copy, stored files, manifest) holds no more than a seizure.
+    call_command("backup", str(tmp_path / "backup"))
+    backed_up = [p for p in (tmp_path / "backup").rglob("*") if p.is_file()]
+    assert {p.suffix for p in backed_up} >= {".bin", ".json"}
+    taken += backed_up
     # Every encrypted file (the attachment, the photo, the text file) is in what was taken, where it should be.
     stored = {f"{str(pk)[:2]}/{pk}.bin" for pk in FileKey.objects.values_list("pk", flat=True)}
     assert len(stored) == 3

@@ -7,9 +7,14 @@ factor."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
-from datetime import timedelta
+import os
+import secrets
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import models, transaction
@@ -22,9 +27,34 @@ WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
 
 
+# The hashes' key: random, in the data folder (never in a backup, which holds only the database and the stored
+# files), replaced every UTC day. A key that outlived its rows, or sat beside them in a backup, would let
+# whoever holds both try every address (the whole IPv4 range takes a few core-hours) and match them.
+KEY_FILE = "throttle_key"
+
+
+def _day_key(now: datetime) -> bytes:
+    path = Path(settings.DATA_DIR) / KEY_FILE
+    day = now.astimezone(UTC).date().isoformat()
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        kept_day, _, hex_key = path.read_text().strip().partition(":")
+        if kept_day == day and len(hex_key) == 64:
+            return bytes.fromhex(hex_key)
+    # Another process may replace it at the same moment: the last one wins, and a few failures counted under
+    # the other key are lost (at most once a day).
+    fd, partial = tempfile.mkstemp(prefix=f".{KEY_FILE}.", dir=path.parent)
+    key = secrets.token_bytes(32)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"{day}:{key.hex()}")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, path)
+    return key
+
+
 def _key(kind: str, value: str) -> str:
     # Keyed hash: the table never holds an address or an e-mail in a form that can be read back.
-    digest = hmac.new(settings.SECRET_KEY.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(_day_key(timezone.now()), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
     return f"{kind}:{digest[:40]}"
 
 

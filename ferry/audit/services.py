@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -70,18 +70,23 @@ class Verdict:
     problem: str = ""
 
 
-def _entries() -> Iterator[AuditEntry]:
-    return AuditEntry.objects.order_by("seq").iterator(chunk_size=2000)
+def _entries(using: str) -> Iterator[AuditEntry]:
+    return AuditEntry.objects.using(using).order_by("seq").iterator(chunk_size=2000)
 
 
-def audit_verify(*, expect_head: tuple[int, str] | None = None) -> Verdict:
+def audit_verify(
+    *, expect_head: tuple[int, str] | None = None, using: str = DEFAULT_DB_ALIAS, signer: str | None = None
+) -> Verdict:
     """Walk the chain from the start; report the first entry that was edited, inserted or follows a deletion.
 
     Then every signed head must be genuine (signed by this installation's key) and still in the chain: a
     history deleted and re-hashed by someone who could write the database fails here. A head kept elsewhere
-    (`expect_head`) catches even someone who also held the signing key."""
+    (`expect_head`) catches even someone who also held the signing key.
+
+    `using` and `signer` check another copy (a backup restored under another database alias) against the
+    public key recorded with it, instead of this data folder's key and kept head."""
     expected_seq, prev, count = 1, GENESIS_HASH, 0
-    for entry in _entries():
+    for entry in _entries(using):
         count += 1
         fields = {
             "seq": entry.seq,
@@ -107,7 +112,7 @@ def audit_verify(*, expect_head: tuple[int, str] | None = None) -> Verdict:
             return Verdict(False, count, expected_seq - 1, prev, entry.seq, gettext_noop("its content was changed"))
         prev, expected_seq = entry.entry_hash, expected_seq + 1
     head_seq = expected_seq - 1
-    if expect_head is not None and not _head_reached(expect_head):
+    if expect_head is not None and not _head_reached(expect_head, using):
         return Verdict(
             False,
             count,
@@ -116,33 +121,33 @@ def audit_verify(*, expect_head: tuple[int, str] | None = None) -> Verdict:
             expect_head[0],
             gettext_noop("the recorded head is missing: entries were cut off"),
         )
-    bad_head = _signed_heads_problem()
+    bad_head = _signed_heads_problem(using, signer)
     if bad_head is not None:
         return Verdict(False, count, head_seq, prev, bad_head[0], bad_head[1])
     return Verdict(True, count, head_seq, prev)
 
 
-def _signed_heads_problem() -> tuple[int, str] | None:
+def _signed_heads_problem(using: str, signer: str | None) -> tuple[int, str] | None:
     """The first signed head that is forged or no longer in the chain, and why; None if all hold. The head
     kept in the data folder counts too: deleting every head row from the database does not hide a rewrite."""
-    kept = anchor.head_kept()
-    heads = list(AuditHead.objects.order_by("seq"))
+    kept = anchor.head_kept() if signer is None else None
+    heads = list(AuditHead.objects.using(using).order_by("seq"))
     if not heads and kept is None:
         return None
     try:
-        public = anchor.public_key()
+        public = anchor.public_key() if signer is None else signer
     except anchor.SigningKeyMissing:
         return (kept[0] if kept else heads[0].seq), gettext_noop("the key that signed the heads is missing")
     signed = [(h.seq, h.entry_hash, h.signature, h.public_key) for h in heads]
     if kept is not None:
         signed.append((*kept, public))
-    for seq, digest, signature, signer in signed:
-        genuine = signer == public and anchor.head_signature_valid(
-            seq=seq, digest=digest, signature=signature, public=signer
+    for seq, digest, signature, signed_by in signed:
+        genuine = signed_by == public and anchor.head_signature_valid(
+            seq=seq, digest=digest, signature=signature, public=signed_by
         )
         if not genuine:
             return seq, gettext_noop("a signed head's signature is not genuine")
-        if not _head_reached((seq, digest)):
+        if not _head_reached((seq, digest), using):
             return seq, gettext_noop("a signed head is missing: history was rewritten")
     return None
 
@@ -167,7 +172,7 @@ def audit_head_text(head: AuditHead) -> str:
     return f"{head.seq}:{head.entry_hash} signed {head.at:%Y-%m-%d %H:%M} UTC {head.signature} key {head.public_key}"
 
 
-def _head_reached(expect_head: tuple[int, str]) -> bool:
+def _head_reached(expect_head: tuple[int, str], using: str = DEFAULT_DB_ALIAS) -> bool:
     """True when the chain still contains the head recorded earlier (later entries are fine)."""
     seq, digest = expect_head
-    return AuditEntry.objects.filter(seq=seq, entry_hash=digest).exists()
+    return AuditEntry.objects.using(using).filter(seq=seq, entry_hash=digest).exists()

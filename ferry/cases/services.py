@@ -19,6 +19,7 @@ from ferry.accounts.models import Role, Staff, StaffAlert
 from ferry.audit.services import audit_record
 from ferry.cases.models import Assignment, Case, CheckInPlan, ClosingReason, Event, Need, Stage, Task
 from ferry.cases.pipeline import DEFAULT_REASONS, DEFAULT_STAGES
+from ferry.core.conflicts import first_write
 from ferry.core.doors import Door, Opened, door_open
 from ferry.core.errors import Conflict, FerryError, NotFound
 from ferry.core.permissions import require
@@ -241,7 +242,8 @@ def case_assign(*, ring: KeyRing, staff: Staff, reference: str, staff_id: int) -
     if person is None:
         raise CaseError(_("Choose an active colleague who is not on this case yet."))
     with transaction.atomic():
-        Assignment.objects.create(case=case, staff=person, assigned_by=staff, assigned_at=timezone.now())
+        with first_write(_("Someone else added this colleague to the case just now.")):
+            Assignment.objects.create(case=case, staff=person, assigned_by=staff, assigned_at=timezone.now())
         for key_set in case_key_sets(case):
             keysets.keyset_grant(key_set=key_set, ring=ring, staff_id=person.pk)
         event_add(case=case, key=key, kind=Event.Kind.ASSIGNED, actor=staff, detail={"staff": person.name})
@@ -293,7 +295,8 @@ def need_set(*, ring: KeyRing, staff: Staff, reference: str, kind: str, status: 
         need.status = status
         need.updated_at = now
         keysets.seal_field(key, need, "detail", detail)
-        need.save()
+        with first_write(_("Someone else set this need just now. Look at the case again, then change it.")):
+            need.save()
         event_add(case=case, key=key, kind=Event.Kind.NEED, actor=staff, detail={"kind": kind, "status": status})
         audit_record(action="case.need", actor_id=staff.pk, object_type="case", object_id=case.pk.hex)
 

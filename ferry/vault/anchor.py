@@ -28,29 +28,54 @@ def _key_path() -> Path:
     return Path(settings.DATA_DIR) / KEY_FILE
 
 
-def _head_path() -> Path:
+def head_path() -> Path:
     return Path(settings.DATA_DIR) / HEAD_FILE
+
+
+def _key_write(path: Path, secret_hex: str) -> None:
+    """Written whole to a file of its own, then linked into place: a reader never sees it half written, and of
+    two processes making it at once, one wins and both use the winner's."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(prefix=f".{KEY_FILE}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secret_hex)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(partial, 0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(partial, path)
+    finally:
+        os.unlink(partial)
 
 
 def _signing_key() -> nacl.signing.SigningKey:
     """The installation's head-signing key, made on first use (32 random bytes, readable by its owner only)."""
     path = _key_path()
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written whole to a file of its own, then linked into place: a reader never sees it half written,
-        # and of two processes making it at once, one wins and both use the winner's.
-        fd, partial = tempfile.mkstemp(prefix=f".{KEY_FILE}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(nacl.signing.SigningKey.generate().encode().hex())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(partial, 0o600)
-            with contextlib.suppress(FileExistsError):
-                os.link(partial, path)
-        finally:
-            os.unlink(partial)
+        _key_write(path, nacl.signing.SigningKey.generate().encode().hex())
     return nacl.signing.SigningKey(bytes.fromhex(path.read_text().strip()))
+
+
+class SigningKeyMismatch(RuntimeError):
+    """A signing key given to restore is not the one whose public half a backup recorded."""
+
+
+def signing_key_install(secret_hex: str, *, expect_public: str) -> None:
+    """Put back the signing key kept apart from backups (a restore on a new machine), after checking it is the
+    one that signed the backup's heads; a data folder that already holds that key is left as it is."""
+    try:
+        key = nacl.signing.SigningKey(bytes.fromhex(secret_hex))
+    except (ValueError, TypeError):
+        raise SigningKeyMismatch("this is not an audit signing key") from None
+    if key.verify_key.encode().hex() != expect_public:
+        raise SigningKeyMismatch("this is not the key that signed the backup's audit heads")
+    path = _key_path()
+    if path.exists():
+        if public_key() != expect_public:
+            raise SigningKeyMismatch("the data folder already holds another audit signing key")
+        return
+    _key_write(path, secret_hex)
 
 
 def _message(seq: int, digest: str) -> bytes:
@@ -74,7 +99,7 @@ def public_key() -> str:
 
 def head_keep(*, seq: int, digest: str, signature: str) -> None:
     """Keep the latest signed head in the data folder (replaced atomically): a copy outside the database."""
-    path = _head_path()
+    path = head_path()
     fd, partial = tempfile.mkstemp(prefix=f".{HEAD_FILE}.", dir=path.parent)
     with os.fdopen(fd, "w") as handle:
         handle.write(f"{seq}:{digest}:{signature}\n")
@@ -85,7 +110,7 @@ def head_keep(*, seq: int, digest: str, signature: str) -> None:
 
 def head_kept() -> tuple[int, str, str] | None:
     """The signed head kept in the data folder, or None if there is none (or it is unreadable)."""
-    path = _head_path()
+    path = head_path()
     if not path.exists():
         return None
     seq, _, rest = path.read_text().strip().partition(":")

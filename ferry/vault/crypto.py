@@ -129,6 +129,12 @@ def unseal(key: bytes, blob: bytes, context: Context) -> bytes:
         raise BadFormat("sealed blob's padding is malformed") from None
 
 
+def sealed_shape_ok(blob: bytes) -> bool:
+    """Whether a blob has the shape :func:`seal` gives (version byte, nonce, room for the tag): a check that
+    needs no key, for what a backup or a sweep can say about a ciphertext it cannot open."""
+    return len(blob) >= 1 + _NONCE_BYTES + _MAC_BYTES and blob[0] in (_VERSION_AEAD, _VERSION_AEAD_PADDED)
+
+
 def seal_str(key: bytes, text: str, context: Context) -> bytes:
     """:func:`seal_padded` for text, stored as UTF-8 (a sealed field: its length is only its bucket)."""
     return seal_padded(key, text.encode(), context)

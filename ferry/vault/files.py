@@ -1,22 +1,40 @@
 """Encrypted files: each file sealed under its own key (wrapped by the key set's key) before it reaches storage;
-the file keys themselves, and removing stored ciphertexts once their keys are gone."""
+the file keys themselves, writing a file whole before its row commits, and collecting stored files no row names.
+
+Two ways in. A file put without a day (staff's evidence) is written whole to storage (a temporary name, fsync,
+then moved into place) before the caller's transaction commits its key: a crash before the commit leaves an
+orphan, never a row without its file, and the sweep removes orphans a margin later. A file a person sent
+(`when` = the day) waits sealed in the database, committed with its row, and goes to storage in the first batch
+after its day ends, in random order: its times on disk, and its folder's, say no more than the row's day."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import tempfile
 import uuid
-from datetime import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.db import transaction
 from django.utils import timezone
 
 from ferry.vault import crypto
 from ferry.vault.errors import StoredNameTaken, VaultError
 from ferry.vault.keyring import KeyRing
-from ferry.vault.models import FileKey, KeySet
+from ferry.vault.models import FileKey, KeySet, PendingFile, ShreddedFile
 
 STORAGE_ALIAS = "ferry_files"
+# How long a stored file with no row is kept before the sweep removes it: far longer than any transaction that
+# writes a file before committing its row, and than a backup takes to copy the files its database names.
+SWEEP_MARGIN = timedelta(hours=24)
+_NAME = re.compile(r"^[0-9a-f]{2}/(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.bin$")
+_PARTIAL = re.compile(r"^[0-9a-f]{2}/\.[0-9a-f-]{36}\.bin\.[A-Za-z0-9_]+$")
 
 
 def file_key_context(fk: FileKey) -> crypto.Context:
@@ -64,13 +82,66 @@ def open_file(file_key: bytes, file_key_id: str, blob: bytes) -> bytes:
     return crypto.unseal(file_key, blob, ("file", file_key_id, "content"))
 
 
+def sealed_shape_ok(blob: bytes) -> bool:
+    """A stored ciphertext looks whole (what can be checked without its key; see core/backup.py)."""
+    return crypto.sealed_shape_ok(blob)
+
+
 def storage() -> Storage:
     """The storage chosen by settings.STORAGES["ferry_files"] (FERRY_FILE_STORAGE): the data folder or a bucket."""
     return storages[STORAGE_ALIAS]
 
 
-def _path(file_key_id: str) -> str:
+def stored_name(file_key_id: str) -> str:
+    """Where a file's ciphertext is stored (in the data folder's files/, or the bucket)."""
     return f"{file_key_id[:2]}/{file_key_id}.bin"
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def stored_write(
+    store: Storage, name: str, blob: bytes, *, stamp: datetime | None = None, durable: bool = True
+) -> None:
+    """Store a ciphertext whole under its name, never replacing another object; durable before this returns.
+
+    On disk: a temporary file in the same folder, flushed to the disk, then linked to its name (which fails
+    rather than replace) and the folder flushed, so a crash leaves the whole file or none under the name.
+    `durable=False` skips the flushes, for a throwaway copy (a backup's check) that no crash needs to survive."""
+    if not isinstance(store, FileSystemStorage):
+        # An object store's upload is whole or absent by itself.
+        saved = store.save(name, ContentFile(blob))
+        if saved != name:
+            # Storage renamed it rather than replace an object: file_get would never find it.
+            store.delete(saved)
+            raise StoredNameTaken("A stored object already has this file's name.")
+        return
+    final = Path(store.path(name))
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(blob)
+            handle.flush()
+            if durable:
+                os.fsync(handle.fileno())
+        os.chmod(partial, 0o600)
+        if stamp is not None:
+            # The file's times on disk say no more than its row does. (A bucket sets its own; see docs.)
+            os.utime(partial, (stamp.timestamp(), stamp.timestamp()))
+        try:
+            os.link(partial, final)
+        except FileExistsError:
+            raise StoredNameTaken("A stored object already has this file's name.") from None
+    finally:
+        os.unlink(partial)
+    if durable:
+        _fsync_folder(final.parent)
 
 
 def file_put(
@@ -81,31 +152,138 @@ def file_put(
     set_key: bytes | None = None,
     when: datetime | None = None,
 ) -> uuid.UUID:
-    """Seal and store a file; returns its id (the id of its file key). Plaintext never touches storage."""
+    """Seal and store a file; returns its id (the id of its file key). Plaintext never touches storage.
+
+    With `when` (a person's file, dated by its day) the ciphertext waits in the database with its row until
+    the day's batch (stored_files_flush); without, it is stored whole now, before the caller commits."""
     fk, key = file_key_new(key_set=key_set, ring=ring, set_key=set_key, when=when)
-    store = storage()
-    path = _path(str(fk.pk))
-    name = store.save(path, ContentFile(seal_file(key, str(fk.pk), content)))
-    if name != path:
-        # Storage renamed it rather than replace an object: file_get would never find it.
-        store.delete(name)
-        raise StoredNameTaken("A stored object already has this file's name.")
-    if when is not None and isinstance(store, FileSystemStorage):
-        # The file's times on disk say no more than its row does. (A bucket sets its own; see docs/operations.md.)
-        stamp = when.timestamp()
-        os.utime(store.path(name), (stamp, stamp))
+    blob = seal_file(key, str(fk.pk), content)
+    if when is not None:
+        PendingFile.objects.create(file_key=fk, blob=blob)
+    else:
+        stored_write(storage(), stored_name(str(fk.pk)), blob)
     return fk.pk
 
 
 def file_get(*, file_id: uuid.UUID, ring: KeyRing | None = None, set_key: bytes | None = None) -> bytes:
     fk = FileKey.objects.select_related("key_set").get(pk=file_id)
     key = file_key_open(file_key=fk, ring=ring, set_key=set_key)
-    with storage().open(_path(str(fk.pk))) as handle:
+    pending = PendingFile.objects.filter(file_key=fk).values_list("blob", flat=True).first()
+    if pending is not None:
+        return open_file(key, str(fk.pk), bytes(pending))
+    with storage().open(stored_name(str(fk.pk))) as handle:
         return open_file(key, str(fk.pk), handle.read())
 
 
-def stored_files_delete(file_ids: list[str]) -> None:
-    """Remove stored ciphertexts whose keys are already gone (after a shred)."""
+def stored_files_forget(file_ids: list[str], *, now: datetime | None = None) -> None:
+    """Inside a shred's transaction: these files' keys are gone, so the sweep may remove their ciphertexts
+    once SWEEP_MARGIN has passed (not at once: a backup copying its database's files still finds them)."""
+    now = now or timezone.now()
+    ShreddedFile.objects.bulk_create(
+        [ShreddedFile(file_id=uuid.UUID(file_id), shredded_at=now) for file_id in file_ids], ignore_conflicts=True
+    )
+
+
+def _day_start(now: datetime) -> datetime:
+    return datetime.combine(now.astimezone(UTC).date(), time.min, tzinfo=UTC)
+
+
+def stored_files_flush(*, now: datetime | None = None) -> int:
+    """Write every person's file whose day has ended from the database to storage; returns how many.
+
+    Each is written whole and durable before its waiting copy is deleted, so a crash between the two only
+    means writing it again (an identical ciphertext under the same name). Random order (file ids are random)."""
+    now = now or timezone.now()
     store = storage()
-    for file_id in file_ids:
-        store.delete(_path(file_id))
+    waiting = list(
+        PendingFile.objects.filter(file_key__created_at__lt=_day_start(now))
+        .order_by("file_key_id")
+        .values_list("file_key_id", flat=True)
+    )
+    done = 0
+    for file_id in waiting:
+        pending = PendingFile.objects.select_related("file_key").filter(pk=file_id).first()
+        if pending is None:
+            continue  # shredded meanwhile
+        with contextlib.suppress(StoredNameTaken):
+            # Taken: written by an earlier flush that stopped before deleting its copy (the same ciphertext).
+            stored_write(store, stored_name(str(file_id)), bytes(pending.blob), stamp=pending.file_key.created_at)
+        with transaction.atomic():
+            gone = PendingFile.objects.filter(pk=file_id).delete()[0] == 0
+            if gone and not FileKey.objects.filter(pk=file_id).exists():
+                # Shredded while it was being written: it goes the way of the shred's other files.
+                stored_files_forget([str(file_id)], now=now)
+        done += 1
+    return done
+
+
+@dataclass(frozen=True)
+class Swept:
+    removed: int
+    kept_young: int
+
+
+def _stored_names(store: Storage) -> Iterator[str]:
+    try:
+        folders, _files = store.listdir("")
+    except FileNotFoundError:  # nothing stored yet: the folder is made with the first file
+        return
+    for folder in folders:
+        _sub, names = store.listdir(folder)
+        for name in names:
+            yield f"{folder}/{name}"
+
+
+def _written_at(store: Storage, name: str) -> datetime:
+    """When a stored object was last written: on disk the inode's change time (its modification time is set
+    back to the day), in a bucket the upload time."""
+    if isinstance(store, FileSystemStorage):
+        return datetime.fromtimestamp(os.stat(store.path(name)).st_ctime, tz=UTC)
+    return store.get_modified_time(name)
+
+
+def _named(ids: list[str]) -> set[str]:
+    """Which of these file ids a key (or a pending shred) still names, asked a thousand at a time."""
+    found: set[str] = set()
+    for first in range(0, len(ids), 1000):
+        chunk = ids[first : first + 1000]
+        found |= {str(pk) for pk in FileKey.objects.filter(pk__in=chunk).values_list("pk", flat=True)}
+        found |= {str(pk) for pk in ShreddedFile.objects.filter(pk__in=chunk).values_list("pk", flat=True)}
+    return found
+
+
+def stored_files_sweep(*, now: datetime | None = None, margin: timedelta = SWEEP_MARGIN) -> Swept:
+    """Remove stored ciphertexts no key names any more: shredded ones a margin after the shred, and leftovers
+    (a crash between writing a file and committing its row, a partial write) a margin after they were written.
+    A file whose key exists is never removed."""
+    now = now or timezone.now()
+    store = storage()
+    removed = young = 0
+    for shredded in ShreddedFile.objects.filter(shredded_at__lt=now - margin).order_by("pk"):
+        shredded_id = str(shredded.file_id)
+        if not FileKey.objects.filter(pk=shredded_id).exists():
+            store.delete(stored_name(shredded_id))
+            removed += 1
+        shredded.delete()
+    candidates: list[tuple[str, str | None]] = []
+    for name in _stored_names(store):
+        match = _NAME.match(name)
+        if match is not None:
+            candidates.append((name, match["id"]))
+        elif _PARTIAL.match(name) is not None:
+            candidates.append((name, None))
+        # Anything else is not a name Ferry writes: left to the operator.
+    named = _named([file_id for _name, file_id in candidates if file_id is not None])
+    for name, file_id in candidates:
+        if file_id in named:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if _written_at(store, name) > now - margin:
+                young += 1
+                continue
+            # Checked again just before: a row committed meanwhile keeps its file.
+            if file_id is not None and FileKey.objects.filter(pk=file_id).exists():
+                continue
+            store.delete(name)
+            removed += 1
+    return Swept(removed=removed, kept_young=young)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from ferry.vault import crypto
 from ferry.vault.errors import VaultError
-from ferry.vault.files import file_key_context, stored_files_delete
+from ferry.vault.files import file_key_context, stored_files_forget
 from ferry.vault.keyring import KeyRing, NoGrant, session_caches_drop
 from ferry.vault.models import EscrowKey, FileKey, Grant, KeySet, SealedField, StaffKey
 
@@ -242,8 +242,9 @@ def keyset_shred(*, key_set: KeySet) -> None:
     Grant.objects.filter(key_set=key_set).delete()
     file_ids = [str(pk) for pk in FileKey.objects.filter(key_set=key_set).values_list("pk", flat=True)]
     FileKey.objects.filter(key_set=key_set).delete()
-    # Files go only once the transaction commits, so a failed shred leaves them readable.
-    transaction.on_commit(lambda: stored_files_delete(file_ids))
+    # The ciphertexts go later, in the sweep (a backup copying files named by an earlier copy of the database
+    # still finds them); without their keys they open nothing already.
+    stored_files_forget(file_ids)
     for model, names in sealed_models().items():
         model._default_manager.filter(key_set=key_set).update(**dict.fromkeys(names))
     key_set.shredded_at = timezone.now()

@@ -151,3 +151,19 @@ class SessionKeyBundle(models.Model):
     )
     wrapped = models.BinaryField()
     updated_at = models.DateTimeField()
+
+
+class PendingFile(OrderFree, models.Model):
+    """A sealed file sent by a person, kept in the database until its day has ended (vault/files.py): written
+    to storage then, in a batch with that day's other files, its times on disk say no more than its day."""
+
+    file_key = models.OneToOneField(FileKey, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    blob = models.BinaryField()
+
+
+class ShreddedFile(models.Model):
+    """A stored ciphertext whose key was destroyed: the sweep removes it a margin later, so a backup that copied
+    the database just before the shred still finds every file that its copy names."""
+
+    file_id = models.UUIDField(primary_key=True)
+    shredded_at = models.DateTimeField()

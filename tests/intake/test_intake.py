@@ -11,6 +11,7 @@ import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from ferry.accounts.models import StaffAlert
 from ferry.audit.models import AuditEntry
@@ -24,6 +25,7 @@ from ferry.intake.models import (
     Message,
     Request,
 )
+from ferry.vault import files
 from ferry.vault.models import Grant
 from tests.accounts.helpers import login
 from tests.intake.helpers import (
@@ -269,6 +271,10 @@ def test_no_time_finer_than_the_day_in_requester_rows(client: Client, hotline: d
     file_ids = [str(a.file_id) for a in Attachment.objects.filter(request=request)]
     stored = [django_settings.DATA_DIR / "files" / f[:2] / f"{f}.bin" for f in file_ids]
     assert stored
+    # Its files wait in the database until the day ends (a file's change time, or its folder's, would say when
+    # the person wrote), then go to disk in one batch, dated midnight.
+    assert not any(path.exists() for path in stored)
+    files.stored_files_flush(now=timezone.now() + timedelta(days=1))
     for path in stored:
         assert path.stat().st_mtime % 86400 == 0, "a stored file's time on disk is midnight"
     inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from ferry.vault import crypto, escrow, files, keysets
 from ferry.vault.errors import BadFormat, BadShare, DecryptionFailed, NotEnoughShares
@@ -147,7 +149,7 @@ def test_shred_makes_content_unrecoverable_for_everyone(org: dict[str, Any]) -> 
     note = _note(key_set, key, "Title", "Body")
     file_id = files.file_put(key_set=key_set, ring=rings["alice"], content=b"evidence")
     stored = files.storage()
-    assert stored.exists(files._path(str(file_id)))
+    assert stored.exists(files.stored_name(str(file_id)))
 
     keysets.keyset_shred(key_set=key_set)
 
@@ -165,7 +167,9 @@ def test_shred_makes_content_unrecoverable_for_everyone(org: dict[str, Any]) -> 
     note.refresh_from_db()
     assert note.title is None
     assert note.body is None
-    assert not stored.exists(files._path(str(file_id)))
+    # The ciphertext, which nothing can open now, goes in the sweep a margin later.
+    files.stored_files_sweep(now=timezone.now() + files.SWEEP_MARGIN + timedelta(minutes=1))
+    assert not stored.exists(files.stored_name(str(file_id)))
 
 
 def test_escrow_ceremony_k_of_n(org: dict[str, Any], make_staff: Any) -> None:

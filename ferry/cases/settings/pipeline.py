@@ -21,6 +21,7 @@ from ferry.audit.models import AuditEntry
 from ferry.audit.services import audit_record
 from ferry.cases.models import Case, ClosingReason, Named, Stage
 from ferry.cases.services import CaseError, pipeline_ensure
+from ferry.core.conflicts import first_write
 from ferry.core.errors import NotFound
 from ferry.core.permissions import require
 
@@ -135,7 +136,8 @@ def pipeline_item_add(*, by: Staff, kind: str, name_en: str, name_ru: str) -> Na
     name_en, name_ru = name_en.strip(), name_ru.strip()
     _check_names(items, name_en, name_ru)
     item = model(key=_new_key(items, name_en, kind), name_en=name_en, name_ru=name_ru, active=True)
-    item.save()
+    with first_write(_("Someone else added this name just now. Look at the list again.")):
+        item.save()
     at = next((i for i, s in enumerate(items) if isinstance(s, Stage) and s.is_closed), len(items))
     items.insert(at, item)
     _renumber(items)
