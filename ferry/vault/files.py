@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.db import transaction
 from django.utils import timezone
 
 from ferry.vault import crypto
@@ -108,3 +109,9 @@ def stored_files_delete(file_ids: list[str]) -> None:
     store = storage()
     for file_id in file_ids:
         store.delete(_path(file_id))
+
+
+def files_delete(file_ids: list[str]) -> None:
+    """Destroy files: their keys now, their stored ciphertexts once the transaction commits."""
+    FileKey.objects.filter(pk__in=file_ids).delete()
+    transaction.on_commit(lambda: stored_files_delete(file_ids))
