@@ -29,8 +29,11 @@ from ferry.incidents.services import (
     PartialDate,
     VictimData,
     _incident_fields,
+    _location_check,
+    dates_check,
     name_key,
 )
+from ferry.intake.places import is_country
 
 # Names of several perpetrators in one cell are separated by this.
 NAME_SEPARATOR = ";"
@@ -309,6 +312,16 @@ def row_check(values: dict[str, str], lookups: Lookups) -> RowPlan | RowProblems
         if not values.get(name):
             problems.add(name, _("This cell is empty; it is required."))
     start, end = _dates(values, problems)
+    if start is not None:
+        try:
+            dates_check(start, end)
+        except DocumentationError as exc:
+            problems.add("", str(exc))
+    if values.get("country"):
+        try:
+            _location_check(values["country"].strip().upper(), values.get("subdivision", "").strip().upper())
+        except DocumentationError as exc:
+            problems.add("subdivision" if is_country(values["country"].strip().upper()) else "country", str(exc))
     place_precision = _number(values.get("place_precision", "") or "3")
     if place_precision not in PlacePrecision.values:
         problems.add("place_precision", _("Write 1 (exact place), 2 (district or town) or 3 (region)."))
@@ -337,7 +350,7 @@ def row_check(values: dict[str, str], lookups: Lookups) -> RowPlan | RowProblems
     try:
         fields = _incident_fields(incident)
     except DocumentationError as exc:
-        # Dates against each other, a region outside the country: a rule across cells, said of the row.
+        # Any rule of the page's own checks not already said of a cell above: said of the row.
         problems.add("", str(exc))
         return problems
     victim = None

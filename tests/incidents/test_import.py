@@ -246,3 +246,87 @@ def test_semicolon_csv_with_dotted_dates_and_a_byte_order_mark(setup: dict[str, 
     assert (str(incident.start_date), incident.start_precision) == ("2017-03-15", "day")
     assert (str(incident.end_date), incident.end_precision) == ("2017-04-01", "month")
     assert not Victim.objects.exists()
+
+
+# ------------------------------------------------------------------------------------------ pages
+
+
+def _page_until(client: Any, url: str, state_text: str, limit: int = 50) -> str:
+    """Open the import's page as the browser would while it keeps refreshing itself, until it shows a state."""
+    for _ in range(limit):
+        page = client.get(url).content.decode()
+        if state_text in page:
+            return page
+    raise AssertionError(f"the page never said {state_text!r}")
+
+
+def test_through_the_pages_upload_map_dry_run_import_and_confirm(
+    setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from tests.cases.conftest import staff_client
+
+    monkeypatch.setattr(imports, "SEGMENT_ROWS", 2)
+    person = setup["documenter"]
+    client = staff_client(person)
+    # Given a documenter uploading an XLSX sheet with columns named as the fields are
+    headings = ["title", "start", "country", "act_type", "Victim's name"]
+    rows = [[f"Detention {n}", "2017-03-15", "RU", "torture", f"name {n}"] for n in range(5)]
+    upload = SimpleUploadedFile("sheet.xlsx", xlsx_bytes(rows, headings=headings))
+    response = client.post(reverse("incidents:import_start"), {"sheet": upload})
+    assert response.status_code == 302
+    mapping_url = response["Location"]
+    # When they open the mapping page, the columns are suggested from the headings
+    page = client.get(mapping_url).content.decode()
+    assert '<option value="0" selected>1. title</option>' in page
+    assert '<option value="4" selected>5. Victim&#x27;s name</option>' in page
+    job = ImportJob.objects.get()
+    posted = {"title": 0, "start": 1, "country": 2, "act_type": 3, "victim_name": 4}
+    response = client.post(mapping_url, posted)
+    assert response.status_code == 302
+    page_url = reverse("incidents:import_page", args=[job.pk])
+    # Then the page runs the dry run a part per visit, refreshing itself, with its progress shown
+    first = client.get(page_url).content.decode()
+    assert '<meta http-equiv="refresh"' in first
+    assert '<progress max="3" value="1">' in first
+    checked = _page_until(client, page_url, "Every row passed the dry run.")
+    assert '<meta http-equiv="refresh"' not in checked
+    # And the import runs the same way, then waits for confirmation
+    client.post(reverse("incidents:import_decide", args=[job.pk, "run"]))
+    _page_until(client, page_url, "Confirm the import")
+    assert Incident.objects.count() == 5
+    client.post(reverse("incidents:import_decide", args=[job.pk, "confirm"]))
+    job.refresh_from_db()
+    assert job.state == State.CONFIRMED
+    assert KeySet.objects.get(pk=job.key_set_id).shredded_at is not None
+    assert "Confirmed" in client.get(page_url).content.decode()
+
+
+def test_the_pages_show_the_refused_rows(setup: dict[str, Any]) -> None:
+    from django.urls import reverse
+
+    from tests.cases.conftest import staff_client
+
+    person = setup["documenter"]
+    client = staff_client(person)
+    job = mapped_and_checked(person, csv_bytes([good_row(1), ["", "2017-13-01", "", "", "RU", "", "", "", "", "", ""]]))
+    page = client.get(reverse("incidents:import_page", args=[job.pk])).content.decode()
+    assert "<td>3</td><td>Title</td><td>This cell is empty; it is required.</td>" in page
+    assert "The start date does not exist." in page
+    assert "Every row passed" not in page
+
+
+def test_another_documenters_import_pages_are_not_found(setup: dict[str, Any]) -> None:
+    from django.urls import reverse
+
+    from tests.cases.conftest import staff_client
+
+    job = started(setup["documenter"], csv_bytes([good_row(1)]))
+    client = staff_client(setup["documenter2"])
+    assert client.get(reverse("incidents:import_page", args=[job.pk])).status_code == 404
+    assert client.get(reverse("incidents:import_mapping", args=[job.pk])).status_code == 404
+    assert client.post(reverse("incidents:import_decide", args=[job.pk, "undo"])).status_code == 404
+    analyst = staff_client(setup["analyst"])
+    assert analyst.get(reverse("incidents:import_start")).status_code == 403
