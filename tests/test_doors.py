@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from io import BytesIO
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from django.utils import timezone
 from ferry.accounts.models import Invitation, SecurityKey, StaffAlert
 from ferry.cases.models import Partner, Referral, Stage, Task
 from ferry.core.permissions import declared_roles
+from ferry.incidents.imports import import_start
 from ferry.intake.models import Attachment, Request
 from tests.cases.conftest import staff_client
 from tests.intake.helpers import jpeg_with_gps, submit
@@ -126,8 +128,12 @@ def world(client: Client, make_staff: Any) -> dict[str, Any]:
         created_at=timezone.now(),
         expires_at=timezone.now() + timezone.timedelta(hours=72),
     )
+    importer = make_staff("documenter")
+    job = import_start(staff=importer.staff, handle=BytesIO(b"title,start,country\nx,2017,RU\n"), name="s.csv")
     return {
         **team,
+        "documenter_outsider": make_staff("documenter"),  # a documenter whose import this is not
+        "import_job": job.pk,
         "reference": ref,
         "invitation": invitation.pk,
         "task": Task.objects.get().pk,
@@ -243,6 +249,19 @@ _record(
     lambda w: {"staff_id": w["caseworker"].staff.pk},
     {"staff_id": INVENTED_INT},
     "coordinator",
+)
+# Someone else's import, against one that does not exist.
+_record(
+    ["incidents:import_page", "incidents:import_mapping"],
+    lambda w: {"job_id": w["import_job"]},
+    {"job_id": INVENTED_UUID},
+    "documenter_outsider",
+)
+_record(
+    ["incidents:import_decide"],
+    lambda w: {"job_id": w["import_job"], "action": "undo"},
+    {"job_id": INVENTED_UUID, "action": "undo"},
+    "documenter_outsider",
 )
 # Someone else's alert or security key, against one that does not exist: nothing happens either way.
 _record(["accounts:alert_ack"], lambda w: {"alert_id": w["alert"]}, {"alert_id": INVENTED_INT}, "caseworker")
