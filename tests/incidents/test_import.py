@@ -330,3 +330,73 @@ def test_another_documenters_import_pages_are_not_found(setup: dict[str, Any]) -
     assert client.post(reverse("incidents:import_decide", args=[job.pk, "undo"])).status_code == 404
     analyst = staff_client(setup["analyst"])
     assert analyst.get(reverse("incidents:import_start")).status_code == 403
+
+
+# ------------------------------------------------------------------------------------------ export
+
+
+def _exported(client: Any, file_format: str) -> list[list[str]]:
+    import csv
+    import io
+
+    import openpyxl
+    from django.urls import reverse
+
+    response = client.post(reverse("incidents:export"), {"file_format": file_format})
+    assert response.status_code == 200
+    if file_format == "csv":
+        return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
+    return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_export_blanks_sealed_columns_for_someone_without_a_grant(setup: dict[str, Any], file_format: str) -> None:
+    from ferry.audit.models import AuditEntry
+    from ferry.incidents.exports import COLUMNS
+    from tests.cases.conftest import staff_client
+
+    # Given two incidents imported by a documenter (sealed to the documenters, not to the analyst)
+    person = setup["documenter"]
+    rows = [good_row(1), good_row(2)]
+    rows[1][0] = "=HYPERLINK(1)"
+    job = mapped_and_checked(person, csv_bytes(rows))
+    imports.import_run(ring=ring_of(person), staff=person.staff, job_id=job.pk)
+    steps(person, job, until=[State.IMPORTED])
+    # When the analyst and the other documenter export them
+    by_analyst = _exported(staff_client(setup["analyst"]), file_format)
+    by_documenter = _exported(staff_client(setup["documenter2"]), file_format)
+    # Then both get the clear columns, and only the documenter the sealed ones
+    title, story, name, country, act = (
+        COLUMNS.index(c) for c in ("title", "narrative", "victim_name", "country", "act_type")
+    )
+    assert [(r[country], r[act]) for r in by_analyst[1:]] == [("RU", "torture")] * 2
+    assert {(r[title], r[story], r[name]) for r in by_analyst[1:]} == {("", "", "")}
+    documenter_titles = sorted(r[title] for r in by_documenter[1:])
+    expected = ["'=HYPERLINK(1)", "Detention 1"] if file_format == "csv" else ["=HYPERLINK(1)", "Detention 1"]
+    assert documenter_titles == expected
+    assert sorted(r[name] for r in by_documenter[1:]) == ["name 1", "name 2"]
+    # And each export is audited, with the number of incidents and nothing else
+    exports = AuditEntry.objects.filter(action="incident.export")
+    assert list(exports.values_list("actor_id", "object_id")) == [
+        (setup["analyst"].staff.pk, "2"),
+        (setup["documenter2"].staff.pk, "2"),
+    ]
+
+
+def test_an_exported_sheet_imports_again(setup: dict[str, Any]) -> None:
+    from ferry.incidents.import_rows import FIELD_NAMES
+    from tests.cases.conftest import staff_client
+
+    person = setup["documenter"]
+    rows = [good_row(1)]
+    rows[0][10] = "ППСП-2"
+    job = mapped_and_checked(person, csv_bytes(rows))
+    imports.import_run(ring=ring_of(person), staff=person.staff, job_id=job.pk)
+    steps(person, job, until=[State.IMPORTED])
+    exported = _exported(staff_client(person), "xlsx")
+    again = started(person, xlsx_bytes(exported[1:], headings=exported[0]), name="again.xlsx")
+    mapping = {name: FIELD_NAMES.index(name) + 1 for name in FIELD_NAMES}
+    imports.import_map(ring=ring_of(person), staff=person.staff, job_id=again.pk, mapping=mapping)
+    again = steps(person, again, until=[State.CHECKED])
+    assert again.rows_failed == 0
