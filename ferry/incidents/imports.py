@@ -46,6 +46,7 @@ from ferry.intake.submission import reference_new
 from ferry.vault import files, keysets
 from ferry.vault.keyring import KeyRing
 from ferry.vault.models import KeySet
+from ferry.vault.rows import rows_insert
 
 SEGMENT_ROWS = 500
 MAX_ROWS = 200_000
@@ -343,10 +344,10 @@ def _write(job: ImportJob, staff: Staff, segment: int, plans: list[tuple[int, Ro
             )
             keysets.seal_field(key, involvement, "detail", "")
             involvements.append(involvement)
-    Incident.objects.bulk_create(incidents)
-    Victim.objects.bulk_create(made)
-    Act.objects.bulk_create(acts)
-    Involvement.objects.bulk_create(involvements)
+    rows_insert(Incident, incidents)
+    rows_insert(Victim, made)
+    rows_insert(Act, acts)
+    rows_insert(Involvement, involvements)
     ImportedIncident.objects.bulk_create(
         [ImportedIncident(job=job, incident=incident, segment=segment) for incident in incidents]
     )

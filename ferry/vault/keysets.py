@@ -16,6 +16,7 @@ from ferry.vault.errors import VaultError
 from ferry.vault.files import file_key_context, stored_files_delete
 from ferry.vault.keyring import KeyRing, NoGrant, session_caches_drop
 from ferry.vault.models import EscrowKey, FileKey, Grant, KeySet, SealedField, StaffKey
+from ferry.vault.rows import rows_insert
 
 
 class NoStaffKey(VaultError):
@@ -283,7 +284,7 @@ def keysets_create_many(*, purpose: str, grant_to: Iterable[int], count: int) ->
             )
             for staff_id, public in recipients.items()
         ]
-    Grant.objects.bulk_create(grants, batch_size=1000)
+    rows_insert(Grant, grants)
     return out
 
 
