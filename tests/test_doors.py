@@ -89,6 +89,8 @@ def world(client: Client, make_staff: Any) -> dict[str, Any]:
         "caseworker": make_staff("caseworker"),
         "outsider": make_staff("caseworker"),  # a caseworker with no grant to anything here
         "auditor": make_staff("auditor"),  # no role that opens cases, requests or settings
+        "documenter": make_staff("documenter"),
+        "doc_outsider": make_staff("documenter"),  # a documenter a restricted incident was not shared with
     }
     _response, _code, _ = submit(client, files=[jpeg_with_gps()])
     request = Request.objects.get()
@@ -128,11 +130,13 @@ def world(client: Client, make_staff: Any) -> dict[str, Any]:
         created_at=timezone.now(),
         expires_at=timezone.now() + timezone.timedelta(hours=72),
     )
-    importer = make_staff("documenter")
-    job = import_start(staff=importer.staff, handle=BytesIO(b"title,start,country\nx,2017,RU\n"), name="s.csv")
+    documented = _documentation(team)
+    job = import_start(
+        staff=team["documenter"].staff, handle=BytesIO(b"title,start,country\nx,2017,RU\n"), name="s.csv"
+    )
     return {
         **team,
-        "documenter_outsider": make_staff("documenter"),  # a documenter whose import this is not
+        **documented,
         "import_job": job.pk,
         "reference": ref,
         "invitation": invitation.pk,
@@ -143,6 +147,42 @@ def world(client: Client, make_staff: Any) -> dict[str, Any]:
         "stage": Stage.objects.first().pk,  # type: ignore[union-attr]
         "alert": alert.pk,
         "security_key": key.pk,
+    }
+
+
+def _documentation(team: dict[str, Any]) -> dict[str, Any]:
+    """A restricted incident with a victim, and an entry of the register and of the places."""
+    from ferry.incidents import services as documentation
+    from ferry.incidents.models import Term
+    from ferry.incidents.seed import vocabularies_seed
+    from ferry.vault.keyring import KeyRing
+
+    vocabularies_seed(Term)
+    author = team["documenter"]
+    incident, _key = documentation.incident_create(
+        staff=author.staff,
+        restricted=True,
+        data=documentation.IncidentData(
+            title="t", start=documentation.PartialDate(2017, 1, 1, "day"), country="RU", subdivision="RU-CE"
+        ),
+    )
+    ring = KeyRing(staff_id=author.staff.pk, private_key=author.private_key)
+    victim = documentation.victim_add(
+        ring=ring, staff=author.staff, reference=incident.reference, data=documentation.VictimData(name="v")
+    )
+    unit = documentation.perpetrator_create(
+        staff=author.staff,
+        data=documentation.PerpetratorData(kind="unit", perpetrator_type="police", name_original="Unit"),
+    )
+    place = documentation.place_create(
+        staff=author.staff, name="Base", name_translit="", kind="detention", country="RU", subdivision="RU-CE"
+    )
+    return {
+        "incident": incident.reference,
+        "victim": victim.pk,
+        "perpetrator": unit.pk,
+        "place": place.pk,
+        "term": Term.objects.filter(vocabulary="act_type").first().pk,  # type: ignore[union-attr]
     }
 
 
@@ -255,17 +295,51 @@ _record(
     ["incidents:import_page", "incidents:import_mapping"],
     lambda w: {"job_id": w["import_job"]},
     {"job_id": INVENTED_UUID},
-    "documenter_outsider",
+    "doc_outsider",
 )
 _record(
     ["incidents:import_decide"],
     lambda w: {"job_id": w["import_job"], "action": "undo"},
     {"job_id": INVENTED_UUID, "action": "undo"},
-    "documenter_outsider",
+    "doc_outsider",
 )
 # Someone else's alert or security key, against one that does not exist: nothing happens either way.
 _record(["accounts:alert_ack"], lambda w: {"alert_id": w["alert"]}, {"alert_id": INVENTED_INT}, "caseworker")
 _record(["accounts:key_remove"], lambda w: {"key_id": w["security_key"]}, {"key_id": INVENTED_INT}, "caseworker")
+
+
+_record(
+    [
+        "incidents:detail",
+        "incidents:edit",
+        "incidents:verify",
+        "incidents:victim_add",
+        "incidents:act_add",
+        "incidents:information_add",
+        "incidents:intervention_add",
+        "incidents:share",
+        "incidents:unshare",
+    ],
+    lambda w: {"reference": w["incident"]},
+    {"reference": INVENTED_REFERENCE},
+    "doc_outsider",
+)
+_record(["incidents:victim"], lambda w: {"victim_id": w["victim"]}, {"victim_id": INVENTED_UUID}, "doc_outsider")
+# The register and the places are clear: the role alone decides.
+_record(
+    ["incidents:perpetrator", "incidents:perpetrator_position", "incidents:perpetrator_link"],
+    lambda w: {"perpetrator_id": w["perpetrator"]},
+    {"perpetrator_id": INVENTED_INT},
+    None,
+)
+_record(["incidents:place"], lambda w: {"place_id": w["place"]}, {"place_id": INVENTED_INT}, None)
+_record(["incidents:vocabulary"], lambda w: {"name": "act_type"}, {"name": "invented"}, None)
+_record(
+    ["incidents:term_change"],
+    lambda w: {"name": "act_type", "term_id": w["term"]},
+    {"name": "act_type", "term_id": INVENTED_INT},
+    None,
+)
 
 
 def _url(route: Route, kwargs: dict[str, Any]) -> str:
@@ -309,6 +383,6 @@ def test_missing_forbidden_and_role_less_answer_alike(world: dict[str, Any]) -> 
             # Then both answers are the same, byte for byte (the refusal tells nothing)
             if asked != invented_answer:
                 differences.append(f"{route.name} as {who}: {asked[0]} for a real one, {invented_answer[0]} invented")
-            if who == outsider and route.name.startswith(("cases:", "triage:")) and asked[0] < 400:
+            if who == outsider and route.name.startswith(("cases:", "triage:", "incidents:")) and asked[0] < 400:
                 differences.append(f"{route.name} as {who}: {asked[0]}, not refused")
     assert differences == []

@@ -7,3 +7,9 @@ class IncidentsConfig(AppConfig):
     name = "ferry.incidents"
     label = "incidents"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ferry.cases.page import CASE_PAGE_PARTS
+        from ferry.incidents import selectors
+
+        CASE_PAGE_PARTS.register(selectors.victims_of_case)

@@ -104,6 +104,7 @@ def dates_initial(record: Any) -> dict[str, Any]:
 
 
 class IncidentForm(DatesMixin):
+    field_order = ["title", *DatesMixin.base_fields]
     title = _line(_("Title"), 200, required=True)
     country = forms.ChoiceField(label=_("Country"), widget=PlainSelect)
     subdivision = forms.ChoiceField(label=_("Region"), required=False, widget=PlainSelect)
@@ -148,7 +149,7 @@ class IncidentForm(DatesMixin):
 
 
 class IncidentEditForm(IncidentForm, VersionForm):
-    pass
+    field_order = ["title", *DatesMixin.base_fields]
 
 
 class VictimFieldsMixin(forms.Form):
@@ -171,6 +172,25 @@ class VictimForm(VictimFieldsMixin):
 
 class InterviewForm(IncidentForm, VictimFieldsMixin):
     """One screen after a phone interview: the incident, the first victim and what was done to them."""
+
+    field_order = [
+        "title",
+        *DatesMixin.base_fields,
+        "country",
+        "subdivision",
+        "place_precision",
+        "place",
+        "victim_count",
+        "narrative",
+        "location",
+        "notes",
+        *VictimFieldsMixin.base_fields,
+        "act_type",
+        "method",
+        "perpetrator_type",
+        "restricted",
+        "share_with",
+    ]
 
     act_type = forms.TypedChoiceField(label=_("What was done"), coerce=int, required=False, empty_value=None)
     method = forms.TypedChoiceField(label=_("Method"), coerce=int, required=False, empty_value=None)
@@ -338,8 +358,12 @@ class FilterForm(forms.Form):
     country = forms.ChoiceField(label=_("Country"), required=False, widget=PlainSelect)
     subdivision = forms.ChoiceField(label=_("Region"), required=False, widget=PlainSelect)
     act_type = forms.TypedChoiceField(label=_("Act type"), coerce=int, required=False, empty_value=None)
+    method = forms.TypedChoiceField(label=_("Method"), coerce=int, required=False, empty_value=None)
     perpetrator_type = forms.TypedChoiceField(
         label=_("Kind of perpetrator"), coerce=int, required=False, empty_value=None
+    )
+    perpetrator = forms.TypedChoiceField(
+        label=_("Perpetrator"), coerce=int, required=False, empty_value=None, widget=PlainSelect
     )
     place = forms.TypedChoiceField(label=_("Place"), coerce=int, required=False, empty_value=None, widget=PlainSelect)
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -351,7 +375,10 @@ class FilterForm(forms.Form):
         choices_set(self, "country", [("", "—"), *country_choices()])
         choices_set(self, "subdivision", [("", "—"), *region_choices()])
         choices_set(self, "act_type", [("", "—"), *vocabulary.choices(Vocabulary.ACT_TYPE)])
+        choices_set(self, "method", [("", "—"), *vocabulary.choices(Vocabulary.METHOD)])
         choices_set(self, "perpetrator_type", [("", "—"), *vocabulary.choices(Vocabulary.PERPETRATOR_TYPE)])
+        register = Perpetrator.objects.order_by("name_original").values_list("pk", "name_original")[:5000]
+        choices_set(self, "perpetrator", [("", "—"), *register])
         choices_set(self, "place", [("", "—"), *[(p.pk, p.name) for p in Place.objects.order_by("name")]])
 
 

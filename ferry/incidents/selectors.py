@@ -27,6 +27,7 @@ from ferry.incidents.models import (
     Victim,
 )
 from ferry.incidents.services import documentation_team
+from ferry.intake.places import place_label
 from ferry.vault import keysets
 from ferry.vault.keyring import KeyRing
 from ferry.vault.models import Grant
@@ -44,7 +45,9 @@ class Filters:
     country: str = ""
     subdivision: str = ""
     act_type: int | None = None
+    method: int | None = None
     perpetrator_type: int | None = None
+    perpetrator: int | None = None
     place: int | None = None
     since: date | None = None
     until: date | None = None
@@ -79,6 +82,12 @@ def filtered(filters: Filters) -> QuerySet[Incident]:
         rows = rows.filter(
             pk__in=Act.objects.filter(act_type_id__in=descendants(filters.act_type)).values("incident_id")
         )
+    if filters.method:
+        rows = rows.filter(pk__in=Act.objects.filter(method_id__in=descendants(filters.method)).values("incident_id"))
+    if filters.perpetrator:
+        rows = rows.filter(
+            pk__in=Involvement.objects.filter(perpetrator_id=filters.perpetrator).values("act__incident_id")
+        )
     if filters.perpetrator_type:
         kinds = descendants(filters.perpetrator_type)
         rows = rows.filter(pk__in=Involvement.objects.filter(perpetrator_type_id__in=kinds).values("act__incident_id"))
@@ -89,6 +98,10 @@ def filtered(filters: Filters) -> QuerySet[Incident]:
 class Row:
     incident: Incident
     title: str | None  # None: the reader cannot open it
+
+    @property
+    def where(self) -> str:
+        return place_label(self.incident.country, self.incident.subdivision)
 
 
 @dataclass
@@ -348,3 +361,22 @@ def counts_by_month_subdivision_act_type(filters: Filters | None = None) -> list
 
 def team_size() -> int:
     return len(documentation_team())
+
+
+# ------------------------------------------------------------------------------------- on a case's page
+
+
+def victims_of_case(*, ring: KeyRing | None, staff: Staff, case: Any) -> dict[str, Any]:
+    """The victim records linked to a case that this viewer can open: found by opening the links sealed in
+    the documentation key sets the viewer holds (nothing in clear joins a victim to a case)."""
+    if ring is None:
+        return {"documented_victims": []}
+    held = Grant.objects.filter(staff_id=staff.pk, key_set__purpose="documentation").values("key_set_id")
+    victims = list(Victim.objects.filter(key_set_id__in=held).select_related("key_set", "incident"))
+    keys = ring.keys_for([v.key_set for v in victims])
+    linked = [
+        v
+        for v in victims
+        if v.key_set_id in keys and keysets.open_field(keys[v.key_set_id], v, "case_link") == case.reference
+    ]
+    return {"documented_victims": linked}

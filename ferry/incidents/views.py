@@ -26,6 +26,7 @@ from ferry.incidents import forms, selectors, services, vocabulary
 from ferry.incidents.forms import dates_initial
 from ferry.incidents.models import Incident, Perpetrator, Place, Term, Vocabulary
 from ferry.incidents.services import ActData, InvolvementData
+from ferry.intake.places import place_label
 from ferry.vault import keysets
 
 READERS = (Role.DOCUMENTER, Role.ANALYST)
@@ -43,7 +44,9 @@ def _filters(request: StaffRequest) -> tuple[forms.FilterForm, selectors.Filters
             country=d["country"] or "",
             subdivision=d["subdivision"] or "",
             act_type=d["act_type"],
+            method=d["method"],
             perpetrator_type=d["perpetrator_type"],
+            perpetrator=d["perpetrator"],
             place=d["place"],
             since=d["since"],
             until=d["until"],
@@ -120,6 +123,7 @@ def _page(request: StaffRequest, reference: str, status: int = 200, **overrides:
     ]
     context: dict[str, Any] = {
         "incident": incident,
+        "where": place_label(incident.country, incident.subdivision),
         "view": view,
         "is_author": incident.author_id == request.user.pk,
         "can_write": request.user.has_role(Role.DOCUMENTER),

@@ -195,6 +195,10 @@ def test_a_caseworker_reads_the_victim_linked_to_their_case_and_nothing_else(
         data=VictimData(name="Linked person", case_reference=accepted_case.reference.lower()),
     )
     caseworker = staff_client(docs["caseworker"])
+    # The case's page leads to the victim record (found by opening the sealed links the caseworker holds)
+    case_page = caseworker.get(f"/staff/cases/{accepted_case.reference}/").content.decode()
+    assert f"/staff/documentation/victims/{linked.pk}/" in case_page
+    assert str(other.pk) not in case_page
     page = caseworker.get(f"/staff/documentation/victims/{linked.pk}/").content.decode()
     assert "Linked person" in page
     assert accepted_case.reference in page
@@ -274,6 +278,8 @@ def test_a_perpetrator_page_shows_every_linked_act_on_a_timeline(docs: dict[str,
             ),
         )
         references.append(incident.reference)
+    by_unit = selectors.incident_list(ring=ring, filters=selectors.Filters(perpetrator=unit.pk))
+    assert sorted(r.incident.reference for r in by_unit.rows) == sorted(references)
     page = staff_client(docs["analyst"]).get(f"/staff/documentation/perpetrators/{unit.pk}/").content.decode()
     assert "2 acts linked" in page
     assert all(reference in page for reference in references)
