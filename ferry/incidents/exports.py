@@ -10,12 +10,11 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
-import openpyxl
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl.cell import WriteOnlyCell
 
 from ferry.accounts.models import Role, Staff
 from ferry.audit.services import audit_record
@@ -126,6 +125,9 @@ def export_incidents(*, ring: KeyRing | None, staff: Staff, filters: Filters, ki
     stamp = timezone.localdate().isoformat()
     written = 0
     if kind == "xlsx":
+        # openpyxl is large: loaded when a workbook is written, not by every worker as it loads the URLs.
+        import openpyxl  # noqa: PLC0415
+
         book = openpyxl.Workbook(write_only=True)
         sheet = book.create_sheet()
         sheet.append(headings())
@@ -164,8 +166,10 @@ def _formula_safe(cell: str) -> str:
     return f"'{cell}" if cell[:1] in ("=", "+", "-", "@") else cell
 
 
-def _text_cell(sheet: object, value: str) -> WriteOnlyCell:
+def _text_cell(sheet: Any, value: str) -> Any:
     """A cell that holds text even when it starts with "=" (openpyxl would otherwise write a formula)."""
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415 - see export_incidents
+
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"
     return cell

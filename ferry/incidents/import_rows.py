@@ -16,7 +16,6 @@ from datetime import date, datetime
 from typing import IO, Any
 from zipfile import BadZipFile
 
-import openpyxl
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -123,6 +122,9 @@ def csv_rows(handle: IO[bytes]) -> Iterator[list[str]]:
 
 def xlsx_rows(handle: IO[bytes]) -> Iterator[list[str]]:
     """The rows of an XLSX workbook's first sheet, one at a time (read-only mode: memory stays flat)."""
+    # openpyxl is large: loaded when a workbook is read, not by every worker as it loads the URLs.
+    import openpyxl  # noqa: PLC0415
+
     try:
         workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except (BadZipFile, OSError, KeyError, ValueError):
