@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from io import BytesIO
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from django.utils import timezone
 from ferry.accounts.models import Invitation, SecurityKey, StaffAlert
 from ferry.cases.models import Partner, Referral, Stage, Task
 from ferry.core.permissions import declared_roles
+from ferry.incidents.imports import import_start
 from ferry.intake.models import Attachment, Request
 from tests.cases.conftest import staff_client
 from tests.intake.helpers import jpeg_with_gps, submit
@@ -129,9 +131,13 @@ def world(client: Client, make_staff: Any) -> dict[str, Any]:
         expires_at=timezone.now() + timezone.timedelta(hours=72),
     )
     documented = _documentation(team)
+    job = import_start(
+        staff=team["documenter"].staff, handle=BytesIO(b"title,start,country\nx,2017,RU\n"), name="s.csv"
+    )
     return {
         **team,
         **documented,
+        "import_job": job.pk,
         "reference": ref,
         "invitation": invitation.pk,
         "task": Task.objects.get().pk,
@@ -283,6 +289,19 @@ _record(
     lambda w: {"staff_id": w["caseworker"].staff.pk},
     {"staff_id": INVENTED_INT},
     "coordinator",
+)
+# Someone else's import, against one that does not exist.
+_record(
+    ["incidents:import_page", "incidents:import_mapping"],
+    lambda w: {"job_id": w["import_job"]},
+    {"job_id": INVENTED_UUID},
+    "doc_outsider",
+)
+_record(
+    ["incidents:import_decide"],
+    lambda w: {"job_id": w["import_job"], "action": "undo"},
+    {"job_id": INVENTED_UUID, "action": "undo"},
+    "doc_outsider",
 )
 # Someone else's alert or security key, against one that does not exist: nothing happens either way.
 _record(["accounts:alert_ack"], lambda w: {"alert_id": w["alert"]}, {"alert_id": INVENTED_INT}, "caseworker")

@@ -386,3 +386,7 @@ class CustodyEvent(SealedRecord):
 
 def first_day(year: int, month: int | None, day: int | None) -> date:
     return date(year, month or 1, day or 1)
+
+
+# Imports keep their own module; imported here so Django registers their models with this app.
+from ferry.incidents.import_models import ImportedIncident, ImportJob  # noqa: E402, F401

@@ -1,7 +1,7 @@
 """Staff URLs of the documentation: incidents, the register of perpetrators and places, sources,
 vocabularies, evidence and imports."""
 
-from django.urls import path
+from django.urls import include, path
 
 from ferry.incidents import views
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("vocabularies/<str:name>/", views.vocabulary_page, name="vocabulary"),
     path("vocabularies/<str:name>/<int:term_id>/", views.term_change, name="term_change"),
     path("victims/<str:victim_id>/", views.victim_detail, name="victim"),
+    path("import/", include("ferry.incidents.import_urls")),
     path("<str:reference>/", views.incident_detail, name="detail"),
     path("<str:reference>/edit/", views.incident_edit, name="edit"),
     path("<str:reference>/verify/", views.incident_verify, name="verify"),

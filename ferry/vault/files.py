@@ -287,3 +287,10 @@ def stored_files_sweep(*, now: datetime | None = None, margin: timedelta = SWEEP
             store.delete(name)
             removed += 1
     return Swept(removed=removed, kept_young=young)
+
+
+def files_delete(file_ids: list[str]) -> None:
+    """Destroy files: their keys (and any waiting copy) now, in the caller's transaction; their stored
+    ciphertexts, which nothing can open any more, go with the sweep a margin later (as a shred's do)."""
+    FileKey.objects.filter(pk__in=file_ids).delete()
+    stored_files_forget(file_ids)
