@@ -510,7 +510,9 @@ class _Builder:
             ({"staff_id": caseworker.staff_id}, caseworker.public_key),
             ({"staff_id": coordinator.staff_id}, coordinator.public_key),
         ):
-            grant = {"key_set_id": key_set_id, "staff_id": None, "escrow_id": None, "requester_key": None}
+            # Grants have random ids in Ferry (vault.models.random_id); drawn from the seeded generator.
+            grant = {"id": rng.getrandbits(62) + 1, "key_set_id": key_set_id, "staff_id": None, "escrow_id": None}
+            grant["requester_key"] = None
             grant |= {"generation": 1, "sealed_key": crypto.seal_to(public, key), "created_at": opened, **recipient}
             self.chunk.add("vault.grant", grant)
 

@@ -109,7 +109,7 @@ def _uuid_hex(rng: random.Random) -> str:
 
 COLUMNS = {
     "vault.keyset": ("id", "purpose", "generation", "rekey_needed", "created_at", "shredded_at"),
-    "vault.grant": ("key_set", "staff", "escrow", "requester_key", "generation", "sealed_key", "created_at"),
+    "vault.grant": ("id", "key_set", "staff", "escrow", "requester_key", "generation", "sealed_key", "created_at"),
     "incidents.incident": (
         "id", "key_set", "reference", "country", "subdivision", "place_precision", "place", "victim_count",
         "verification", "restricted", "author", "verified_by", "verified_at", "created_at", "updated_at", "version",
@@ -220,13 +220,12 @@ def _cumulative(table: dict[Any, int]) -> tuple[list[Any], list[int]]:
 class _Builder:
     """Rows of incidents, one incident at a time, into per-table lists of tuples (written per chunk)."""
 
-    def __init__(self, shape: Shape, setting: _Setting, rng: random.Random, now: datetime, next_key_set: int) -> None:
+    def __init__(self, shape: Shape, setting: _Setting, rng: random.Random, now: datetime) -> None:
         from ferry.incidents.models import Incident
 
         self.shape, self.s, self.rng = shape, setting, rng
         self.now = _now_text(now)
         self.today = now.date()
-        self.next_key_set = next_key_set
         self.meta = Incident._meta
         self.hot_every = max(1, shape.acts // max(1, shape.hot_acts))
         self.acts = 0
@@ -240,14 +239,20 @@ class _Builder:
         keys, cumulative = table
         return self.rng.choices(keys, cum_weights=cumulative)[0]
 
+    def _random_id(self) -> int:
+        """Key sets and grants have random ids in Ferry (vault.models.random_id); drawn here from the seeded
+        generator, so a run is repeatable."""
+        return self.rng.getrandbits(62) + 1
+
     def _key_set(self, slot: int) -> int:
-        key_set = self.next_key_set
-        self.next_key_set += 1
+        key_set = self._random_id()
         now = self.now
         self.rows["vault.keyset"].append((key_set, "documentation", 1, False, now, None))
         grants = self.rows["vault.grant"]
-        grants.append((key_set, None, self.s.escrow_id, None, 1, self.s.sealed_escrow[slot], now))
-        grants.append((key_set, self.s.documenter.staff_id, None, None, 1, self.s.sealed_doc[slot], now))
+        grants.append((self._random_id(), key_set, None, self.s.escrow_id, None, 1, self.s.sealed_escrow[slot], now))
+        grants.append(
+            (self._random_id(), key_set, self.s.documenter.staff_id, None, None, 1, self.s.sealed_doc[slot], now)
+        )
         return key_set
 
     def incident(self, i: int) -> None:
@@ -345,8 +350,7 @@ def generate(shape: Shape, *, now: datetime | None = None) -> Generated:
     for label in COLUMNS:
         writer.models[label] = apps.get_model(label)
         writer.counts.setdefault(label, 0)
-    last = apps.get_model("vault.keyset").objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    builder = _Builder(shape, setting, rng, now, last + 1)
+    builder = _Builder(shape, setting, rng, now)
     started = time.perf_counter()
     group = CHUNK_INCIDENTS * CHUNKS_PER_TRANSACTION
     for group_start in range(0, shape.incidents, group):
