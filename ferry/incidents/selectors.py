@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
 from ferry.accounts.models import Role, Staff
@@ -80,21 +80,17 @@ def filtered(filters: Filters) -> QuerySet[Incident]:
         rows = rows.filter(start_date__lte=filters.until)
     if filters.act_type:
         rows = rows.filter(
-            Exists(Act.objects.filter(incident_id=OuterRef("pk"), act_type_id__in=descendants(filters.act_type)))
+            pk__in=Act.objects.filter(act_type_id__in=descendants(filters.act_type)).values("incident_id")
         )
     if filters.method:
-        rows = rows.filter(
-            Exists(Act.objects.filter(incident_id=OuterRef("pk"), method_id__in=descendants(filters.method)))
-        )
+        rows = rows.filter(pk__in=Act.objects.filter(method_id__in=descendants(filters.method)).values("incident_id"))
     if filters.perpetrator:
         rows = rows.filter(
-            Exists(Involvement.objects.filter(act__incident_id=OuterRef("pk"), perpetrator_id=filters.perpetrator))
+            pk__in=Involvement.objects.filter(perpetrator_id=filters.perpetrator).values("act__incident_id")
         )
     if filters.perpetrator_type:
         kinds = descendants(filters.perpetrator_type)
-        rows = rows.filter(
-            Exists(Involvement.objects.filter(act__incident_id=OuterRef("pk"), perpetrator_type_id__in=kinds))
-        )
+        rows = rows.filter(pk__in=Involvement.objects.filter(perpetrator_type_id__in=kinds).values("act__incident_id"))
     return rows
 
 
