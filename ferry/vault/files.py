@@ -3,6 +3,7 @@ the file keys themselves, and removing stored ciphertexts once their keys are go
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from datetime import datetime
@@ -108,3 +109,15 @@ def stored_files_delete(file_ids: list[str]) -> None:
     store = storage()
     for file_id in file_ids:
         store.delete(_path(file_id))
+
+
+def stored_sha256(file_id: uuid.UUID) -> str | None:
+    """The SHA-256 of a file's stored ciphertext, read in chunks and needing no key; None if it is missing."""
+    store, path = storage(), _path(str(file_id))
+    if not store.exists(path):
+        return None
+    digest = hashlib.sha256()
+    with store.open(path) as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
