@@ -37,10 +37,7 @@ class BoundedMemoryUploadHandler(FileUploadHandler):
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         assert self.buffer is not None  # noqa: S101 - new_file always runs first
-        if (
-            start + len(raw_data) > self.max_file_bytes()
-            or self.total + len(raw_data) > self.max_total_bytes()
-        ):
+        if start + len(raw_data) > self.max_file_bytes() or self.total + len(raw_data) > self.max_total_bytes():
             if self.request is not None:
                 refused = getattr(self.request, "_ferry_refused_uploads", [])
                 refused.append(str(self.file_name or ""))

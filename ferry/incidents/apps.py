@@ -7,3 +7,9 @@ class IncidentsConfig(AppConfig):
     name = "ferry.incidents"
     label = "incidents"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ferry.core.dashboard import DASHBOARD_PARTS
+        from ferry.incidents import dashboard
+
+        DASHBOARD_PARTS.register(dashboard.evidence_part)

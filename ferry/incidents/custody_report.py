@@ -118,7 +118,7 @@ def _item(evidence: Evidence, key: bytes) -> ReportItem:
         events=[
             ReportEvent(
                 sequence=e.sequence,
-                action=A(e.action).label if e.action in A.values else e.action,
+                action=str(A(e.action).label) if e.action in A.values else e.action,
                 at=e.at,
                 actor=_name(e.actor),
                 detail=detail_text(e.action, custody_detail(key=key, event=e)),

@@ -1,7 +1,9 @@
 """Staff URLs of the documentation: incidents, the register of perpetrators and places, sources,
 vocabularies, evidence and imports."""
 
-from django.urls import path  # noqa: F401 - the routes follow
+from django.urls import include, path
 
 app_name = "incidents"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("evidence/", include("ferry.incidents.evidence_urls")),
+]
