@@ -161,13 +161,13 @@ class CustodyReport:
         return f"custody-{reference}.pdf"
 
 
-@transaction.atomic
 def report_for_item(*, ring: KeyRing | None, staff: Staff, reference: str) -> CustodyReport:
     """One item's custody report; its export is recorded in its log first."""
     require(staff, Role.DOCUMENTER)
     evidence, key = access_evidence(ring=ring, staff=staff, reference=reference)
-    _exported(evidence, key, staff, "item")
-    _audit("evidence.report", staff, evidence)
+    with transaction.atomic():
+        _exported(evidence, key, staff, "item")
+        _audit("evidence.report", staff, evidence)
     return CustodyReport(
         title=_("Custody report: evidence %(reference)s") % {"reference": evidence.reference},
         incident_reference="",
@@ -178,7 +178,6 @@ def report_for_item(*, ring: KeyRing | None, staff: Staff, reference: str) -> Cu
     )
 
 
-@transaction.atomic
 def report_for_incident(*, ring: KeyRing | None, staff: Staff, reference: str) -> CustodyReport:
     """Every item of the incident the viewer can open (originals, then their copies); each export recorded."""
     require(staff, Role.DOCUMENTER)
@@ -191,9 +190,10 @@ def report_for_incident(*, ring: KeyRing | None, staff: Staff, reference: str) -
     )
     keys = ring.keys_for([item.key_set for item in items])
     openable = [item for item in items if item.key_set_id in keys]
-    for item in openable:
-        _exported(item, keys[item.key_set_id], staff, "incident")
-    _audit("incident.custody_report", staff, incident)
+    with transaction.atomic():
+        for item in openable:
+            _exported(item, keys[item.key_set_id], staff, "incident")
+        _audit("incident.custody_report", staff, incident)
     return CustodyReport(
         title=_("Custody report: incident %(reference)s") % {"reference": incident.reference},
         incident_reference=incident.reference,

@@ -38,6 +38,9 @@ from ferry.vault import files, keysets
 from ferry.vault.errors import VaultError
 from ferry.vault.keyring import KeyRing
 
+# Every door is opened outside the transaction that follows it: a refusal's audit entry must outlive the
+# rollback that the refusal causes.
+
 # Documenters, and analysts an incident's evidence was shared with; an analyst without a grant is refused like
 # anyone else, and the refusal is audited (evidence.denied).
 EVIDENCE_ROLES = (Role.DOCUMENTER, Role.ANALYST)
@@ -123,7 +126,6 @@ def _new_item(
     return evidence, key
 
 
-@transaction.atomic
 def evidence_add(*, ring: KeyRing | None, staff: Staff, reference: str, content: bytes, data: EvidenceData) -> Evidence:
     """An evidence file for the incident, stored sealed and exactly as given, with its custody log begun."""
     require(staff, Role.DOCUMENTER)
@@ -137,7 +139,7 @@ def evidence_add(*, ring: KeyRing | None, staff: Staff, reference: str, content:
     source = None
     if data.source_reference.strip():
         source, _source_key = access_source(ring=ring, staff=staff, reference=data.source_reference.strip().upper())
-    with _undone_on_error() as stored:
+    with transaction.atomic(), _undone_on_error() as stored:
         return _acquired(
             staff=staff, incident=incident, content=content, data=data, how=how, source=source, stored=stored
         )
@@ -180,7 +182,6 @@ def _acquired(
     return evidence
 
 
-@transaction.atomic
 def evidence_copy_add(
     *,
     ring: KeyRing | None,
@@ -205,7 +206,7 @@ def evidence_copy_add(
     if kind not in Evidence.Kind.values:
         raise DocumentationError(_("Choose what kind of evidence this is."))
     _content_check(content)
-    with _undone_on_error() as stored:
+    with transaction.atomic(), _undone_on_error() as stored:
         return _copied(
             staff=staff,
             original=original,
@@ -268,7 +269,6 @@ def evidence_record_open(*, ring: KeyRing | None, staff: Staff, reference: str) 
     return evidence, EvidenceRecord.of(key, evidence)
 
 
-@transaction.atomic
 def evidence_content(*, ring: KeyRing | None, staff: Staff, reference: str) -> tuple[Evidence, EvidenceRecord, bytes]:
     """The file itself, as acquired: every download is a view, recorded in the custody log and the audit log."""
     evidence, key = access_evidence(ring=ring, staff=staff, reference=reference)
@@ -279,12 +279,12 @@ def evidence_content(*, ring: KeyRing | None, staff: Staff, reference: str) -> t
         raise DocumentationError(
             _("The stored file cannot be read back: it was altered or damaged. Re-check its hash.")
         ) from None
-    _audit("evidence.download", staff, evidence)
-    custody_append(evidence=evidence, key=key, action=CustodyEvent.Action.VIEWED, actor=staff, detail={})
+    with transaction.atomic():
+        _audit("evidence.download", staff, evidence)
+        custody_append(evidence=evidence, key=key, action=CustodyEvent.Action.VIEWED, actor=staff, detail={})
     return evidence, record, content
 
 
-@transaction.atomic
 def evidence_handover(
     *, ring: KeyRing | None, staff: Staff, reference: str, recipient: str, method: str, note: str = ""
 ) -> CustodyEvent:
@@ -296,14 +296,15 @@ def evidence_handover(
         raise DocumentationError(_("Say to whom it was handed."))
     if not method:
         raise DocumentationError(_("Say how it was handed over."))
-    _audit("evidence.handover", staff, evidence)
-    return custody_append(
-        evidence=evidence,
-        key=key,
-        action=CustodyEvent.Action.HANDED,
-        actor=staff,
-        detail={"recipient": recipient, "method": method, "note": _clean(note)},
-    )
+    with transaction.atomic():
+        _audit("evidence.handover", staff, evidence)
+        return custody_append(
+            evidence=evidence,
+            key=key,
+            action=CustodyEvent.Action.HANDED,
+            actor=staff,
+            detail={"recipient": recipient, "method": method, "note": _clean(note)},
+        )
 
 
 @dataclass(frozen=True)
