@@ -87,6 +87,8 @@ def world(client: Client, make_staff: Any) -> dict[str, Any]:
         "caseworker": make_staff("caseworker"),
         "outsider": make_staff("caseworker"),  # a caseworker with no grant to anything here
         "auditor": make_staff("auditor"),  # no role that opens cases, requests or settings
+        "documenter": make_staff("documenter"),
+        "doc_outsider": make_staff("documenter"),  # not named on the restricted incident below
     }
     _response, _code, _ = submit(client, files=[jpeg_with_gps()])
     request = Request.objects.get()
@@ -126,8 +128,10 @@ def world(client: Client, make_staff: Any) -> dict[str, Any]:
         created_at=timezone.now(),
         expires_at=timezone.now() + timezone.timedelta(hours=72),
     )
+    documented = _documented(team["documenter"])
     return {
         **team,
+        **documented,
         "reference": ref,
         "invitation": invitation.pk,
         "task": Task.objects.get().pk,
@@ -138,6 +142,28 @@ def world(client: Client, make_staff: Any) -> dict[str, Any]:
         "alert": alert.pk,
         "security_key": key.pk,
     }
+
+
+def _documented(documenter: Any) -> dict[str, Any]:
+    """A restricted incident (sealed to its author alone) with an evidence item."""
+    from ferry.incidents.evidence import EvidenceData, evidence_add
+    from ferry.incidents.services import IncidentData, PartialDate, incident_create
+    from ferry.vault.keyring import KeyRing
+
+    day = timezone.localdate() - timezone.timedelta(days=30)
+    incident, _key = incident_create(
+        staff=documenter.staff,
+        data=IncidentData(title="t", start=PartialDate(year=day.year, month=day.month, day=day.day), country="RU"),
+        restricted=True,
+    )
+    item = evidence_add(
+        ring=KeyRing(staff_id=documenter.staff.pk, private_key=documenter.private_key),
+        staff=documenter.staff,
+        reference=incident.reference,
+        content=b"evidence",
+        data=EvidenceData(name="e.txt", content_type="text/plain", kind="document", how="h"),
+    )
+    return {"incident": incident.reference, "evidence": item.reference}
 
 
 INVENTED_REFERENCE = "ZZZ-ZZZ"
@@ -249,6 +275,27 @@ _record(["accounts:alert_ack"], lambda w: {"alert_id": w["alert"]}, {"alert_id":
 _record(["accounts:key_remove"], lambda w: {"key_id": w["security_key"]}, {"key_id": INVENTED_INT}, "caseworker")
 
 
+_record(
+    ["incidents:evidence_incident", "incidents:evidence_add", "incidents:evidence_incident_report"],
+    lambda w: {"reference": w["incident"]},
+    {"reference": INVENTED_REFERENCE},
+    "doc_outsider",
+)
+_record(
+    [
+        "incidents:evidence_detail",
+        "incidents:evidence_download",
+        "incidents:evidence_copy",
+        "incidents:evidence_handover",
+        "incidents:evidence_recheck",
+        "incidents:evidence_report",
+    ],
+    lambda w: {"reference": w["evidence"]},
+    {"reference": INVENTED_REFERENCE},
+    "doc_outsider",
+)
+
+
 def _url(route: Route, kwargs: dict[str, Any]) -> str:
     url = route.route
     for name, value in kwargs.items():
@@ -290,6 +337,10 @@ def test_missing_forbidden_and_role_less_answer_alike(world: dict[str, Any]) -> 
             # Then both answers are the same, byte for byte (the refusal tells nothing)
             if asked != invented_answer:
                 differences.append(f"{route.name} as {who}: {asked[0]} for a real one, {invented_answer[0]} invented")
-            if who == outsider and route.name.startswith(("cases:", "triage:")) and asked[0] < 400:
+            if (
+                who == outsider
+                and route.name.startswith(("cases:", "triage:", "incidents:evidence"))
+                and asked[0] < 400
+            ):
                 differences.append(f"{route.name} as {who}: {asked[0]}, not refused")
     assert differences == []

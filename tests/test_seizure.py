@@ -8,6 +8,7 @@ which canary goes where; the scenario checks each one really is in its sealed fi
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import random
 import shutil
@@ -51,6 +52,15 @@ SENSITIVE_FIELDS: dict[str, set[str]] = {
     "cases.task": {"title"},
     "cases.referral": {"packet"},
     "cases.checkinrecord": {"note"},
+    "incidents.incident": {"card", "narrative", "location", "notes"},
+    "incidents.victim": {"identity", "case_link"},
+    "incidents.act": {"notes"},
+    "incidents.involvement": {"detail"},
+    "incidents.source": {"identity"},
+    "incidents.information": {"summary"},
+    "incidents.intervention": {"detail"},
+    "incidents.evidence": {"record"},
+    "incidents.custodyevent": {"detail"},
 }
 
 # The canaries the intake scenario writes into each sealed field of the intake (by name, see canary()).
@@ -69,6 +79,21 @@ CANARY_FIELDS: dict[tuple[str, str], set[str]] = {
     ("cases.task", "title"): {"case-task"},
     ("cases.referral", "packet"): {"case-name", "case-referral-note"},
     ("cases.checkinrecord", "note"): {"case-checkin-note"},
+    ("incidents.incident", "card"): {"incident-title"},
+    ("incidents.incident", "narrative"): {"incident-narrative"},
+    ("incidents.incident", "location"): {"incident-location"},
+    ("incidents.incident", "notes"): {"incident-notes"},
+    ("incidents.victim", "identity"): {"victim-name", "victim-orientation", "victim-gender-identity"},
+    # The link's plaintext is a case's reference, which is in clear in the cases' own table: what must not be
+    # in clear is the link itself (checked in _documentation_scenario), so no canary can stand for it.
+    ("incidents.victim", "case_link"): set(),
+    ("incidents.act", "notes"): {"act-notes"},
+    ("incidents.involvement", "detail"): {"involvement-detail"},
+    ("incidents.source", "identity"): {"source-name", "source-contact"},
+    ("incidents.information", "summary"): {"information-summary"},
+    ("incidents.intervention", "detail"): {"intervention-detail"},
+    ("incidents.evidence", "record"): {"evidence-name", "evidence-description", "evidence-how"},
+    ("incidents.custodyevent", "detail"): {"evidence-how", "handover-recipient", "handover-note"},
 }
 
 CANARY = "CANARY-{}-Жёлтый-попугай-{}"
@@ -354,7 +379,7 @@ def _intake_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None
     assert Message.objects.filter(sender="requester").count() == 1
     assert Attachment.objects.count() == 2
     for (label, field), names in CANARY_FIELDS.items():
-        if label.startswith("cases."):
+        if not label.startswith("intake."):
             continue
         model = apps.get_model(label)
         keys = {
@@ -450,6 +475,157 @@ def _case_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None:
             assert canary(name) in plain, (label, field, name)
 
 
+def _documentation_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None:
+    """A documenter records an incident from an interview: a victim linked to the case above, an act with a
+    perpetrator's part, a source and what it said, an intervention, a photo as evidence with a working copy,
+    handed to a partner and re-checked, and a custody report. All through the services the pages call.
+    Canaries go into every sealed field of the documentation."""
+    from django.utils import timezone
+
+    from ferry.cases.models import Case
+    from ferry.incidents import custody_report
+    from ferry.incidents import evidence as evidence_services
+    from ferry.incidents import services as documentation
+    from ferry.incidents.models import Term, Victim
+    from ferry.incidents.seed import vocabularies_seed
+
+    vocabularies_seed(Term)  # a transactional test empties the seeded tables
+    documenter = make_staff("documenter")
+    secrets_written["documenter-private-key"] = documenter.private_key
+    ring = KeyRing(staff_id=documenter.staff.pk, private_key=documenter.private_key)
+    day = timezone.localdate() - timedelta(days=40)
+    incident, incident_key = documentation.incident_create(
+        staff=documenter.staff,
+        data=documentation.IncidentData(
+            title=canary("incident-title"),
+            start=documentation.PartialDate(year=day.year, month=day.month, day=day.day),
+            country="RU",
+            subdivision="RU-CE",
+            narrative=canary("incident-narrative"),
+            location=canary("incident-location"),
+            notes=canary("incident-notes"),
+        ),
+    )
+    secrets_written["incident-key"] = incident_key
+    who = {"ring": ring, "staff": documenter.staff, "reference": incident.reference}
+    case = Case.objects.get()
+    victim = documentation.victim_add(
+        **who,
+        data=documentation.VictimData(
+            name=canary("victim-name"),
+            age="24",
+            sexual_orientation=canary("victim-orientation"),
+            gender_identity=canary("victim-gender-identity"),
+            case_reference=case.reference,
+        ),
+    )
+    # The link to the case is sealed: the victim's row names no case, and opens to it with the key
+    victim_key = ring.key_for(victim.key_set)
+    assert keysets.open_field(victim_key, victim, "case_link") == case.reference
+    assert case.reference.encode() not in bytes(Victim.objects.get().case_link)
+    documentation.act_add(
+        **who,
+        data=documentation.ActData(
+            victim_id=victim.pk,
+            act_type="torture",
+            start=documentation.PartialDate(year=day.year, month=day.month, day=day.day),
+            notes=canary("act-notes"),
+            involvements=(
+                documentation.InvolvementData(
+                    perpetrator_type="relatives", degree="direct", detail=canary("involvement-detail")
+                ),
+            ),
+        ),
+    )
+    source, source_key = documentation.source_create(
+        staff=documenter.staff,
+        data=documentation.SourceData(
+            kind="person", reliability="B", name=canary("source-name"), contact=canary("source-contact")
+        ),
+    )
+    secrets_written["source-key"] = source_key
+    documentation.information_add(
+        **who,
+        source_reference=source.reference,
+        credibility=2,
+        received_on=timezone.localdate(),
+        summary=canary("information-summary"),
+    )
+    documentation.intervention_add(**who, kind="un", on=timezone.localdate(), detail=canary("intervention-detail"))
+    photo = (canary("evidence-bytes") * 20).encode()
+    item = evidence_services.evidence_add(
+        **who,
+        content=photo,
+        data=evidence_services.EvidenceData(
+            name=canary("evidence-name"),
+            content_type="image/jpeg",
+            kind="photo",
+            how=canary("evidence-how"),
+            description=canary("evidence-description"),
+            source_reference=source.reference,
+        ),
+    )
+    copy = (canary("evidence-copy-bytes") * 20).encode()
+    evidence_services.evidence_copy_add(
+        ring=ring,
+        staff=documenter.staff,
+        reference=item.reference,
+        content=copy,
+        copy_kind="redacted",
+        name=canary("evidence-name"),
+        content_type="image/jpeg",
+        description=canary("evidence-description"),
+    )
+    evidence_services.evidence_handover(
+        ring=ring,
+        staff=documenter.staff,
+        reference=item.reference,
+        recipient=canary("handover-recipient"),
+        method="in person",
+        note=canary("handover-note"),
+    )
+    assert evidence_services.evidence_recheck(ring=ring, staff=documenter.staff, reference=item.reference).ok
+    custody_report.report_for_item(ring=ring, staff=documenter.staff, reference=item.reference)
+    for name in (
+        "incident-title",
+        "incident-narrative",
+        "incident-location",
+        "incident-notes",
+        "victim-name",
+        "victim-orientation",
+        "victim-gender-identity",
+        "act-notes",
+        "involvement-detail",
+        "source-name",
+        "source-contact",
+        "information-summary",
+        "intervention-detail",
+        "evidence-name",
+        "evidence-description",
+        "evidence-how",
+        "handover-recipient",
+        "handover-note",
+    ):
+        secrets_written[name] = canary(name).encode()
+    secrets_written["evidence-bytes"] = photo
+    secrets_written["evidence-copy-bytes"] = copy
+    # The original's hash is sealed: in clear it would let a seized copy of the photo be matched to the record
+    secrets_written["evidence-sha256"] = hashlib.sha256(photo).hexdigest().encode()
+    secrets_written["evidence-key"] = ring.key_for(item.key_set)
+    for (label, field), names in CANARY_FIELDS.items():
+        if not label.startswith("incidents."):
+            continue
+        model = apps.get_model(label)
+        plain = " ".join(
+            keysets.open_field(key, row, field) or ""
+            for row in model.objects.all()
+            for key in [ring.keys_for([row.key_set]).get(row.key_set_id)]
+            if key is not None
+        )
+        for name in names:
+            assert canary(name) in plain, (label, field, name)
+
+
 @pytest.mark.parametrize("file_storage", ["filesystem", "s3"])
 def test_seized_database_and_files_reveal_nothing(
     make_staff: Any, tmp_path: Path, file_storage: str, request: pytest.FixtureRequest
@@ -496,6 +672,7 @@ def test_seized_database_and_files_reveal_nothing(
     # The anonymous intake: a request, its mailbox, messages, files, triage notes (see _intake_scenario).
     _intake_scenario(make_staff, secrets_written)
     _case_scenario(make_staff, secrets_written)
+    _documentation_scenario(make_staff, secrets_written)
 
     # Someone signed in and out again through the pages (session wrapping, cookies).
     client = Client()
@@ -524,7 +701,7 @@ def test_seized_database_and_files_reveal_nothing(
     taken = _dump(tmp_path, bucket)
     # Every encrypted file (the attachment, the photo, the text file) is in what was taken, where it should be.
     stored = {f"{str(pk)[:2]}/{pk}.bin" for pk in FileKey.objects.values_list("pk", flat=True)}
-    assert len(stored) == 3
+    assert len(stored) == 5  # the attachment, the intake's photo and text file, the evidence and its copy
     in_folder = {f"{p.parent.name}/{p.name}" for p in taken if "data-folder" in p.parts and p.suffix == ".bin"}
     if bucket is None:
         assert stored <= in_folder

@@ -14,7 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import translation
+from django.utils import dateformat, timezone, translation
 from PIL import Image
 
 from ferry.audit.models import AuditEntry
@@ -509,6 +509,10 @@ def test_an_incidents_custody_report_in_russian_covers_every_item_the_viewer_can
         assert item.reference in text
         assert item.stored_sha256[:32] in text
     assert hashlib.sha256(b"Transcript of the voice message").hexdigest()[:32] in text
+    # Dates are written the Russian way (the month's name in the genitive), as every page in Russian
+    with translation.override("ru"):
+        month = dateformat.format(timezone.now(), "E")
+    assert month in text
     # Each item's export is in its log, recorded in the viewer's language
     for item in (original, copy):
         assert actions(item)[-1] == A.EXPORTED
