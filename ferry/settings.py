@@ -151,9 +151,10 @@ FILE_UPLOAD_HANDLERS = ["ferry.core.uploads.BoundedMemoryUploadHandler"]
 FERRY_UPLOAD_MAX_FILE_BYTES = config.env_int("FERRY_UPLOAD_MAX_FILE_MB", 10, minimum=1) * 1024 * 1024
 FERRY_UPLOAD_MAX_TOTAL_BYTES = config.env_int("FERRY_UPLOAD_MAX_TOTAL_MB", 25, minimum=1) * 1024 * 1024
 FERRY_UPLOAD_MAX_FILES = 5
-# Evidence files (ferry/incidents/evidence.py) are kept whole and never altered, so videos may be large; they
-# too stay in memory while sealed, so this bounds a request's memory.
-FERRY_EVIDENCE_MAX_FILE_BYTES = config.env_int("FERRY_EVIDENCE_MAX_FILE_MB", 100, minimum=1) * 1024 * 1024
+# Evidence files (ferry/incidents/evidence.py) are kept whole and never altered, and may be larger than what
+# the intake takes; they too stay in memory while sealed. Raising it means raising nginx's body size for the
+# evidence pages too (docs/operations.md, "Evidence").
+FERRY_EVIDENCE_MAX_FILE_BYTES = config.env_int("FERRY_EVIDENCE_MAX_FILE_MB", 25, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 
 # The anonymous intake (ferry/intake): where it lives, its camouflage, and its flood limits.
