@@ -137,7 +137,16 @@ Trail = list[tuple[str, str]]
 
 
 def _trail_of(evidence: Evidence) -> Trail:
-    return list(audit_trail(object_type=AUDIT_TYPE, object_id_prefix=evidence.pk.hex))
+    """The item's custody entries in the audit log: ids from its own hex id up to the next one (hexadecimal
+    strings of one length sort alike in every collation, so the index serves it)."""
+    first = evidence.pk.hex
+    following = f"{int(first, 16) + 1:032x}"
+    below = following if len(following) == len(first) else ""
+    return [
+        (action, oid)
+        for action, oid in audit_trail(object_type=AUDIT_TYPE, object_id_from=first, object_id_below=below)
+        if oid.startswith(first)
+    ]
 
 
 def chain_verify(
