@@ -3,7 +3,10 @@ custody event, see incidents.custody).
 
 An item lives under its own key set (it can be handed over without its incident), sealed to whoever holds the
 incident and to the escrow key. The SHA-256 of the original bytes is taken at acquisition and sealed in the
-item's record; the SHA-256 of the stored ciphertext is in clear, so storage can be checked without a key."""
+item's record; the SHA-256 of the stored ciphertext is in clear, so storage can be checked without a key.
+
+Every door is opened before the transaction of the change that follows it: a refusal's audit entry must
+outlive the rollback that the refusal causes."""
 
 from __future__ import annotations
 
@@ -37,9 +40,6 @@ from ferry.incidents.services import (
 from ferry.vault import files, keysets
 from ferry.vault.errors import VaultError
 from ferry.vault.keyring import KeyRing
-
-# Every door is opened outside the transaction that follows it: a refusal's audit entry must outlive the
-# rollback that the refusal causes.
 
 # Documenters, and analysts an incident's evidence was shared with; an analyst without a grant is refused like
 # anyone else, and the refusal is audited (evidence.denied).
