@@ -59,12 +59,13 @@ def port_free(port: int) -> bool:
 
 
 def heartbeat_write() -> None:
-    """A fresh worker heartbeat, so /healthz answers 200 (it goes stale after a few minutes; the run is shorter)."""
+    """A fresh worker heartbeat, so /healthz answers 200 when the server is first asked (it goes stale after
+    FERRY_HEARTBEAT_STALE_SECONDS; the figures count non-2xx answers, so the run must be shorter)."""
     from django.utils import timezone
 
-    from ferry.core.models import WorkerHeartbeat
+    from ferry.core.models import WorkerProcess
 
-    WorkerHeartbeat.objects.update_or_create(pk=1, defaults={"beat_at": timezone.now(), "worker_id": "bench"})
+    WorkerProcess.objects.update_or_create(worker_id="bench", defaults={"beat_at": timezone.now()})
 
 
 def gunicorn_start(port: int) -> subprocess.Popen[bytes]:

@@ -20,7 +20,14 @@ CSRF_TRUSTED_ORIGINS = [
 
 FERRY_ORG_NAME = config.env_str("FERRY_ORG_NAME", "Ferry")
 FERRY_STAFF_PATH = config.env_str("FERRY_STAFF_PATH", "staff").strip("/")
-FERRY_HEARTBEAT_STALE_SECONDS = config.env_int("FERRY_HEARTBEAT_STALE_SECONDS", 180, minimum=60)
+# /healthz: a worker heartbeat older than this is stale (the worker beats every few seconds; the sweeps run
+# every minute); a queued job waiting longer than FERRY_JOBS_OVERDUE_SECONDS is overdue; below
+# FERRY_DISK_MARGIN_MB free in the data folder the disk is low and new requests, messages and uploads are refused.
+FERRY_HEARTBEAT_STALE_SECONDS = config.env_int("FERRY_HEARTBEAT_STALE_SECONDS", 60, minimum=15)
+FERRY_JOBS_OVERDUE_SECONDS = config.env_int("FERRY_JOBS_OVERDUE_SECONDS", 180, minimum=60)
+FERRY_DISK_MARGIN_MB = config.env_int("FERRY_DISK_MARGIN_MB", 256, minimum=0)
+# Finished background task rows are kept this long (for inspection), then deleted by the worker.
+FERRY_TASK_RESULTS_KEEP_DAYS = config.env_int("FERRY_TASK_RESULTS_KEEP_DAYS", 7, minimum=1)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -190,7 +197,10 @@ EMAIL_BACKEND = (
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"scrub": {"()": "ferry.core.logging.ScrubRequestFilter"}},
+    "filters": {
+        "scrub": {"()": "ferry.core.logging.ScrubRequestFilter"},
+        "server_path": {"()": "ferry.core.logging.ServerPathFilter"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]},
@@ -199,6 +209,8 @@ LOGGING = {
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        # The web server of `make run` (waitress): its lines lose the request path.
+        "waitress": {"handlers": ["console"], "level": "WARNING", "filters": ["server_path"], "propagate": False},
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # At DEBUG this logger writes whole template contexts (receipt codes, decrypted text): never below INFO.
         "django.template": {"handlers": ["console"], "level": "INFO", "propagate": False},

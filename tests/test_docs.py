@@ -55,3 +55,15 @@ def test_the_check_sees_a_citation() -> None:
     assert (files, tests, modules) == ({"cases/test_gone.py"}, {"test_gone_away"}, {"ferry/cases/gone.py"})
     assert _exists("cases/services.py")
     assert not _exists("cases/pipeline_settings.py")
+
+
+def test_the_production_units_restart_whatever_stopped_them() -> None:
+    """The systemd units operations.md gives start the web server and the worker again after kill -9 too
+    (Restart=on-failure would, but Restart=always also covers a clean exit), and never give up."""
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    units = re.findall(r"`/etc/systemd/system/(ferry-[a-z]+)\.service`:\s*```ini\n(.*?)```", text, re.DOTALL)
+    assert {name for name, _unit in units} == {"ferry-web", "ferry-worker"}
+    for name, unit in units:
+        assert re.search(r"^Restart=always$", unit, re.MULTILINE), name
+        assert re.search(r"^RestartSec=\d+$", unit, re.MULTILINE), name
+        assert re.search(r"^StartLimitIntervalSec=0$", unit, re.MULTILINE), name

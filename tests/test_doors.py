@@ -88,7 +88,7 @@ def world(client: Client, make_staff: Any) -> dict[str, Any]:
         "outsider": make_staff("caseworker"),  # a caseworker with no grant to anything here
         "auditor": make_staff("auditor"),  # no role that opens cases, requests or settings
         "documenter": make_staff("documenter"),
-        "doc_outsider": make_staff("documenter"),  # not named on the restricted incident below
+        "doc_outsider": make_staff("documenter"),  # a documenter a restricted incident was not shared with
     }
     _response, _code, _ = submit(client, files=[jpeg_with_gps()])
     request = Request.objects.get()
@@ -128,7 +128,7 @@ def world(client: Client, make_staff: Any) -> dict[str, Any]:
         created_at=timezone.now(),
         expires_at=timezone.now() + timezone.timedelta(hours=72),
     )
-    documented = _documented(team["documenter"])
+    documented = _documentation(team)
     return {
         **team,
         **documented,
@@ -144,26 +144,50 @@ def world(client: Client, make_staff: Any) -> dict[str, Any]:
     }
 
 
-def _documented(documenter: Any) -> dict[str, Any]:
-    """A restricted incident (sealed to its author alone) with an evidence item."""
-    from ferry.incidents.evidence import EvidenceData, evidence_add
-    from ferry.incidents.services import IncidentData, PartialDate, incident_create
+def _documentation(team: dict[str, Any]) -> dict[str, Any]:
+    """A restricted incident with a victim, and an entry of the register and of the places."""
+    from ferry.incidents import services as documentation
+    from ferry.incidents.models import Term
+    from ferry.incidents.seed import vocabularies_seed
     from ferry.vault.keyring import KeyRing
 
-    day = timezone.localdate() - timezone.timedelta(days=30)
-    incident, _key = incident_create(
-        staff=documenter.staff,
-        data=IncidentData(title="t", start=PartialDate(year=day.year, month=day.month, day=day.day), country="RU"),
+    vocabularies_seed(Term)
+    author = team["documenter"]
+    incident, _key = documentation.incident_create(
+        staff=author.staff,
         restricted=True,
+        data=documentation.IncidentData(
+            title="t", start=documentation.PartialDate(2017, 1, 1, "day"), country="RU", subdivision="RU-CE"
+        ),
     )
+    ring = KeyRing(staff_id=author.staff.pk, private_key=author.private_key)
+    victim = documentation.victim_add(
+        ring=ring, staff=author.staff, reference=incident.reference, data=documentation.VictimData(name="v")
+    )
+    unit = documentation.perpetrator_create(
+        staff=author.staff,
+        data=documentation.PerpetratorData(kind="unit", perpetrator_type="police", name_original="Unit"),
+    )
+    place = documentation.place_create(
+        staff=author.staff, name="Base", name_translit="", kind="detention", country="RU", subdivision="RU-CE"
+    )
+    from ferry.incidents.evidence import EvidenceData, evidence_add
+
     item = evidence_add(
-        ring=KeyRing(staff_id=documenter.staff.pk, private_key=documenter.private_key),
-        staff=documenter.staff,
+        ring=ring,
+        staff=author.staff,
         reference=incident.reference,
         content=b"evidence",
         data=EvidenceData(name="e.txt", content_type="text/plain", kind="document", how="h"),
     )
-    return {"incident": incident.reference, "evidence": item.reference}
+    return {
+        "incident": incident.reference,
+        "evidence": item.reference,
+        "victim": victim.pk,
+        "perpetrator": unit.pk,
+        "place": place.pk,
+        "term": Term.objects.filter(vocabulary="act_type").first().pk,  # type: ignore[union-attr]
+    }
 
 
 INVENTED_REFERENCE = "ZZZ-ZZZ"
@@ -276,7 +300,20 @@ _record(["accounts:key_remove"], lambda w: {"key_id": w["security_key"]}, {"key_
 
 
 _record(
-    ["incidents:evidence_incident", "incidents:evidence_add", "incidents:evidence_incident_report"],
+    [
+        "incidents:detail",
+        "incidents:edit",
+        "incidents:verify",
+        "incidents:victim_add",
+        "incidents:act_add",
+        "incidents:information_add",
+        "incidents:intervention_add",
+        "incidents:share",
+        "incidents:unshare",
+        "incidents:evidence_incident",
+        "incidents:evidence_add",
+        "incidents:evidence_incident_report",
+    ],
     lambda w: {"reference": w["incident"]},
     {"reference": INVENTED_REFERENCE},
     "doc_outsider",
@@ -293,6 +330,22 @@ _record(
     lambda w: {"reference": w["evidence"]},
     {"reference": INVENTED_REFERENCE},
     "doc_outsider",
+)
+_record(["incidents:victim"], lambda w: {"victim_id": w["victim"]}, {"victim_id": INVENTED_UUID}, "doc_outsider")
+# The register and the places are clear: the role alone decides.
+_record(
+    ["incidents:perpetrator", "incidents:perpetrator_position", "incidents:perpetrator_link"],
+    lambda w: {"perpetrator_id": w["perpetrator"]},
+    {"perpetrator_id": INVENTED_INT},
+    None,
+)
+_record(["incidents:place"], lambda w: {"place_id": w["place"]}, {"place_id": INVENTED_INT}, None)
+_record(["incidents:vocabulary"], lambda w: {"name": "act_type"}, {"name": "invented"}, None)
+_record(
+    ["incidents:term_change"],
+    lambda w: {"name": "act_type", "term_id": w["term"]},
+    {"name": "act_type", "term_id": INVENTED_INT},
+    None,
 )
 
 
@@ -337,10 +390,6 @@ def test_missing_forbidden_and_role_less_answer_alike(world: dict[str, Any]) -> 
             # Then both answers are the same, byte for byte (the refusal tells nothing)
             if asked != invented_answer:
                 differences.append(f"{route.name} as {who}: {asked[0]} for a real one, {invented_answer[0]} invented")
-            if (
-                who == outsider
-                and route.name.startswith(("cases:", "triage:", "incidents:evidence"))
-                and asked[0] < 400
-            ):
+            if who == outsider and route.name.startswith(("cases:", "triage:", "incidents:")) and asked[0] < 400:
                 differences.append(f"{route.name} as {who}: {asked[0]}, not refused")
     assert differences == []

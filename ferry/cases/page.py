@@ -17,7 +17,12 @@ from ferry.cases.checkins import panel as checkin_panel
 from ferry.cases.models import Stage
 from ferry.cases.referrals import panel as referral_panel
 from ferry.core.actions import form_action
+from ferry.core.hooks import Hook
 from ferry.intake import places
+
+# Apps above cases add to a case's page: each receiver (ring, staff, case) answers a dict for the template
+# (documentation answers the victim records linked to the case that the viewer can open).
+CASE_PAGE_PARTS = Hook("case_page_parts")
 
 
 def case_page_response(request: StaffRequest, reference: str, status: int = 200, **bound: Any) -> HttpResponse:
@@ -44,6 +49,8 @@ def case_page_response(request: StaffRequest, reference: str, status: int = 200,
     }
     context.update(checkin_panel.panel(staff=request.user, case=case, bound=bound))
     context.update(referral_panel.panel(staff=request.user, case=case, bound=bound))
+    for part in CASE_PAGE_PARTS.send(ring=request.ring, staff=request.user, case=case):
+        context.update(part)
     return render(request, "cases/detail.html", context, status=status)
 
 

@@ -12,3 +12,15 @@ class ScrubRequestFilter(logging.Filter):
         if hasattr(record, "request"):
             record.request = None
         return True
+
+
+class ServerPathFilter(logging.Filter):
+    """The web server's own lines ("Exception while serving /staff/...") would name the path, which can hold a
+    one-time token or a case reference: the path is dropped, the rest of the line kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        if " while serving " in message:
+            record.msg = message.split(" while serving ", 1)[0] + " while serving a request"
+            record.args = ()
+        return True

@@ -1,15 +1,22 @@
-"""The worker's heartbeat and the scheduler's record of which periodic runs were enqueued."""
+"""The worker processes' heartbeats, the health probe's row, and the scheduler's record of enqueued periodic runs."""
 
 from __future__ import annotations
 
 from django.db import models
 
 
-class WorkerHeartbeat(models.Model):
-    """One row, rewritten by the heartbeat job each minute; /healthz reports its age."""
+class WorkerProcess(models.Model):
+    """One row per worker process, rewritten by its scheduler thread every few seconds. /healthz reports the
+    freshest; a task left running by a process whose row went stale was left by a dead worker."""
 
-    beat_at = models.DateTimeField()
-    worker_id = models.CharField(max_length=64)
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    beat_at = models.DateTimeField(db_index=True)
+
+
+class HealthProbe(models.Model):
+    """One row that /healthz rewrites: the proof that the database takes writes, not only reads."""
+
+    written_at = models.DateTimeField()
 
 
 class ScheduledRun(models.Model):

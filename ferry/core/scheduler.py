@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, close_old_connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -25,12 +26,12 @@ class Periodic:
 
 # Later apps add their minute jobs here (check-in sweep, retention, notifications).
 PERIODIC: tuple[Periodic, ...] = (
-    Periodic("ferry.core.tasks.heartbeat", 60),
     Periodic("ferry.accounts.tasks.sessions_purge", 60),
     Periodic("ferry.intake.tasks.intake_housekeeping", 60),
     Periodic("ferry.accounts.tasks.alerts_email", 60),
     Periodic("ferry.cases.tasks.checkin_sweep", 60),
     Periodic("ferry.cases.tasks.retention_shred", 3600),
+    Periodic("ferry.core.tasks.task_results_prune", 3600),
     Periodic("ferry.audit.tasks.audit_anchor", 86400),
 )
 
@@ -67,11 +68,17 @@ class SchedulerThread(threading.Thread):
         while not self.stopping.is_set():
             try:
                 self.on_tick()
+            except (OperationalError, InterfaceError) as exc:
+                # The database is away (restarting, unreachable): one line, the next tick tries again.
+                logger.warning(
+                    "scheduler: database unavailable (%s); next tick in %.0f s", type(exc).__name__, self.interval
+                )
             except Exception:
                 # A database hiccup must not kill the scheduler; the next tick retries.
                 logger.exception("scheduler tick failed")
             finally:
-                close_old_connections()
+                with contextlib.suppress(OperationalError, InterfaceError):
+                    close_old_connections()
             self.stopping.wait(self.interval)
 
     def stop(self) -> None:

@@ -1,18 +1,13 @@
-"""Background jobs of the shell: the heartbeat that proves the worker is alive."""
+"""Background jobs of the shell: pruning finished task rows. (The heartbeat is written by each worker's
+scheduler thread, not queued: see ferry.core.workers.)"""
 
 from __future__ import annotations
 
-import os
-import socket
-
-from django.utils import timezone
 from django_tasks import task
 
-from ferry.core.models import WorkerHeartbeat
+from ferry.core.workers import tasks_prune
 
 
 @task()
-def heartbeat() -> None:
-    WorkerHeartbeat.objects.update_or_create(
-        pk=1, defaults={"beat_at": timezone.now(), "worker_id": f"{socket.gethostname()}:{os.getpid()}"[:64]}
-    )
+def task_results_prune() -> None:
+    tasks_prune()

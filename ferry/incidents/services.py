@@ -105,29 +105,42 @@ class PartialDate:
         return date(self.year, self.month or 1, self.day or 1)
 
 
+DATE_PROBLEMS = {
+    ("start", "precision"): gettext_lazy("Choose how precise the start date is."),
+    ("end", "precision"): gettext_lazy("Choose how precise the end date is."),
+    ("start", "day"): gettext_lazy("The start date is marked exact to the day: give its day and month."),
+    ("end", "day"): gettext_lazy("The end date is marked exact to the day: give its day and month."),
+    ("start", "month"): gettext_lazy("The start date is marked exact to the month: give its month."),
+    ("end", "month"): gettext_lazy("The end date is marked exact to the month: give its month."),
+    ("start", "no_month"): gettext_lazy("The start date has a day but no month."),
+    ("end", "no_month"): gettext_lazy("The end date has a day but no month."),
+    ("start", "impossible"): gettext_lazy("The start date does not exist."),
+    ("end", "impossible"): gettext_lazy("The end date does not exist."),
+}
+
+
 def date_from_parts(value: PartialDate, *, which: str) -> date:
-    """The stored first day of a partial date, or a DocumentationError naming which date is wrong."""
+    """The stored first day of a partial date ("start" or "end"), or a DocumentationError saying what is wrong."""
+    problem = ""
     if value.precision not in Precision.values:
-        raise DocumentationError(_("Choose how precise the %(which)s date is.") % {"which": which})
-    if value.precision == Precision.DAY and (value.day is None or value.month is None):
-        raise DocumentationError(
-            _("The %(which)s date is marked exact to the day: give its day and month.") % {"which": which}
-        )
-    if value.precision == Precision.MONTH and value.month is None:
-        raise DocumentationError(
-            _("The %(which)s date is marked exact to the month: give its month.") % {"which": which}
-        )
-    if value.day is not None and value.month is None:
-        raise DocumentationError(_("The %(which)s date has a day but no month.") % {"which": which})
+        problem = "precision"
+    elif value.precision == Precision.DAY and (value.day is None or value.month is None):
+        problem = "day"
+    elif value.precision == Precision.MONTH and value.month is None:
+        problem = "month"
+    elif value.day is not None and value.month is None:
+        problem = "no_month"
+    if problem:
+        raise DocumentationError(str(DATE_PROBLEMS[which, problem]))
     try:
         return value.as_date()
     except ValueError:
-        raise DocumentationError(_("The %(which)s date does not exist.") % {"which": which}) from None
+        raise DocumentationError(str(DATE_PROBLEMS[which, "impossible"])) from None
 
 
 def dates_check(start: PartialDate, end: PartialDate | None) -> tuple[date, date | None]:
-    first = date_from_parts(start, which=_("start"))
-    last = None if end is None else date_from_parts(end, which=_("end"))
+    first = date_from_parts(start, which="start")
+    last = None if end is None else date_from_parts(end, which="end")
     if first > timezone.localdate():
         raise DocumentationError(_("The start date is in the future."))
     if last is not None and last < first:

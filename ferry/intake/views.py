@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from ferry.core.health import space_low
 from ferry.core.uploads import refused_uploads
 from ferry.intake import errors, forms, mailbox, submission
 from ferry.intake.models import FormNonce
@@ -106,6 +107,24 @@ def _uploads(request: HttpRequest) -> tuple[list[CleanFile], list[str]]:
     return accepted, problems
 
 
+def _no_space() -> str:
+    """The server's disk is nearly full (see ferry.core.health.space_low): nothing new is taken, the text stays."""
+    return _(
+        "We cannot take new messages at the moment because of a technical problem on our side. "
+        "Your text is still here: please try again later."
+    )
+
+
+def _not_taken(request: HttpRequest, upload_problems: list[str]) -> tuple[str, int]:
+    """Why a valid form is still not taken (refused files, a nearly full disk) and the status; ("", 200) if it is."""
+    if upload_problems:
+        return " ".join(upload_problems) + " " + _("Nothing was sent. Choose the files again and send."), 400
+    incoming = sum(upload.size or 0 for upload in request.FILES.getlist(FILES_FIELD))
+    if space_low(incoming):
+        return " ".join(p for p in (_no_space(), _files_again(request)) if p), 503
+    return "", 200
+
+
 def _files_again(request: HttpRequest) -> str:
     """A browser cannot be given chosen files back: say so when a page comes back without them."""
     return _("Nothing was sent. Choose the files again and send.") if request.FILES else ""
@@ -145,9 +164,9 @@ def _send(request: HttpRequest) -> HttpResponse:
             ),
             status=400,
         )
-    if upload_problems:
-        problem = " ".join(upload_problems) + " " + _("Nothing was sent. Choose the files again and send.")
-        return _front(request, form=form, problem=problem, status=400)
+    problem, status = _not_taken(request, upload_problems)
+    if problem:
+        return _front(request, form=form, problem=problem, status=status)
     data = form.cleaned_data
     try:
         receipt = submission.submission_create(
@@ -293,10 +312,10 @@ def mailbox_send(request: HttpRequest) -> HttpResponse:
     form = forms.MessageForm(request.POST)
     if not form.is_valid():
         return _mailbox(request, state, token, message_form=form, problem=_files_again(request), status=400)
-    uploads, problems = _uploads(request)
-    if problems:
-        problem = " ".join(problems) + " " + _("Nothing was sent. Choose the files again and send.")
-        return _mailbox(request, state, token, message_form=form, problem=problem, status=400)
+    uploads, upload_problems = _uploads(request)
+    problem, status = _not_taken(request, upload_problems)
+    if problem:
+        return _mailbox(request, state, token, message_form=form, problem=problem, status=status)
     mailbox.mailbox_send(state, text=form.cleaned_data["text"], uploads=uploads)
     return _mailbox(request, state, token, notice=_("Your message was sent."))
 

@@ -1,0 +1,382 @@
+"""Reads of the documentation: the filtered list (clear fields for everyone with the role; titles and
+search only inside what the reader can open, decrypted in memory, never indexed in clear), an
+incident's page, the perpetrator and place pages, and counts built from clear fields only."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
+
+from ferry.accounts.models import Role, Staff
+from ferry.core.text import without_bidi
+from ferry.incidents.models import (
+    Act,
+    Incident,
+    Information,
+    Intervention,
+    Involvement,
+    Perpetrator,
+    Place,
+    Source,
+    Term,
+    Victim,
+)
+from ferry.incidents.services import documentation_team
+from ferry.intake.places import place_label
+from ferry.vault import keysets
+from ferry.vault.keyring import KeyRing
+from ferry.vault.models import Grant
+
+PAGE_SIZE = 50
+# A search decrypts titles and narratives in memory; it reads at most this many of the newest matches
+# of the clear filters, and says so when it stopped early.
+SEARCH_LIMIT = 5_000
+
+
+@dataclass(frozen=True)
+class Filters:
+    query: str = ""
+    verification: str = ""
+    country: str = ""
+    subdivision: str = ""
+    act_type: int | None = None
+    method: int | None = None
+    perpetrator_type: int | None = None
+    perpetrator: int | None = None
+    place: int | None = None
+    since: date | None = None
+    until: date | None = None
+    page: int = 1
+
+
+def descendants(term_id: int) -> list[int]:
+    """A term and every term under it (a filter on "honour killing" includes threats and attempts)."""
+    found = [term_id]
+    frontier = [term_id]
+    while frontier:
+        frontier = list(Term.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        found += frontier
+    return found
+
+
+def filtered(filters: Filters) -> QuerySet[Incident]:
+    rows = Incident.objects.all()
+    if filters.verification:
+        rows = rows.filter(verification=filters.verification)
+    if filters.country:
+        rows = rows.filter(country=filters.country)
+    if filters.subdivision:
+        rows = rows.filter(subdivision=filters.subdivision)
+    if filters.place:
+        rows = rows.filter(place_id=filters.place)
+    if filters.since:
+        rows = rows.filter(Q(end_date__gte=filters.since) | Q(end_date__isnull=True, start_date__gte=filters.since))
+    if filters.until:
+        rows = rows.filter(start_date__lte=filters.until)
+    if filters.act_type:
+        rows = rows.filter(
+            pk__in=Act.objects.filter(act_type_id__in=descendants(filters.act_type)).values("incident_id")
+        )
+    if filters.method:
+        rows = rows.filter(pk__in=Act.objects.filter(method_id__in=descendants(filters.method)).values("incident_id"))
+    if filters.perpetrator:
+        rows = rows.filter(
+            pk__in=Involvement.objects.filter(perpetrator_id=filters.perpetrator).values("act__incident_id")
+        )
+    if filters.perpetrator_type:
+        kinds = descendants(filters.perpetrator_type)
+        rows = rows.filter(pk__in=Involvement.objects.filter(perpetrator_type_id__in=kinds).values("act__incident_id"))
+    return rows
+
+
+@dataclass
+class Row:
+    incident: Incident
+    title: str | None  # None: the reader cannot open it
+
+    @property
+    def where(self) -> str:
+        return place_label(self.incident.country, self.incident.subdivision)
+
+
+@dataclass
+class ListPage:
+    rows: list[Row]
+    page: int
+    has_next: bool
+    total: int | None
+    searched: int = 0
+    search_stopped: bool = False
+
+
+def _titles(ring: KeyRing | None, incidents: list[Incident]) -> dict[Any, str]:
+    if ring is None or not incidents:
+        return {}
+    keys = ring.keys_for([i.key_set for i in incidents])
+    out = {}
+    for incident in incidents:
+        key = keys.get(incident.key_set_id)
+        if key is not None:
+            out[incident.pk] = keysets.open_json(key, incident, "card").get("title", "")
+    return out
+
+
+def incident_list(*, ring: KeyRing | None, filters: Filters) -> ListPage:
+    rows = filtered(filters).select_related("key_set", "place").order_by("-start_date", "-created_at")
+    page = max(filters.page, 1)
+    if filters.query:
+        return _searched(ring, rows, filters.query, page)
+    chunk = list(rows.defer("narrative", "location", "notes")[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    has_next = len(chunk) > PAGE_SIZE
+    chunk = chunk[:PAGE_SIZE]
+    titles = _titles(ring, chunk)
+    return ListPage([Row(i, titles.get(i.pk)) for i in chunk], page, has_next, None)
+
+
+def _searched(ring: KeyRing | None, rows: QuerySet[Incident], query: str, page: int) -> ListPage:
+    """Search inside titles, narratives and locations the reader can open, decrypted in memory."""
+    needle = without_bidi(query).casefold().strip()
+    matches: list[Row] = []
+    wanted = page * PAGE_SIZE + 1
+    read = 0
+    stopped = False
+    if ring is not None:
+        for start in range(0, SEARCH_LIMIT, 500):
+            batch = list(rows[start : start + 500])
+            if not batch:
+                break
+            keys = ring.keys_for([i.key_set for i in batch])
+            for incident in batch:
+                read += 1
+                key = keys.get(incident.key_set_id)
+                if key is None:
+                    continue
+                title = keysets.open_json(key, incident, "card").get("title", "")
+                text = " ".join(
+                    [
+                        title,
+                        keysets.open_field(key, incident, "narrative") or "",
+                        keysets.open_field(key, incident, "location") or "",
+                    ]
+                )
+                if needle in text.casefold():
+                    matches.append(Row(incident, title))
+            if len(matches) >= wanted:
+                break
+        else:
+            stopped = rows[SEARCH_LIMIT : SEARCH_LIMIT + 1].exists()
+    window = matches[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return ListPage(window, page, len(matches) > page * PAGE_SIZE, None, searched=read, search_stopped=stopped)
+
+
+# ---------------------------------------------------------------------------------------- incident page
+
+
+@dataclass
+class ActView:
+    act: Act
+    notes: str
+    involvements: list[tuple[Involvement, str]]
+
+
+@dataclass
+class VictimView:
+    victim: Victim
+    identity: dict[str, str] | None  # None: not shared with the reader
+    case_link: str
+    acts: list[ActView] = field(default_factory=list)
+
+
+@dataclass
+class IncidentView:
+    title: str
+    narrative: str
+    location: str
+    notes: str
+    victims: list[VictimView]
+    information: list[tuple[Information, str, dict[str, str] | None]]
+    interventions: list[tuple[Intervention, str]]
+    holders: list[Staff]
+    share_candidates: list[Staff]
+
+
+def incident_view(*, ring: KeyRing, incident: Incident, key: bytes) -> IncidentView:
+    victims = list(Victim.objects.filter(incident=incident).select_related("key_set"))
+    victim_keys = ring.keys_for([v.key_set for v in victims])
+    views: dict[Any, VictimView] = {}
+    for victim in victims:
+        vkey = victim_keys.get(victim.key_set_id)
+        identity = None if vkey is None else keysets.open_json(vkey, victim, "identity")
+        link = "" if vkey is None else keysets.open_field(vkey, victim, "case_link") or ""
+        views[victim.pk] = VictimView(victim, identity, link)
+    acts = (
+        Act.objects.filter(incident=incident)
+        .select_related("act_type", "method", "consequence")
+        .prefetch_related("involvements__perpetrator", "involvements__perpetrator_type")
+        .order_by("start_date", "created_at")
+    )
+    for act in acts:
+        involvements = [(inv, keysets.open_field(key, inv, "detail") or "") for inv in act.involvements.all()]
+        views[act.victim_id].acts.append(ActView(act, keysets.open_field(key, act, "notes") or "", involvements))
+    info_rows = list(
+        Information.objects.filter(incident=incident).select_related("source__key_set").order_by("received_on")
+    )
+    source_keys = ring.keys_for([i.source.key_set for i in info_rows])
+    information = []
+    for info in info_rows:
+        skey = source_keys.get(info.source.key_set_id)
+        who = None if skey is None else keysets.open_json(skey, info.source, "identity")
+        information.append((info, keysets.open_field(key, info, "summary") or "", who))
+    interventions = [
+        (i, keysets.open_field(key, i, "detail") or "")
+        for i in Intervention.objects.filter(incident=incident).select_related("by").order_by("on")
+    ]
+    holder_ids = set(
+        Grant.objects.filter(key_set_id=incident.key_set_id, staff__isnull=False).values_list("staff_id", flat=True)
+    )
+    holders = list(Staff.objects.filter(pk__in=holder_ids).order_by("display_name", "email"))
+    candidates = [
+        s
+        for s in Staff.objects.filter(
+            is_active=True,
+            roles__role__in=[Role.DOCUMENTER, Role.ANALYST],
+            vault_key__confirmed_at__isnull=False,
+            vault_key__paused_at__isnull=True,
+        )
+        .distinct()
+        .order_by("display_name", "email")
+        if s.pk not in holder_ids
+    ]
+    return IncidentView(
+        title=keysets.open_json(key, incident, "card").get("title", ""),
+        narrative=keysets.open_field(key, incident, "narrative") or "",
+        location=keysets.open_field(key, incident, "location") or "",
+        notes=keysets.open_field(key, incident, "notes") or "",
+        victims=list(views.values()),
+        information=information,
+        interventions=interventions,
+        holders=holders,
+        share_candidates=candidates,
+    )
+
+
+def colleagues_for_sharing(staff: Staff) -> list[Staff]:
+    """Documenters and analysts an author can name on a new incident (the team gets non-restricted ones anyway)."""
+    return list(
+        Staff.objects.filter(
+            is_active=True,
+            roles__role__in=[Role.DOCUMENTER, Role.ANALYST],
+            vault_key__confirmed_at__isnull=False,
+            vault_key__paused_at__isnull=True,
+        )
+        .exclude(pk=staff.pk)
+        .distinct()
+        .order_by("display_name", "email")
+    )
+
+
+def sources_openable(ring: KeyRing | None) -> list[tuple[Source, dict[str, str]]]:
+    """The sources the reader can open, newest first, with their identities (for the information form)."""
+    if ring is None:
+        return []
+    sources = list(Source.objects.select_related("key_set").order_by("-created_at")[:1000])
+    keys = ring.keys_for([s.key_set for s in sources])
+    return [(s, keysets.open_json(keys[s.key_set_id], s, "identity")) for s in sources if s.key_set_id in keys]
+
+
+# ------------------------------------------------------------------------------ perpetrators and places
+
+TIMELINE_PAGE = 200
+
+
+@dataclass
+class Timeline:
+    """Acts linked to an entity, newest first, a page at a time, with counts by year and act type."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    by_year: list[tuple[int, int]]
+    by_act_type: list[tuple[str, int]]
+    page: int
+    has_next: bool
+
+
+def _timeline(acts: QuerySet[Act], page: int) -> Timeline:
+    values = acts.values(
+        "start_date",
+        "start_precision",
+        "incident__reference",
+        "incident__verification",
+        "act_type__label_en",
+        "act_type__label_ru",
+    ).order_by("-start_date", "-created_at")
+    start = (max(page, 1) - 1) * TIMELINE_PAGE
+    rows = list(values[start : start + TIMELINE_PAGE + 1])
+    total = acts.count()
+    years = Counter[int]()
+    for row in acts.values("start_date__year").annotate(n=Count("pk")).order_by():
+        years[row["start_date__year"]] += row["n"]
+    kinds = [
+        (Term(label_en=r["act_type__label_en"], label_ru=r["act_type__label_ru"]).label, r["n"])
+        for r in acts.values("act_type__label_en", "act_type__label_ru").annotate(n=Count("pk")).order_by("-n")
+    ]
+    return Timeline(
+        rows=[dict(row) for row in rows[:TIMELINE_PAGE]],
+        total=total,
+        by_year=sorted(years.items(), reverse=True),
+        by_act_type=kinds,
+        page=max(page, 1),
+        has_next=len(rows) > TIMELINE_PAGE,
+    )
+
+
+def perpetrator_timeline(perpetrator: Perpetrator, page: int = 1) -> Timeline:
+    acts = Act.objects.filter(pk__in=Involvement.objects.filter(perpetrator=perpetrator).values("act_id"))
+    return _timeline(acts, page)
+
+
+def place_timeline(place: Place, page: int = 1) -> Timeline:
+    return _timeline(Act.objects.filter(incident__place=place), page)
+
+
+# ----------------------------------------------------------------------------------------------- counts
+
+
+def counts_by_month_subdivision_act_type(filters: Filters | None = None) -> list[dict[str, Any]]:
+    """Acts counted by month, subdivision and act type, from clear fields only (what advocacy builds on)."""
+    incidents = filtered(filters or Filters())
+    return list(
+        Act.objects.filter(incident__in=incidents)
+        .annotate(month=TruncMonth("start_date"))
+        .values("month", "incident__subdivision", "act_type__code")
+        .annotate(n=Count("pk"))
+        .order_by("month", "incident__subdivision", "act_type__code")
+    )
+
+
+def team_size() -> int:
+    return len(documentation_team())
+
+
+# ------------------------------------------------------------------------------------- on a case's page
+
+
+def victims_of_case(*, ring: KeyRing | None, staff: Staff, case: Any) -> dict[str, Any]:
+    """The victim records linked to a case that this viewer can open: found by opening the links sealed in
+    the documentation key sets the viewer holds (nothing in clear joins a victim to a case)."""
+    if ring is None:
+        return {"documented_victims": []}
+    held = Grant.objects.filter(staff_id=staff.pk, key_set__purpose="documentation").values("key_set_id")
+    victims = list(Victim.objects.filter(key_set_id__in=held).select_related("key_set", "incident"))
+    keys = ring.keys_for([v.key_set for v in victims])
+    linked = [
+        v
+        for v in victims
+        if v.key_set_id in keys and keysets.open_field(keys[v.key_set_id], v, "case_link") == case.reference
+    ]
+    return {"documented_victims": linked}
