@@ -160,6 +160,10 @@ FERRY_UPLOAD_MAX_TOTAL_BYTES = config.env_int("FERRY_UPLOAD_MAX_TOTAL_MB", 25, m
 FERRY_UPLOAD_MAX_FILES = 5
 # Far above FERRY_UPLOAD_MAX_FILES: past that the upload handler skips files and the form says so, text kept.
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000
+# Evidence files (ferry/incidents/evidence.py) are kept whole and never altered, and may be larger than what
+# the intake takes; they too stay in memory while sealed. Raising it means raising nginx's body size for the
+# evidence pages too (docs/operations.md, "Evidence").
+FERRY_EVIDENCE_MAX_FILE_BYTES = config.env_int("FERRY_EVIDENCE_MAX_FILE_MB", 25, minimum=1) * 1024 * 1024
 
 # The anonymous intake (ferry/intake): where it lives, its camouflage, and its flood limits.
 FERRY_INTAKE_PATH = config.env_str("FERRY_INTAKE_PATH", "").strip("/")

@@ -177,8 +177,18 @@ def _documentation(team: dict[str, Any]) -> dict[str, Any]:
     place = documentation.place_create(
         staff=author.staff, name="Base", name_translit="", kind="detention", country="RU", subdivision="RU-CE"
     )
+    from ferry.incidents.evidence import EvidenceData, evidence_add
+
+    item = evidence_add(
+        ring=ring,
+        staff=author.staff,
+        reference=incident.reference,
+        content=b"evidence",
+        data=EvidenceData(name="e.txt", content_type="text/plain", kind="document", how="h"),
+    )
     return {
         "incident": incident.reference,
+        "evidence": item.reference,
         "victim": victim.pk,
         "perpetrator": unit.pk,
         "place": place.pk,
@@ -319,8 +329,24 @@ _record(
         "incidents:intervention_add",
         "incidents:share",
         "incidents:unshare",
+        "incidents:evidence_incident",
+        "incidents:evidence_add",
+        "incidents:evidence_incident_report",
     ],
     lambda w: {"reference": w["incident"]},
+    {"reference": INVENTED_REFERENCE},
+    "doc_outsider",
+)
+_record(
+    [
+        "incidents:evidence_detail",
+        "incidents:evidence_download",
+        "incidents:evidence_copy",
+        "incidents:evidence_handover",
+        "incidents:evidence_recheck",
+        "incidents:evidence_report",
+    ],
+    lambda w: {"reference": w["evidence"]},
     {"reference": INVENTED_REFERENCE},
     "doc_outsider",
 )

@@ -8,12 +8,12 @@ which canary goes where; the scenario checks each one really is in its sealed fi
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import random
 import shutil
 import sqlite3
 import subprocess
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
@@ -94,8 +94,8 @@ CANARY_FIELDS: dict[tuple[str, str], set[str]] = {
     ("incidents.source", "identity"): {"source-name", "source-contact"},
     ("incidents.information", "summary"): {"information-summary"},
     ("incidents.intervention", "detail"): {"intervention-detail"},
-    ("incidents.evidence", "record"): {"evidence-description"},
-    ("incidents.custodyevent", "detail"): {"custody-detail"},
+    ("incidents.evidence", "record"): {"evidence-name", "evidence-description", "evidence-how"},
+    ("incidents.custodyevent", "detail"): {"evidence-how", "handover-recipient", "handover-note"},
 }
 
 CANARY = "CANARY-{}-Жёлтый-попугай-{}"
@@ -578,38 +578,49 @@ def _documentation_scenario(make_staff: Any, secrets_written: dict[str, bytes]) 
 
 
 def _evidence_canaries(ring: KeyRing, staff: Any, incident: Any, secrets_written: dict[str, bytes]) -> None:
-    """An evidence record and a custody entry, sealed as the documentation's own fields are."""
-    from django.utils import timezone
+    """A photo added as evidence with a working copy, handed to a partner, re-checked and reported: through the
+    services the pages call, so the file, its record and every custody entry are sealed as they really are."""
+    from ferry.incidents import custody_report
+    from ferry.incidents import evidence as evidence_services
 
-    from ferry.incidents.models import CustodyEvent, Evidence
-
-    key_set, key = keysets.keyset_create(purpose="documentation", grant_to=[staff.pk])
-    secrets_written["evidence-key"] = key
-    evidence = Evidence(
-        key_set=key_set,
-        reference="EVD-001",
-        incident=incident,
-        kind="photo",
-        file_id=uuid.uuid4(),
-        size=0,
-        stored_sha256="0" * 64,
-        acquired_at=timezone.now(),
-        acquired_by=staff,
+    who = {"ring": ring, "staff": staff}
+    photo = (canary("evidence-bytes") * 20).encode()
+    item = evidence_services.evidence_add(
+        **who,
+        reference=incident.reference,
+        content=photo,
+        data=evidence_services.EvidenceData(
+            name=canary("evidence-name"),
+            content_type="image/jpeg",
+            kind="photo",
+            how=canary("evidence-how"),
+            description=canary("evidence-description"),
+        ),
     )
-    keysets.seal_json(key, evidence, "record", {"description": canary("evidence-description")})
-    evidence.save(force_insert=True)
-    entry = CustodyEvent(
-        key_set=key_set,
-        evidence=evidence,
-        sequence=1,
-        action="acquired",
-        at=timezone.now(),
-        actor=staff,
-        previous_hash="0" * 64,
-        entry_hash="0" * 64,
+    copy = (canary("evidence-copy-bytes") * 20).encode()
+    evidence_services.evidence_copy_add(
+        **who,
+        reference=item.reference,
+        content=copy,
+        copy_kind="redacted",
+        name=canary("evidence-name"),
+        content_type="image/jpeg",
+        description=canary("evidence-description"),
     )
-    keysets.seal_field(key, entry, "detail", canary("custody-detail"))
-    entry.save(force_insert=True)
+    evidence_services.evidence_handover(
+        **who,
+        reference=item.reference,
+        recipient=canary("handover-recipient"),
+        method="in person",
+        note=canary("handover-note"),
+    )
+    assert evidence_services.evidence_recheck(**who, reference=item.reference).ok
+    custody_report.report_for_item(**who, reference=item.reference)
+    secrets_written["evidence-bytes"] = photo
+    secrets_written["evidence-copy-bytes"] = copy
+    # The original's hash is sealed: in clear it would let a seized copy of the photo be matched to the record
+    secrets_written["evidence-sha256"] = hashlib.sha256(photo).hexdigest().encode()
+    secrets_written["evidence-key"] = ring.key_for(item.key_set)
     ring.forget()
 
 
@@ -695,7 +706,7 @@ def test_seized_database_and_files_reveal_nothing(
     taken += backed_up
     # Every encrypted file (the attachment, the photo, the text file) is in what was taken, where it should be.
     stored = {f"{str(pk)[:2]}/{pk}.bin" for pk in FileKey.objects.values_list("pk", flat=True)}
-    assert len(stored) == 3
+    assert len(stored) == 5  # the attachment, the intake's photo and text file, the evidence and its copy
     in_folder = {f"{p.parent.name}/{p.name}" for p in taken if "data-folder" in p.parts and p.suffix == ".bin"}
     if bucket is None:
         assert stored <= in_folder

@@ -20,6 +20,9 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["seq"]
         verbose_name_plural = "audit entries"
+        # One object's history (an evidence item's custody entries, audit.services.audit_trail) without
+        # reading the whole log.
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"

@@ -60,6 +60,18 @@ def audit_record(
         return AuditEntry.objects.create(**fields, entry_hash=entry_hash(**fields))
 
 
+def audit_trail(*, object_type: str, object_id_from: str = "", object_id_below: str = "") -> Iterator[tuple[str, str]]:
+    """(action, object_id) of every entry about one type of object, oldest first; optionally only the ids from
+    `object_id_from` up to (not including) `object_id_below`, a range the (object_type, object_id) index
+    serves on both databases. Other chains (an evidence item's custody log) check themselves against it."""
+    rows = AuditEntry.objects.filter(object_type=object_type)
+    if object_id_from:
+        rows = rows.filter(object_id__gte=object_id_from)
+    if object_id_below:
+        rows = rows.filter(object_id__lt=object_id_below)
+    return rows.order_by("seq").values_list("action", "object_id").iterator(chunk_size=2000)
+
+
 @dataclass(frozen=True)
 class Verdict:
     ok: bool

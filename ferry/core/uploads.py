@@ -28,6 +28,12 @@ def uploads_sent(request: Any) -> int:
 
 
 class BoundedMemoryUploadHandler(FileUploadHandler):
+    def max_file_bytes(self) -> int:
+        return int(settings.FERRY_UPLOAD_MAX_FILE_BYTES)
+
+    def max_total_bytes(self) -> int:
+        return int(settings.FERRY_UPLOAD_MAX_TOTAL_BYTES)
+
     def __init__(self, request: Any = None) -> None:
         super().__init__(request)
         self.total = 0
@@ -44,10 +50,7 @@ class BoundedMemoryUploadHandler(FileUploadHandler):
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         assert self.buffer is not None  # noqa: S101 - new_file always runs first
-        if (
-            start + len(raw_data) > settings.FERRY_UPLOAD_MAX_FILE_BYTES
-            or self.total + len(raw_data) > settings.FERRY_UPLOAD_MAX_TOTAL_BYTES
-        ):
+        if start + len(raw_data) > self.max_file_bytes() or self.total + len(raw_data) > self.max_total_bytes():
             if self.request is not None:
                 refused = getattr(self.request, "_ferry_refused_uploads", [])
                 refused.append(str(self.file_name or ""))

@@ -10,6 +10,8 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         from ferry.cases.page import CASE_PAGE_PARTS
-        from ferry.incidents import selectors
+        from ferry.core.dashboard import DASHBOARD_PARTS
+        from ferry.incidents import dashboard, selectors
 
         CASE_PAGE_PARTS.register(selectors.victims_of_case)
+        DASHBOARD_PARTS.register(dashboard.evidence_part)

@@ -125,16 +125,19 @@ def import_start(*, staff: Staff, handle: IO[bytes], name: str) -> ImportJob:
     """Read the sheet as it streams and seal it in segments under a new key set of the importer's own.
 
     The headings are the first non-empty row. Nothing is kept in clear, not even for a moment on disk;
-    a sheet refused half-way leaves nothing that opens (its rows and keys roll back; the sweep removes its segments)."""
+    a sheet refused half-way leaves nothing (its rows roll back and its stored segments are removed)."""
     require(staff, Role.DOCUMENTER)
     kind = "xlsx" if name.lower().endswith(".xlsx") else "csv" if name.lower().endswith(".csv") else ""
     if not kind:
         raise SheetError(_("Choose a CSV or an XLSX file."))
     stored: list[str] = []
-    # A sheet refused half-way rolls back its key set and file keys: the segments already stored can never
-    # be opened, and the hourly sweep removes them (vault.files.stored_files_sweep: files no key names).
-    with transaction.atomic():
-        return _sheet_seal(staff, handle, name, kind, stored)
+    try:
+        with transaction.atomic():
+            return _sheet_seal(staff, handle, name, kind, stored)
+    except BaseException:
+        # Its key set and file keys rolled back: the segments already stored open for nobody; gone at once.
+        files.stored_files_discard(stored)
+        raise
 
 
 def _sheet_seal(staff: Staff, handle: IO[bytes], name: str, kind: str, stored: list[str]) -> ImportJob:

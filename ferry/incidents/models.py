@@ -357,9 +357,11 @@ class Evidence(SealedRecord):
 
 
 class CustodyEvent(SealedRecord):
-    """One link of an evidence item's chain of custody. Each entry's hash covers the previous entry's hash
-    and this entry's clear fields and ciphertext, so an entry edited, removed or inserted in the database
-    breaks the chain (incidents.custody.chain_verify)."""
+    """One link of an evidence item's chain of custody. Each entry's hash covers the previous entry's hash,
+    this entry's clear fields and a digest of its sealed detail, so an entry edited, removed or inserted in
+    the database breaks the chain (incidents.custody.chain_verify). The digest, not the ciphertext: re-keying
+    (taking an incident away from someone) re-encrypts the detail, and must not break the chain; the detail
+    carries a random salt, so the digest cannot be matched against a guess."""
 
     class Action(models.TextChoices):
         ACQUIRED = "acquired", _("Acquired")
@@ -376,6 +378,7 @@ class CustodyEvent(SealedRecord):
     at = models.DateTimeField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     detail = SealedField()
+    detail_digest = models.CharField(max_length=64)
     previous_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64)
 

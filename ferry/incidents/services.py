@@ -353,36 +353,41 @@ def _keyset_for(grant_to: Iterable[int], staff: Staff) -> tuple[KeySet, bytes]:
         raise DocumentationError(_("Everyone it is shared with needs a confirmed key first.")) from None
 
 
-@transaction.atomic
 def incident_update(*, ring: KeyRing | None, staff: Staff, reference: str, version: int, data: IncidentData) -> None:
     require(staff, Role.DOCUMENTER)
     incident, key = access_incident(ring=ring, staff=staff, reference=reference)
-    fields = _incident_fields(data)
-    _seal_incident(key, incident, data)
-    sealed = {name: getattr(incident, name) for name in ("card", "narrative", "location", "notes")}
-    changes = {**fields, **sealed}
-    _bump(incident, version, **changes)
-    _audit("incident.update", staff, incident)
+    # The door first, outside the transaction: a refusal is audited even though nothing else is saved.
+    with transaction.atomic():
+        fields = _incident_fields(data)
+        _seal_incident(key, incident, data)
+        sealed = {name: getattr(incident, name) for name in ("card", "narrative", "location", "notes")}
+        changes = {**fields, **sealed}
+        _bump(incident, version, **changes)
+        _audit("incident.update", staff, incident)
 
 
-@transaction.atomic
 def incident_verify(*, ring: KeyRing | None, staff: Staff, reference: str, version: int, status: str) -> None:
     """Set the verification status. "Verified" needs a second documenter: not the incident's author."""
     require(staff, Role.DOCUMENTER)
     incident, _key = access_incident(ring=ring, staff=staff, reference=reference)
-    if status not in Verification.values:
-        raise DocumentationError(_("Choose a verification status from the list."))
-    if status == Verification.VERIFIED:
-        if incident.author_id == staff.pk:
-            raise DocumentationError(
-                _("An incident is verified by a second documenter, not by the person who recorded it.")
-            )
-        _bump(incident, version, verification=status, verified_by=staff, verified_at=timezone.now())
-    else:
-        _bump(incident, version, verification=status, verified_by=None, verified_at=None)
-    audit_record(
-        action=f"incident.verification_{status}", actor_id=staff.pk, object_type="incident", object_id=incident.pk.hex
-    )
+    # The door first, outside the transaction: a refusal is audited even though nothing else is saved.
+    with transaction.atomic():
+        if status not in Verification.values:
+            raise DocumentationError(_("Choose a verification status from the list."))
+        if status == Verification.VERIFIED:
+            if incident.author_id == staff.pk:
+                raise DocumentationError(
+                    _("An incident is verified by a second documenter, not by the person who recorded it.")
+                )
+            _bump(incident, version, verification=status, verified_by=staff, verified_at=timezone.now())
+        else:
+            _bump(incident, version, verification=status, verified_by=None, verified_at=None)
+        audit_record(
+            action=f"incident.verification_{status}",
+            actor_id=staff.pk,
+            object_type="incident",
+            object_id=incident.pk.hex,
+        )
 
 
 def incident_key_sets(incident: Incident) -> list[int]:
@@ -396,37 +401,39 @@ def incident_key_sets(incident: Incident) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-@transaction.atomic
 def incident_share(*, ring: KeyRing | None, staff: Staff, reference: str, colleague_id: int) -> None:
     """Seal the incident, its victims and its evidence to a colleague (a documenter or an analyst)."""
     require(staff, Role.DOCUMENTER)
     incident, _key = access_incident(ring=ring, staff=staff, reference=reference)
-    colleague = Staff.objects.filter(
-        pk=colleague_id, is_active=True, roles__role__in=[Role.DOCUMENTER, Role.ANALYST]
-    ).first()
-    if colleague is None or ring is None:
-        raise DocumentationError(_("Choose a documenter or an analyst from the list."))
-    for key_set in KeySet.objects.filter(pk__in=incident_key_sets(incident), shredded_at__isnull=True):
-        if not ring.can_open(key_set):
-            continue
-        try:
-            keysets.keyset_grant(key_set=key_set, ring=ring, staff_id=colleague.pk)
-        except keysets.NoStaffKey:
-            raise DocumentationError(_("This colleague needs a confirmed key first.")) from None
-    audit_record(action="incident.share", actor_id=staff.pk, object_type="incident", object_id=incident.pk.hex)
+    # The door first, outside the transaction: a refusal is audited even though nothing else is saved.
+    with transaction.atomic():
+        colleague = Staff.objects.filter(
+            pk=colleague_id, is_active=True, roles__role__in=[Role.DOCUMENTER, Role.ANALYST]
+        ).first()
+        if colleague is None or ring is None:
+            raise DocumentationError(_("Choose a documenter or an analyst from the list."))
+        for key_set in KeySet.objects.filter(pk__in=incident_key_sets(incident), shredded_at__isnull=True):
+            if not ring.can_open(key_set):
+                continue
+            try:
+                keysets.keyset_grant(key_set=key_set, ring=ring, staff_id=colleague.pk)
+            except keysets.NoStaffKey:
+                raise DocumentationError(_("This colleague needs a confirmed key first.")) from None
+        audit_record(action="incident.share", actor_id=staff.pk, object_type="incident", object_id=incident.pk.hex)
 
 
-@transaction.atomic
 def incident_unshare(*, ring: KeyRing | None, staff: Staff, reference: str, staff_id: int) -> None:
     """Take an incident (and its victims and evidence) away from someone: their grant goes, every key set re-keyed."""
     require(staff, Role.DOCUMENTER)
     incident, _key = access_incident(ring=ring, staff=staff, reference=reference)
-    if staff_id == staff.pk or ring is None:
-        raise DocumentationError(_("You cannot remove yourself; ask a colleague."))
-    for key_set in KeySet.objects.filter(pk__in=incident_key_sets(incident), shredded_at__isnull=True):
-        if Grant.objects.filter(key_set=key_set, staff_id=staff_id).exists() and ring.can_open(key_set):
-            keysets.keyset_revoke(key_set=key_set, ring=ring, staff_id=staff_id)
-    audit_record(action="incident.unshare", actor_id=staff.pk, object_type="incident", object_id=incident.pk.hex)
+    # The door first, outside the transaction: a refusal is audited even though nothing else is saved.
+    with transaction.atomic():
+        if staff_id == staff.pk or ring is None:
+            raise DocumentationError(_("You cannot remove yourself; ask a colleague."))
+        for key_set in KeySet.objects.filter(pk__in=incident_key_sets(incident), shredded_at__isnull=True):
+            if Grant.objects.filter(key_set=key_set, staff_id=staff_id).exists() and ring.can_open(key_set):
+                keysets.keyset_revoke(key_set=key_set, ring=ring, staff_id=staff_id)
+        audit_record(action="incident.unshare", actor_id=staff.pk, object_type="incident", object_id=incident.pk.hex)
 
 
 # -------------------------------------------------------------------------------------- victims, acts
@@ -453,29 +460,31 @@ def _case_caseworkers(case_reference: str) -> list[int]:
     return list(Assignment.objects.filter(case=case).values_list("staff_id", flat=True))
 
 
-@transaction.atomic
 def victim_add(*, ring: KeyRing | None, staff: Staff, reference: str, data: VictimData) -> Victim:
     """A victim of the incident under their own key set: sealed to everyone who holds the incident and,
     when linked to a case, to the case's caseworkers. The link is sealed; nothing in clear joins them."""
     require(staff, Role.DOCUMENTER)
     incident, _key = access_incident(ring=ring, staff=staff, reference=reference)
-    grant_to = set(_holders(incident.key_set_id)) | {staff.pk}
-    link = _clean(data.case_reference).upper()
-    if link:
-        grant_to |= set(_case_caseworkers(link))
-    key_set, key = _keyset_for(grant_to, staff)
-    position = (
-        Victim.objects.filter(incident=incident).order_by("-position").values_list("position", flat=True).first() or 0
-    ) + 1
-    victim = Victim(incident=incident, key_set=key_set, position=position, created_at=timezone.now())
-    identity = {"name": _clean(data.name), "age": _clean(data.age)}
-    identity |= {name: _clean(getattr(data, name)) for name in SOGIESC}
-    keysets.seal_json(key, victim, "identity", identity)
-    keysets.seal_field(key, victim, "case_link", link)
-    victim.save(force_insert=True)
-    _touch(incident)
-    _audit("victim.create", staff, victim)
-    return victim
+    # The door first, outside the transaction: a refusal is audited even though nothing else is saved.
+    with transaction.atomic():
+        grant_to = set(_holders(incident.key_set_id)) | {staff.pk}
+        link = _clean(data.case_reference).upper()
+        if link:
+            grant_to |= set(_case_caseworkers(link))
+        key_set, key = _keyset_for(grant_to, staff)
+        position = (
+            Victim.objects.filter(incident=incident).order_by("-position").values_list("position", flat=True).first()
+            or 0
+        ) + 1
+        victim = Victim(incident=incident, key_set=key_set, position=position, created_at=timezone.now())
+        identity = {"name": _clean(data.name), "age": _clean(data.age)}
+        identity |= {name: _clean(getattr(data, name)) for name in SOGIESC}
+        keysets.seal_json(key, victim, "identity", identity)
+        keysets.seal_field(key, victim, "case_link", link)
+        victim.save(force_insert=True)
+        _touch(incident)
+        _audit("victim.create", staff, victim)
+        return victim
 
 
 @dataclass(frozen=True)
@@ -516,51 +525,53 @@ def _involvement(key: bytes, act: Act, data: InvolvementData) -> Involvement:
     return involvement
 
 
-@transaction.atomic
 def act_add(*, ring: KeyRing | None, staff: Staff, reference: str, data: ActData) -> Act:
     """One violation suffered by one of the incident's victims, with who took part; all or nothing."""
     require(staff, Role.DOCUMENTER)
     incident, key = access_incident(ring=ring, staff=staff, reference=reference)
-    victim = Victim.objects.filter(incident=incident, pk=data.victim_id).first() if data.victim_id else None
-    if victim is None:
-        raise DocumentationError(_("Choose a victim of this incident."))
-    first, last = dates_check(data.start, data.end)
-    act = Act(
-        incident=incident,
-        key_set_id=incident.key_set_id,
-        victim=victim,
-        act_type=_term(Vocabulary.ACT_TYPE, data.act_type),
-        method=_term_optional(Vocabulary.METHOD, data.method),
-        consequence=_term_optional(Vocabulary.CONSEQUENCE, data.consequence),
-        start_date=first,
-        start_precision=data.start.precision,
-        end_date=last,
-        end_precision="" if data.end is None else data.end.precision,
-        created_at=timezone.now(),
-    )
-    keysets.seal_field(key, act, "notes", _clean(data.notes))
-    involvements = [_involvement(key, act, item) for item in data.involvements]
-    act.save(force_insert=True)
-    Involvement.objects.bulk_create(involvements)
-    _touch(incident)
-    _audit("act.create", staff, act)
-    return act
+    # The door first, outside the transaction: a refusal is audited even though nothing else is saved.
+    with transaction.atomic():
+        victim = Victim.objects.filter(incident=incident, pk=data.victim_id).first() if data.victim_id else None
+        if victim is None:
+            raise DocumentationError(_("Choose a victim of this incident."))
+        first, last = dates_check(data.start, data.end)
+        act = Act(
+            incident=incident,
+            key_set_id=incident.key_set_id,
+            victim=victim,
+            act_type=_term(Vocabulary.ACT_TYPE, data.act_type),
+            method=_term_optional(Vocabulary.METHOD, data.method),
+            consequence=_term_optional(Vocabulary.CONSEQUENCE, data.consequence),
+            start_date=first,
+            start_precision=data.start.precision,
+            end_date=last,
+            end_precision="" if data.end is None else data.end.precision,
+            created_at=timezone.now(),
+        )
+        keysets.seal_field(key, act, "notes", _clean(data.notes))
+        involvements = [_involvement(key, act, item) for item in data.involvements]
+        act.save(force_insert=True)
+        Involvement.objects.bulk_create(involvements)
+        _touch(incident)
+        _audit("act.create", staff, act)
+        return act
 
 
-@transaction.atomic
 def involvement_add(
     *, ring: KeyRing | None, staff: Staff, reference: str, act_id: Any, data: InvolvementData
 ) -> Involvement:
     require(staff, Role.DOCUMENTER)
     incident, key = access_incident(ring=ring, staff=staff, reference=reference)
-    act = Act.objects.filter(incident=incident, pk=act_id).first()
-    if act is None:
-        raise NotFound(_("No such act."))
-    involvement = _involvement(key, act, data)
-    involvement.save(force_insert=True)
-    _touch(incident)
-    _audit("involvement.create", staff, involvement)
-    return involvement
+    # The door first, outside the transaction: a refusal is audited even though nothing else is saved.
+    with transaction.atomic():
+        act = Act.objects.filter(incident=incident, pk=act_id).first()
+        if act is None:
+            raise NotFound(_("No such act."))
+        involvement = _involvement(key, act, data)
+        involvement.save(force_insert=True)
+        _touch(incident)
+        _audit("involvement.create", staff, involvement)
+        return involvement
 
 
 # ---------------------------------------------------------------------------------- sources, information
@@ -599,7 +610,6 @@ def source_create(*, staff: Staff, data: SourceData) -> tuple[Source, bytes]:
     return source, key
 
 
-@transaction.atomic
 def information_add(
     *,
     ring: KeyRing | None,
@@ -614,40 +624,43 @@ def information_add(
     require(staff, Role.DOCUMENTER)
     incident, key = access_incident(ring=ring, staff=staff, reference=reference)
     source, _source_key = access_source(ring=ring, staff=staff, reference=source_reference.strip().upper())
-    if credibility not in Information.Credibility.values:
-        raise DocumentationError(_("Grade the information from 1 to 6."))
-    if received_on > timezone.localdate():
-        raise DocumentationError(_("The date it was received is in the future."))
-    info = Information(
-        incident=incident,
-        key_set_id=incident.key_set_id,
-        source=source,
-        credibility=credibility,
-        received_on=received_on,
-    )
-    keysets.seal_field(key, info, "summary", _clean(summary))
-    info.save(force_insert=True)
-    _touch(incident)
-    _audit("information.create", staff, info)
-    return info
+    # The door first, outside the transaction: a refusal is audited even though nothing else is saved.
+    with transaction.atomic():
+        if credibility not in Information.Credibility.values:
+            raise DocumentationError(_("Grade the information from 1 to 6."))
+        if received_on > timezone.localdate():
+            raise DocumentationError(_("The date it was received is in the future."))
+        info = Information(
+            incident=incident,
+            key_set_id=incident.key_set_id,
+            source=source,
+            credibility=credibility,
+            received_on=received_on,
+        )
+        keysets.seal_field(key, info, "summary", _clean(summary))
+        info.save(force_insert=True)
+        _touch(incident)
+        _audit("information.create", staff, info)
+        return info
 
 
-@transaction.atomic
 def intervention_add(
     *, ring: KeyRing | None, staff: Staff, reference: str, kind: str, on: date, detail: str
 ) -> Intervention:
     require(staff, Role.DOCUMENTER)
     incident, key = access_incident(ring=ring, staff=staff, reference=reference)
-    if kind not in Intervention.Kind.values:
-        raise DocumentationError(_("Choose what was done from the list."))
-    if on > timezone.localdate():
-        raise DocumentationError(_("The date is in the future."))
-    intervention = Intervention(incident=incident, key_set_id=incident.key_set_id, kind=kind, on=on, by=staff)
-    keysets.seal_field(key, intervention, "detail", _clean(detail))
-    intervention.save(force_insert=True)
-    _touch(incident)
-    _audit("intervention.create", staff, intervention)
-    return intervention
+    # The door first, outside the transaction: a refusal is audited even though nothing else is saved.
+    with transaction.atomic():
+        if kind not in Intervention.Kind.values:
+            raise DocumentationError(_("Choose what was done from the list."))
+        if on > timezone.localdate():
+            raise DocumentationError(_("The date is in the future."))
+        intervention = Intervention(incident=incident, key_set_id=incident.key_set_id, kind=kind, on=on, by=staff)
+        keysets.seal_field(key, intervention, "detail", _clean(detail))
+        intervention.save(force_insert=True)
+        _touch(incident)
+        _audit("intervention.create", staff, intervention)
+        return intervention
 
 
 # ------------------------------------------------------------------------------ perpetrators and places

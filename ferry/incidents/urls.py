@@ -7,6 +7,8 @@ from ferry.incidents import views
 
 app_name = "incidents"
 urlpatterns = [
+    # First: the incident routes below take any word as a reference.
+    path("evidence/", include("ferry.incidents.evidence_urls")),
     path("", views.incident_list, name="list"),
     path("new/", views.incident_new, name="new"),
     path("sources/", views.source_list, name="sources"),

@@ -10,6 +10,7 @@ after its day ends, in random order: its times on disk, and its folder's, say no
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
@@ -289,8 +290,29 @@ def stored_files_sweep(*, now: datetime | None = None, margin: timedelta = SWEEP
     return Swept(removed=removed, kept_young=young)
 
 
+def stored_files_discard(file_ids: list[str]) -> None:
+    """Remove ciphertexts whose rows never committed (what stored them failed and rolled back): no key, and
+    no copy of the database, names them. (The sweep would collect them a margin later; this is at once.)"""
+    store = storage()
+    for file_id in file_ids:
+        with contextlib.suppress(FileNotFoundError):
+            store.delete(stored_name(file_id))
+
+
 def files_delete(file_ids: list[str]) -> None:
     """Destroy files: their keys (and any waiting copy) now, in the caller's transaction; their stored
     ciphertexts, which nothing can open any more, go with the sweep a margin later (as a shred's do)."""
     FileKey.objects.filter(pk__in=file_ids).delete()
     stored_files_forget(file_ids)
+
+
+def stored_sha256(file_id: uuid.UUID) -> str | None:
+    """The SHA-256 of a file's stored ciphertext, read in chunks and needing no key; None if it is missing."""
+    store, path = storage(), stored_name(str(file_id))
+    if not store.exists(path):
+        return None
+    digest = hashlib.sha256()
+    with store.open(path) as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -178,6 +178,13 @@ def test_an_analyst_opening_sealed_content_is_refused_and_audited(docs: dict[str
     assert AuditEntry.objects.filter(action="incident.denied", actor_id=docs["analyst"].staff.pk).exists()
     # Nor can an analyst write, whatever they name
     assert analyst.post(f"/staff/documentation/{incident.reference}/victim/", {"name": "x"}).status_code == 403
+    # And a documenter refused a restricted incident's write is audited too (the door runs outside the write)
+    restricted, _key = services.incident_create(staff=docs["doc"].staff, data=incident_data(), restricted=True)
+    with pytest.raises(NotFound):
+        services.victim_add(
+            ring=ring_of(docs["doc2"]), staff=docs["doc2"].staff, reference=restricted.reference, data=VictimData()
+        )
+    assert AuditEntry.objects.filter(action="incident.denied", actor_id=docs["doc2"].staff.pk).count() == 1
 
 
 def test_a_caseworker_reads_the_victim_linked_to_their_case_and_nothing_else(

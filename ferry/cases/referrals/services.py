@@ -23,6 +23,7 @@ from ferry.cases.models import Case, Event, Need, Partner, Referral
 from ferry.cases.services import CASE_ROLES, CaseError, access_case, event_add, open_json
 from ferry.core.doors import Door, door_open
 from ferry.core.errors import NotFound
+from ferry.core.pdf import html_pdf
 from ferry.core.permissions import require
 from ferry.intake.places import country_choices
 from ferry.vault import keysets
@@ -349,9 +350,5 @@ def packet_context(packet: Packet) -> dict[str, Any]:
 
 
 def packet_pdf(html: str) -> bytes:
-    """The packet's HTML as PDF bytes. Nothing is fetched: the template carries its own styles and the
-    fonts are the system's (DejaVu covers Cyrillic)."""
-    from weasyprint import HTML, URLFetcher  # noqa: PLC0415 - loads pango and fonts: only when a PDF is made
-
-    # An empty set of allowed protocols refuses every URL, including file: and data:.
-    return HTML(string=html, base_url="about:blank", url_fetcher=URLFetcher(allowed_protocols=set())).write_pdf()
+    """The packet's HTML as PDF bytes (core.pdf: nothing fetched, the system's fonts)."""
+    return html_pdf(html)

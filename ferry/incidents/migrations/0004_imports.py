@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0002_vocabularies'),
+        ('incidents', '0003_custody_detail_digest'),
         ('vault', '0009_keyset_rekey_needed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,0 +1,85 @@
+"""Fixtures and helpers of the evidence tests: a documentation desk made through the real services."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from ferry.incidents import evidence as services
+from ferry.incidents.models import Evidence, Incident
+from ferry.incidents.services import IncidentData, PartialDate, incident_create
+from ferry.vault import files
+from ferry.vault.keyring import KeyRing
+from tests.intake.helpers import jpeg_with_gps
+
+PHOTO_NAME = "Фото из подвала.jpg"
+
+
+def ring_of(person: Any) -> KeyRing:
+    return KeyRing(staff_id=person.staff.pk, private_key=person.private_key)
+
+
+def who(person: Any) -> dict[str, Any]:
+    return {"ring": ring_of(person), "staff": person.staff}
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def photo_bytes() -> bytes:
+    return jpeg_with_gps().getvalue()
+
+
+def stored_path(evidence: Evidence) -> str:
+    """Where storage keeps the item's ciphertext (as a seizure would find it)."""
+    name = str(evidence.file_id)
+    return files.storage().path(f"{name[:2]}/{name}.bin")
+
+
+@dataclass
+class Desk:
+    author: Any
+    colleague: Any  # a second documenter: every non-restricted incident is sealed to the documentation team
+    analyst: Any  # holds no grant unless an incident is shared with them
+    incident: Incident
+
+    def incident_new(self, *, restricted: bool = False, title: str = "Detention at the unit's base") -> Incident:
+        day = timezone.localdate() - timedelta(days=400)
+        incident, _key = incident_create(
+            staff=self.author.staff,
+            data=IncidentData(
+                title=title, start=PartialDate(year=day.year, month=day.month, day=day.day), country="RU"
+            ),
+            restricted=restricted,
+        )
+        return incident
+
+    def add(self, content: bytes | None = None, *, incident: Incident | None = None, **data: Any) -> Evidence:
+        fields = {
+            "name": PHOTO_NAME,
+            "content_type": "image/jpeg",
+            "kind": Evidence.Kind.PHOTO,
+            "how": "Sent by the survivor's friend over Signal",
+            "description": "The cell",
+        } | data
+        return services.evidence_add(
+            **who(self.author),
+            reference=(incident or self.incident).reference,
+            content=photo_bytes() if content is None else content,
+            data=services.EvidenceData(**fields),
+        )
+
+
+@pytest.fixture
+def desk(make_staff: Any) -> Desk:
+    make_staff("administrator")  # the first administrator holds the escrow key every key set is sealed to
+    author, colleague, analyst = make_staff("documenter"), make_staff("documenter"), make_staff("analyst")
+    made = Desk(author=author, colleague=colleague, analyst=analyst, incident=None)  # type: ignore[arg-type]
+    made.incident = made.incident_new()
+    return made
