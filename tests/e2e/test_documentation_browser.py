@@ -1,9 +1,12 @@
 """Done when (documentation): a documenter records an incident after a phone interview on one screen, with
-the victim and what was done to them; a second documenter opens it, finds it by a word of its narrative, and
-marks it verified; the author could not. Real pages in Chromium, two browser contexts."""
+the victim and what was done to them, and adds the photo the person sent as evidence; a second documenter
+finds it by a word of its narrative and marks it verified (the author could not), then exports the photo's
+custody report, whose PDF text carries the photo's hash and its custody events. Real pages in Chromium, two
+browser contexts."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +14,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from ferry.accounts.models import Staff
-from ferry.incidents.models import Incident, Term
+from ferry.incidents.models import Evidence, Incident, Term
 from ferry.incidents.seed import vocabularies_seed
+from tests.cases.test_referrals import pdf_text
 from tests.conftest import TEST_PASSPHRASE
 from tests.e2e.steps import sign_in
+from tests.intake.helpers import jpeg_with_gps
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,6 +75,19 @@ def test_record_an_interview_and_verify_it_as_a_second_documenter(
     incident = Incident.objects.get()
     assert (incident.start_precision, incident.subdivision) == ("day", "RU-CE")
 
+    # The photo the person sent, as evidence: kept exactly as sent (its GPS too), its hash taken now.
+    photo = jpeg_with_gps().getvalue()
+    author.get_by_role("link", name="Add evidence").click()
+    author.get_by_label("File", exact=True).set_input_files(
+        files=[{"name": "basement.jpg", "mimeType": "image/jpeg", "buffer": photo}]
+    )
+    author.get_by_label("Kind", exact=True).select_option("photo")
+    author.get_by_label("How it was acquired").fill("Sent by the victim over Signal after the interview")
+    author.get_by_role("button", name="Save evidence").click()
+    expect(author.get_by_text("Evidence saved.")).to_be_visible()
+    item = Evidence.objects.get()
+    author.goto(f"{base}/staff/documentation/{incident.reference}/")
+
     # The author cannot verify their own incident: the page says so, and the status stays.
     author.get_by_role("combobox", name="Verification").select_option("verified")
     author.get_by_role("button", name="Save status").click()
@@ -90,3 +108,14 @@ def test_record_an_interview_and_verify_it_as_a_second_documenter(
     _shot(reviewer, "documentation-3-verified.png")
     incident.refresh_from_db()
     assert incident.verified_by_id == doc2.staff.pk
+
+    # The reviewer exports the photo's custody report: its text names the item, the photo's own SHA-256, and
+    # the events, the export among them.
+    reviewer.goto(f"{base}/staff/documentation/evidence/{item.reference}/")
+    with reviewer.expect_download() as download:
+        reviewer.get_by_role("button", name="Download the custody report (PDF)").click()
+    text = " ".join(pdf_text(Path(download.value.path()).read_bytes()).split())
+    assert item.reference in text
+    assert hashlib.sha256(photo).hexdigest() in text.replace(" ", "")
+    for event in ("Acquired", "Exported", "Lena Documenter", "Ruslan Reviewer"):
+        assert event in text
