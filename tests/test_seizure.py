@@ -481,7 +481,6 @@ def _documentation_scenario(make_staff: Any, secrets_written: dict[str, bytes]) 
     """A documenter records an incident after an interview: a victim linked to a case, an act with a named
     unit and a relative, a source and what it said, an intervention, an evidence item with its custody.
     Through the services the pages call; canaries go into every sealed field of the documentation."""
-    from datetime import date
 
     from ferry.cases.models import Case
     from ferry.incidents import services as documentation
@@ -550,7 +549,7 @@ def _documentation_scenario(make_staff: Any, secrets_written: dict[str, bytes]) 
         reference=incident.reference,
         source_reference=source.reference,
         credibility=2,
-        received_on=date(2017, 4, 1),
+        received_on=timezone.localdate() - timedelta(days=30),
         summary=canary("information-summary"),
     )
     documentation.intervention_add(
@@ -558,7 +557,7 @@ def _documentation_scenario(make_staff: Any, secrets_written: dict[str, bytes]) 
         staff=staff,
         reference=incident.reference,
         kind="un",
-        on=date(2017, 5, 1),
+        on=timezone.localdate() - timedelta(days=20),
         detail=canary("intervention-detail"),
     )
     assert case_reference

@@ -236,6 +236,23 @@ def incident_view(*, ring: KeyRing, incident: Incident, key: bytes) -> IncidentV
         (i, keysets.open_field(key, i, "detail") or "")
         for i in Intervention.objects.filter(incident=incident).select_related("by").order_by("on")
     ]
+    holders, candidates = holders_and_candidates(incident)
+    return IncidentView(
+        title=keysets.open_json(key, incident, "card").get("title", ""),
+        narrative=keysets.open_field(key, incident, "narrative") or "",
+        location=keysets.open_field(key, incident, "location") or "",
+        notes=keysets.open_field(key, incident, "notes") or "",
+        victims=list(views.values()),
+        information=information,
+        interventions=interventions,
+        holders=holders,
+        share_candidates=candidates,
+    )
+
+
+def holders_and_candidates(incident: Incident) -> tuple[list[Staff], list[Staff]]:
+    """Who can open the incident, and the documenters and analysts it could still be shared with (clear
+    data only: nothing is decrypted)."""
     holder_ids = set(
         Grant.objects.filter(key_set_id=incident.key_set_id, staff__isnull=False).values_list("staff_id", flat=True)
     )
@@ -252,17 +269,7 @@ def incident_view(*, ring: KeyRing, incident: Incident, key: bytes) -> IncidentV
         .order_by("display_name", "email")
         if s.pk not in holder_ids
     ]
-    return IncidentView(
-        title=keysets.open_json(key, incident, "card").get("title", ""),
-        narrative=keysets.open_field(key, incident, "narrative") or "",
-        location=keysets.open_field(key, incident, "location") or "",
-        notes=keysets.open_field(key, incident, "notes") or "",
-        victims=list(views.values()),
-        information=information,
-        interventions=interventions,
-        holders=holders,
-        share_candidates=candidates,
-    )
+    return holders, candidates
 
 
 def colleagues_for_sharing(staff: Staff) -> list[Staff]:
@@ -280,13 +287,18 @@ def colleagues_for_sharing(staff: Staff) -> list[Staff]:
     )
 
 
-def sources_openable(ring: KeyRing | None) -> list[tuple[Source, dict[str, str]]]:
-    """The sources the reader can open, newest first, with their identities (for the information form)."""
+def sources_openable(ring: KeyRing | None, *, identities: bool = True) -> list[tuple[Source, dict[str, str]]]:
+    """The sources the reader can open, newest first, with their identities (decrypted only when asked for:
+    checking a posted choice needs the references alone)."""
     if ring is None:
         return []
     sources = list(Source.objects.select_related("key_set").order_by("-created_at")[:1000])
     keys = ring.keys_for([s.key_set for s in sources])
-    return [(s, keysets.open_json(keys[s.key_set_id], s, "identity")) for s in sources if s.key_set_id in keys]
+    return [
+        (s, keysets.open_json(keys[s.key_set_id], s, "identity") if identities else {})
+        for s in sources
+        if s.key_set_id in keys
+    ]
 
 
 # ------------------------------------------------------------------------------ perpetrators and places
@@ -372,7 +384,12 @@ def victims_of_case(*, ring: KeyRing | None, staff: Staff, case: Any) -> dict[st
     if ring is None:
         return {"documented_victims": []}
     held = Grant.objects.filter(staff_id=staff.pk, key_set__purpose="documentation").values("key_set_id")
-    victims = list(Victim.objects.filter(key_set_id__in=held).select_related("key_set", "incident"))
+    # A link seals the victim to the case's caseworkers: only victims one of them holds can be linked to it,
+    # so a documenter who holds every victim does not decrypt them all on each case page.
+    carried = Grant.objects.filter(staff_id__in=case.assignments.values("staff_id")).values("key_set_id")
+    victims = list(
+        Victim.objects.filter(key_set_id__in=held).filter(key_set_id__in=carried).select_related("key_set", "incident")
+    )
     keys = ring.keys_for([v.key_set for v in victims])
     linked = [
         v

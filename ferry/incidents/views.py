@@ -257,7 +257,7 @@ def act_add(request: StaffRequest, reference: str) -> HttpResponse:
 @require_POST
 @roles(*WRITERS)
 def information_add(request: StaffRequest, reference: str) -> HttpResponse:
-    sources = [(s.reference, s.reference) for s, _who_ in selectors.sources_openable(request.ring)]
+    sources = [(s.reference, s.reference) for s, _who_ in selectors.sources_openable(request.ring, identities=False)]
     form = forms.InformationForm(request.POST, sources=sources)
 
     def action(d: dict[str, Any]) -> None:
@@ -290,8 +290,8 @@ def intervention_add(request: StaffRequest, reference: str) -> HttpResponse:
 @require_POST
 @roles(*WRITERS)
 def incident_share(request: StaffRequest, reference: str) -> HttpResponse:
-    incident, key = services.access_incident(ring=request.ring, staff=request.user, reference=reference)
-    candidates = selectors.incident_view(ring=request.ring, incident=incident, key=key).share_candidates
+    incident = services.access_incident(ring=request.ring, staff=request.user, reference=reference).record
+    _holders, candidates = selectors.holders_and_candidates(incident)
     form = forms.ShareForm(request.POST, colleagues=candidates)
 
     def action(d: dict[str, Any]) -> None:
