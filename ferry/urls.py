@@ -14,6 +14,7 @@ urlpatterns = [
     path(f"{staff}/intake/", include("ferry.intake.staff_urls")),
     path(f"{staff}/cases/", include("ferry.cases.urls")),
     path(f"{staff}/documentation/", include("ferry.incidents.urls")),
+    path(f"{staff}/advocacy/", include("ferry.advocacy.urls")),
     # The anonymous intake: the site root unless FERRY_INTAKE_PATH moves it.
     path(f"{settings.FERRY_INTAKE_PATH}/" if settings.FERRY_INTAKE_PATH else "", include("ferry.intake.urls")),
 ]

@@ -91,6 +91,7 @@ def world(client: Client, make_staff: Any) -> dict[str, Any]:
         "auditor": make_staff("auditor"),  # no role that opens cases, requests or settings
         "documenter": make_staff("documenter"),
         "doc_outsider": make_staff("documenter"),  # a documenter a restricted incident was not shared with
+        "analyst": make_staff("analyst"),
     }
     _response, _code, _ = submit(client, files=[jpeg_with_gps()])
     request = Request.objects.get()
@@ -137,6 +138,7 @@ def world(client: Client, make_staff: Any) -> dict[str, Any]:
     return {
         **team,
         **documented,
+        **_advocacy(team),
         "import_job": job.pk,
         "reference": ref,
         "invitation": invitation.pk,
@@ -194,6 +196,17 @@ def _documentation(team: dict[str, Any]) -> dict[str, Any]:
         "place": place.pk,
         "term": Term.objects.filter(vocabulary="act_type").first().pk,  # type: ignore[union-attr]
     }
+
+
+def _advocacy(team: dict[str, Any]) -> dict[str, Any]:
+    """A release waiting for approval."""
+    from ferry.advocacy.releases import Output, release_prepare
+    from ferry.vault.keyring import KeyRing
+
+    analyst = team["analyst"]
+    ring = KeyRing(staff_id=analyst.staff.pk, private_key=analyst.private_key)
+    output = Output(kind="table", format="csv", content=b"a,b\n", title="t", filename="t.csv")
+    return {"release": release_prepare(ring=ring, staff=analyst.staff, output=output).reference}
 
 
 INVENTED_REFERENCE = "ZZZ-ZZZ"
@@ -364,6 +377,15 @@ _record(
     ["incidents:term_change"],
     lambda w: {"name": "act_type", "term_id": w["term"]},
     {"name": "act_type", "term_id": INVENTED_INT},
+    None,
+)
+
+
+# Every release is sealed to every analyst: the role alone decides.
+_record(
+    ["advocacy:release", "advocacy:release_approve", "advocacy:release_withdraw", "advocacy:release_download"],
+    lambda w: {"reference": w["release"]},
+    {"reference": INVENTED_REFERENCE},
     None,
 )
 

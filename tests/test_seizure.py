@@ -63,6 +63,7 @@ SENSITIVE_FIELDS: dict[str, set[str]] = {
     "incidents.intervention": {"detail"},
     "incidents.evidence": {"record"},
     "incidents.custodyevent": {"detail"},
+    "advocacy.release": {"card"},
 }
 
 # The canaries the intake scenario writes into each sealed field of the intake (by name, see canary()).
@@ -96,6 +97,7 @@ CANARY_FIELDS: dict[tuple[str, str], set[str]] = {
     ("incidents.intervention", "detail"): {"intervention-detail"},
     ("incidents.evidence", "record"): {"evidence-name", "evidence-description", "evidence-how"},
     ("incidents.custodyevent", "detail"): {"evidence-how", "handover-recipient", "handover-note"},
+    ("advocacy.release", "card"): {"release-title", "release-filename"},
 }
 
 CANARY = "CANARY-{}-Жёлтый-попугай-{}"
@@ -623,6 +625,37 @@ def _evidence_canaries(ring: KeyRing, staff: Any, incident: Any, secrets_written
     ring.forget()
 
 
+def _advocacy_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None:
+    """A release prepared and approved: its title and filename sealed, its output (a dossier carries evidence
+    hashes, which the documentation seals) stored sealed."""
+    from ferry.advocacy import releases
+    from ferry.advocacy.models import Release
+
+    one, two = make_staff("analyst"), make_staff("analyst")
+    ring = KeyRing(staff_id=one.staff.pk, private_key=one.private_key)
+    content = f"claim,evidence\nbeating,{canary('release-content')}\n".encode()
+    release = releases.release_prepare(
+        ring=ring,
+        staff=one.staff,
+        output=releases.Output(
+            kind="dossier",
+            format="csv",
+            content=content,
+            title=canary("release-title"),
+            filename=canary_ascii("release-filename") + ".csv",
+        ),
+    )
+    releases.release_approve(
+        ring=KeyRing(staff_id=two.staff.pk, private_key=two.private_key), staff=two.staff, reference=release.reference
+    )
+    assert releases.release_serve(ring=ring, staff=one.staff, reference=release.reference).content == content
+    card = keysets.open_json(ring.key_for(release.key_set), Release.objects.get(pk=release.pk), "card")
+    assert card["title"] == canary("release-title")
+    secrets_written["release-title"] = canary("release-title").encode()
+    secrets_written["release-filename"] = canary_ascii("release-filename").encode()
+    secrets_written["release-content"] = canary("release-content").encode()
+
+
 @pytest.mark.parametrize("file_storage", ["filesystem", "s3"])
 def test_seized_database_and_files_reveal_nothing(
     make_staff: Any, tmp_path: Path, file_storage: str, request: pytest.FixtureRequest
@@ -670,6 +703,7 @@ def test_seized_database_and_files_reveal_nothing(
     _intake_scenario(make_staff, secrets_written)
     _case_scenario(make_staff, secrets_written)
     _documentation_scenario(make_staff, secrets_written)
+    _advocacy_scenario(make_staff, secrets_written)
 
     # Someone signed in and out again through the pages (session wrapping, cookies).
     client = Client()
@@ -705,7 +739,7 @@ def test_seized_database_and_files_reveal_nothing(
     taken += backed_up
     # Every encrypted file (the attachment, the photo, the text file) is in what was taken, where it should be.
     stored = {f"{str(pk)[:2]}/{pk}.bin" for pk in FileKey.objects.values_list("pk", flat=True)}
-    assert len(stored) == 5  # the attachment, the intake's photo and text file, the evidence and its copy
+    assert len(stored) == 6  # the attachment, the intake's photo and text file, the evidence, its copy, a release
     in_folder = {f"{p.parent.name}/{p.name}" for p in taken if "data-folder" in p.parts and p.suffix == ".bin"}
     if bucket is None:
         assert stored <= in_folder

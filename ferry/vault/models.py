@@ -86,6 +86,7 @@ class KeySet(OrderFree, models.Model):
         CASE = "case", _("case")
         CONVERSATION = "conversation", _("conversation")
         DOCUMENTATION = "documentation", _("documentation")
+        ADVOCACY = "advocacy", _("advocacy")
         BLIND_INDEX = "blind_index", _("contact index")
 
     id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
