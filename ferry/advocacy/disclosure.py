@@ -16,7 +16,7 @@ the result against an attacker who enumerates every non-negative table consisten
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 # Statistics offices use 10; Ferry refuses anything below 5.
@@ -133,14 +133,18 @@ def _cheapest_cycle(table: list[list[int]], bridge: Cell, suppressed: set[Cell])
     return best[1] - suppressed
 
 
-def protect(cells: Sequence[Sequence[int]], *, threshold: int = DEFAULT_THRESHOLD) -> Protected:
-    """Suppress every count from 1 to threshold - 1 (inner cells and totals alike), then enough other cells
-    that no suppressed count can be recovered from what is published."""
+def protect(
+    cells: Sequence[Sequence[int]], *, threshold: int = DEFAULT_THRESHOLD, also: Iterable[Cell] = ()
+) -> Protected:
+    """Suppress every count from 1 to threshold - 1 (inner cells and totals alike) and the cells in `also`
+    (cells of the extended table whose records come from too few people), then enough other cells that no
+    suppressed count can be recovered from what is published."""
     if threshold < MINIMUM_THRESHOLD:
         raise ThresholdTooLow(f"threshold below {MINIMUM_THRESHOLD}")
     table = extended(cells)
     height, width = len(table), len(table[0])
     primary = {(i, j) for i in range(height) for j in range(width) if 0 < table[i][j] < threshold}
+    primary |= {(i, j) for i, j in also if 0 <= i < height and 0 <= j < width and table[i][j] > 0}
     suppressed = set(primary)
     while True:
         exposed = bridges(suppressed, height, width)

@@ -81,6 +81,14 @@ class NoiseBudget(models.Model):
     updated_at = models.DateTimeField()
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
 
+    @property
+    def spent(self) -> float:
+        return self.spent_milli / 1000
+
+    @property
+    def total(self) -> float:
+        return self.total_milli / 1000
+
 
 class NoisyAnswer(models.Model):
     """A noisy table kept by its question's fingerprint: asked again, the same answer, at no new cost (noise

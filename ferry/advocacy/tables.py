@@ -30,3 +30,8 @@ class Table:
     suppressed: dict[str, Any] = field(default_factory=dict)
     # Translated sentences saying how the figures were made (printed under charts and at a report's end).
     method: list[str] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[tuple[tuple[str, ...], list[int | None], int | None]]:
+        """Each row's labels, cells and total, for templates."""
+        return list(zip(self.rows, self.cells, self.row_totals, strict=True))

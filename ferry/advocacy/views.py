@@ -4,6 +4,7 @@ downloaded, withdrawn). Views stay thin; every output for outsiders is served by
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
@@ -14,7 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ferry.accounts.http import StaffRequest
 from ferry.accounts.models import Role
-from ferry.advocacy import releases
+from ferry.advocacy import noise, outputs, releases, statistics
+from ferry.advocacy.forms import StatisticsForm
 from ferry.advocacy.models import Release
 from ferry.advocacy.releases import Output
 from ferry.core.errors import FerryError, NotFound
@@ -39,7 +41,27 @@ def release_made(request: StaffRequest, make: Callable[[], Output]) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 @roles(*ANALYSTS)
 def statistics_page(request: StaffRequest) -> HttpResponse:
-    return render(request, "advocacy/statistics.html", {})
+    """Ask a question, see the protected table (what would be published, never the raw counts), and prepare
+    it as a release: a table, a chart or a map."""
+    form = StatisticsForm(request.POST or None)
+    context: dict[str, Any] = {"form": form, "budget": noise.budget()}
+    if not form.is_bound:
+        return render(request, "advocacy/statistics.html", context)
+    if not form.is_valid():
+        return render(request, "advocacy/statistics.html", context, status=400)
+    language = form.cleaned_data["language"]
+    try:
+        table = statistics.answer(form.question(), form.settings(), language=language, title=form.cleaned_data["title"])
+        context["table"] = table
+        if request.POST.get("action") == "release":
+            made = release_made(request, lambda: outputs.table_output(table, form.cleaned_data["output"], language))
+            if not isinstance(made, str):
+                return made
+            form.add_error(None, made)
+    except FerryError as exc:
+        form.add_error(None, str(exc))
+    status = 400 if form.errors else 200
+    return render(request, "advocacy/statistics.html", context, status=status)
 
 
 @require_GET
