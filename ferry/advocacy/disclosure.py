@@ -113,17 +113,20 @@ def _cost(table: list[list[int]], cell: Cell, suppressed: set[Cell]) -> float:
     return (1e9 if value == 0 else value) + (0.5 if is_total else 0.0)
 
 
+CANDIDATES = 8  # rows and columns tried per bridge: the cheapest few of its row and of its column
+
+
 def _cheapest_cycle(table: list[list[int]], bridge: Cell, suppressed: set[Cell]) -> set[Cell]:
-    """The cheapest rectangle through a bridge: the cells to hide so that it lies on a cycle."""
+    """A cheap rectangle through a bridge: the cells to hide so that it lies on a cycle. The other corners
+    are sought among the cheapest cells of the bridge's row and column (hidden ones cost nothing), which
+    keeps a large table fast; the loop in protect() checks the result either way."""
     height, width = len(table), len(table[0])
     r, c = bridge
+    columns = sorted((j for j in range(width) if j != c), key=lambda j: (_cost(table, (r, j), suppressed), j))
+    rows = sorted((i for i in range(height) if i != r), key=lambda i: (_cost(table, (i, c), suppressed), i))
     best: tuple[float, set[Cell]] | None = None
-    for other_row in range(height):
-        if other_row == r:
-            continue
-        for other_column in range(width):
-            if other_column == c:
-                continue
+    for other_row in rows[:CANDIDATES]:
+        for other_column in columns[:CANDIDATES]:
             corners = {(r, other_column), (other_row, c), (other_row, other_column)}
             cost = sum(_cost(table, cell, suppressed) for cell in corners)
             if best is None or cost < best[0]:
@@ -151,8 +154,17 @@ def protect(
         if not exposed:
             break
         # Most valuable first: protect the primary cells, then whatever secondary cells are still exposed.
-        target = min(exposed, key=lambda cell: (cell not in primary, table[cell[0]][cell[1]], cell))
-        suppressed |= _cheapest_cycle(table, target, suppressed)
+        # Several bridges are mended per round; one whose row and column both changed this round may already
+        # lie on a new cycle, so it waits for the next round's check.
+        touched_rows: set[int] = set()
+        touched_columns: set[int] = set()
+        for target in sorted(exposed, key=lambda cell: (cell not in primary, table[cell[0]][cell[1]], cell)):
+            if target[0] in touched_rows and target[1] in touched_columns:
+                continue
+            added = _cheapest_cycle(table, target, suppressed)
+            suppressed |= added
+            touched_rows |= {cell[0] for cell in added} | {target[0]}
+            touched_columns |= {cell[1] for cell in added} | {target[1]}
     hidden = [[None if (i, j) in suppressed else table[i][j] for j in range(width)] for i in range(height)]
     return Protected(
         cells=[row[:-1] for row in hidden[:-1]],
