@@ -17,6 +17,7 @@ MEASURE_CHOICES = [
     ("acts", _("Acts")),
     ("involvements", _("Perpetrators' parts in acts")),
     ("cases", _("Cases")),
+    ("referrals", _("Referrals")),
 ]
 PERIOD_CHOICES = [("year", _("Year")), ("quarter", _("Quarter")), ("month", _("Month"))]
 ROUNDING_CHOICES = [
@@ -49,6 +50,7 @@ ALL_DIMENSIONS = [
     ("stage", _("Stage")),
     ("outcome", _("Outcome")),
     ("destination", _("Destination country")),
+    ("status", _("Referral status")),
 ]
 
 
@@ -104,3 +106,16 @@ class StatisticsForm(forms.Form):
             rounding=d.get("rounding") or "",
             epsilon_milli=int(epsilon * 1000) if epsilon else 0,
         )
+
+
+class PathwayForm(forms.Form):
+    year_from = forms.IntegerField(label=_("From the year"), min_value=1900, max_value=2200, required=False)
+    year_to = forms.IntegerField(label=_("To the year"), min_value=1900, max_value=2200, required=False)
+    threshold = forms.IntegerField(
+        label=_("Publish only with at least this many cases"),
+        min_value=disclosure.MINIMUM_THRESHOLD,
+        max_value=1000,
+        initial=disclosure.DEFAULT_THRESHOLD,
+    )
+    language = forms.ChoiceField(label=_("Language of the output"), choices=LANGUAGE_CHOICES, initial="en")
+    output = forms.ChoiceField(label=_("Output"), choices=OUTPUT_CHOICES[:2], required=False)

@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy, override
 
 from ferry.advocacy import disclosure, noise
 from ferry.advocacy.tables import Table
-from ferry.cases.models import Case, ClosingReason, Stage
+from ferry.cases.models import Case, ClosingReason, Referral, Stage
 from ferry.core.errors import FerryError
 from ferry.incidents.models import Act, Degree, Incident, Involvement, Perpetrator, Precision, Term, Verification
 from ferry.intake.places import place_label
@@ -309,6 +309,19 @@ MEASURES: dict[str, Measure] = {
         country_field="",
         noise=True,
     ),
+    # Referrals of live cases (a shred removes a case's referrals; its destination stays on the case).
+    "referrals": Measure(
+        label=gettext_lazy("Referrals"),
+        model=Referral,
+        incident="",
+        dimensions={
+            "period": _period_dimension("created_at", None),
+            "status": _plain(gettext_lazy("Referral status"), "status", _choices_label(Referral.Status.choices)),
+            "destination": _plain(gettext_lazy("Destination country"), "destination_country", _country_label),
+        },
+        date_field="created_at",
+        country_field="",
+    ),
 }
 
 
@@ -327,6 +340,7 @@ def dimension_choices(measure: str) -> list[tuple[str, str]]:
         "stage": _("Stage"),
         "outcome": _("Outcome"),
         "destination": _("Destination country"),
+        "status": _("Referral status"),
     }
     return [(name, names[name]) for name in MEASURES[measure].dimensions]
 

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ferry.accounts.http import StaffRequest
 from ferry.accounts.models import Role
-from ferry.advocacy import noise, outputs, releases, statistics
-from ferry.advocacy.forms import StatisticsForm
+from ferry.advocacy import noise, outputs, pathway, releases, statistics
+from ferry.advocacy.forms import PathwayForm, StatisticsForm
 from ferry.advocacy.models import Release
 from ferry.advocacy.releases import Output
 from ferry.core.errors import FerryError, NotFound
@@ -62,6 +62,26 @@ def statistics_page(request: StaffRequest) -> HttpResponse:
         form.add_error(None, str(exc))
     status = 400 if form.errors else 200
     return render(request, "advocacy/statistics.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@roles(*ANALYSTS)
+def pathway_page(request: StaffRequest) -> HttpResponse:
+    """Days from a case's opening to safety, by year, as a protected table and a release."""
+    form = PathwayForm(request.POST or None)
+    context: dict[str, Any] = {"form": form}
+    if form.is_bound and form.is_valid():
+        d = form.cleaned_data
+        table = pathway.pathway_table(
+            year_from=d["year_from"], year_to=d["year_to"], threshold=d["threshold"], language=d["language"]
+        )
+        context["table"] = table
+        if request.POST.get("action") == "release":
+            made = release_made(request, lambda: outputs.table_output(table, d["output"] or "csv", d["language"]))
+            if not isinstance(made, str):
+                return made
+            form.add_error(None, made)
+    return render(request, "advocacy/pathway.html", context, status=400 if form.errors else 200)
 
 
 @require_GET

@@ -6,6 +6,7 @@ import pytest
 
 from ferry.incidents.models import Term
 from ferry.incidents.seed import vocabularies_seed
+from tests.cases.conftest import accepted, team  # noqa: F401 - the case fixtures, for pathway figures
 
 
 @pytest.fixture
