@@ -119,3 +119,10 @@ class PathwayForm(forms.Form):
     )
     language = forms.ChoiceField(label=_("Language of the output"), choices=LANGUAGE_CHOICES, initial="en")
     output = forms.ChoiceField(label=_("Output"), choices=OUTPUT_CHOICES[:2], required=False)
+
+
+class ReportForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    language = forms.ChoiceField(label=_("Language of the report"), choices=LANGUAGE_CHOICES, initial="en")
+    introduction = forms.CharField(label=_("Introduction"), max_length=20_000, required=False, widget=forms.Textarea)
+    conclusion = forms.CharField(label=_("Conclusion"), max_length=20_000, required=False, widget=forms.Textarea)

@@ -516,6 +516,10 @@ def answer(question: Question, settings_: Settings, *, language: str = "en", tit
         row_labels = [tuple(dim.label(k) for dim, k in zip(row_dims, key, strict=True)) for key in counts.rows]
         column_labels = [column_dim.label(k) for k in counts.columns] if column_dim else [_("Total")]
 
+        def shown_cells(cells: set[tuple[int, int]]) -> set[tuple[int, int]]:
+            # Without a column dimension the row totals repeat the cells: they are not published twice.
+            return cells if column_dim else {cell for cell in cells if cell[1] < width}
+
         def named(cell: tuple[int, int]) -> list[str]:
             i, j = cell
             row = list(row_labels[i]) if i < len(row_labels) else [_("Total")] * len(row_dims)
@@ -538,9 +542,9 @@ def answer(question: Question, settings_: Settings, *, language: str = "en", tit
             question=question.as_dict(),
             disclosure=settings_.as_dict(),
             suppressed={
-                "primary": len(protected.primary),
-                "secondary": len(protected.secondary),
-                "cells": sorted(named(cell) for cell in protected.suppressed),
+                "primary": len(shown_cells(protected.primary)),
+                "secondary": len(shown_cells(protected.secondary)),
+                "cells": sorted(named(cell) for cell in shown_cells(protected.suppressed)),
                 "rounding": settings_.rounding,
             },
             method=_method(question, settings_),

@@ -9,6 +9,7 @@ app_name = "advocacy"
 urlpatterns = [
     path("", views.statistics_page, name="statistics"),
     path("pathway/", views.pathway_page, name="pathway"),
+    path("report/", views.report_page, name="report"),
     path("releases/", views.release_list, name="releases"),
     path("releases/<str:reference>/", views.release_detail, name="release"),
     path("releases/<str:reference>/approve/", views.release_approve, name="release_approve"),

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ferry.accounts.http import StaffRequest
 from ferry.accounts.models import Role
-from ferry.advocacy import noise, outputs, pathway, releases, statistics
-from ferry.advocacy.forms import PathwayForm, StatisticsForm
+from ferry.advocacy import noise, outputs, pathway, releases, reports, statistics
+from ferry.advocacy.forms import PathwayForm, ReportForm, StatisticsForm
 from ferry.advocacy.models import Release
 from ferry.advocacy.releases import Output
 from ferry.core.errors import FerryError, NotFound
@@ -82,6 +82,52 @@ def pathway_page(request: StaffRequest) -> HttpResponse:
                 return made
             form.add_error(None, made)
     return render(request, "advocacy/pathway.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@roles(*ANALYSTS)
+def report_page(request: StaffRequest) -> HttpResponse:
+    """Assemble a PDF report from approved tables, charts and maps, with text; it becomes a release."""
+    form = ReportForm(request.POST or None)
+    listed = reports.components()
+    keys = request.ring.keys_for([r.key_set for r in listed]) if request.ring else {}
+    rows = [(r, releases.release_card(r, keys[r.key_set_id])["title"]) for r in listed if r.key_set_id in keys]
+    chosen = request.POST.getlist("part")
+    # What was typed comes back with the page when something is wrong.
+    shown = [
+        (r, title, request.POST.get(f"caption-{r.reference}", ""), request.POST.get(f"position-{r.reference}", ""))
+        for r, title in rows
+    ]
+    context: dict[str, Any] = {"form": form, "rows": shown, "chosen": chosen}
+    if form.is_bound and form.is_valid():
+        d = form.cleaned_data
+        order = {r.reference: n for n, (r, _title) in enumerate(rows)}
+        picked = sorted((ref for ref in chosen if ref in order), key=lambda ref: (_position(request, ref), order[ref]))
+        parts = [(ref, request.POST.get(f"caption-{ref}", "")[:2000]) for ref in picked]
+
+        def make() -> Output:
+            return reports.report_output(
+                ring=request.ring,
+                staff=request.user,
+                title=d["title"],
+                language=d["language"],
+                introduction=d["introduction"],
+                conclusion=d["conclusion"],
+                parts=parts,
+            )
+
+        made = release_made(request, make)
+        if not isinstance(made, str):
+            return made
+        form.add_error(None, made)
+    return render(request, "advocacy/report.html", context, status=400 if form.errors else 200)
+
+
+def _position(request: StaffRequest, reference: str) -> int:
+    try:
+        return int(request.POST.get(f"position-{reference}", "") or 999)
+    except ValueError:
+        return 999
 
 
 @require_GET

@@ -32,7 +32,7 @@ def incidents_make(specs: list[Spec], *, staff_id: int) -> list[Incident]:
     for n, spec in enumerate(specs):
         incident = Incident.objects.create(
             key_set=key_set,
-            reference=f"T{n:06d}",
+            reference=f"T{Incident.objects.count() + n:06d}",
             country=spec.country,
             subdivision=spec.subdivision,
             start_date=spec.start,
