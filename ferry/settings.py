@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "ferry.accounts.middleware.StaffUnlockMiddleware",
     "ferry.core.middleware.StaffTimezoneMiddleware",
     "ferry.core.middleware.ErrorPagesMiddleware",
+    # Innermost: an advocacy view's file answer is checked before anything else sees it (P7).
+    "ferry.advocacy.door.ReleaseDoorMiddleware",
 ]
 
 ROOT_URLCONF = "ferry.urls"

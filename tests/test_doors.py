@@ -92,6 +92,7 @@ def world(client: Client, make_staff: Any) -> dict[str, Any]:
         "documenter": make_staff("documenter"),
         "doc_outsider": make_staff("documenter"),  # a documenter a restricted incident was not shared with
         "analyst": make_staff("analyst"),
+        "analyst2": make_staff("analyst"),  # approves what the first prepared
     }
     _response, _code, _ = submit(client, files=[jpeg_with_gps()])
     request = Request.objects.get()

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ferry.accounts.http import StaffRequest
 from ferry.accounts.models import Role
 from ferry.advocacy import noise, outputs, pathway, releases, reports, statistics
+from ferry.advocacy.door import release_door
 from ferry.advocacy.forms import PathwayForm, ReportForm, StatisticsForm
 from ferry.advocacy.models import Release
 from ferry.advocacy.releases import Output
@@ -182,6 +183,7 @@ def release_withdraw(request: StaffRequest, reference: str) -> HttpResponse:
 
 @require_GET
 @roles(*ANALYSTS)
+@release_door
 def release_download(request: StaffRequest, reference: str) -> HttpResponse:
     """The one route by which an output leaves Ferry (tests/advocacy/test_release_door.py walks the others)."""
     try:

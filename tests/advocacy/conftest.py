@@ -7,6 +7,7 @@ import pytest
 from ferry.incidents.models import Term
 from ferry.incidents.seed import vocabularies_seed
 from tests.cases.conftest import accepted, team  # noqa: F401 - the case fixtures, for pathway figures
+from tests.test_doors import world  # noqa: F401 - one of each record, for the release door's walk
 
 
 @pytest.fixture
