@@ -4,13 +4,14 @@ releases by reference only. Every write needs an analyst, runs in one transactio
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ferry.accounts.models import Role, Staff
 from ferry.advocacy.models import Ask, Government, Release, Response
@@ -144,7 +145,23 @@ def references_parsed(text: str) -> list[str]:
     return list(seen)
 
 
-def _by_reference(model: type[Incident] | type[Release], references: Iterable[str], unknown: str) -> list[Any]:
+def _unknown_incidents(missing: list[str]) -> str:
+    return ngettext(
+        "No incident has the reference %(references)s.",
+        "No incident has these references: %(references)s.",
+        len(missing),
+    ) % {"references": ", ".join(missing)}
+
+
+def _unknown_releases(missing: list[str]) -> str:
+    return ngettext(
+        "No release has the reference %(references)s.", "No release has these references: %(references)s.", len(missing)
+    ) % {"references": ", ".join(missing)}
+
+
+def _by_reference(
+    model: type[Incident] | type[Release], references: Iterable[str], unknown: Callable[[list[str]], str]
+) -> list[Any]:
     wanted = [(r or "").strip().upper() for r in references]
     wanted = list(dict.fromkeys(r for r in wanted if r))
     if len(wanted) > REFERENCES_MAX:
@@ -153,7 +170,7 @@ def _by_reference(model: type[Incident] | type[Release], references: Iterable[st
     missing = [r for r in wanted if r not in found]
     if missing:
         # The references the person typed themselves, said back to them: nothing they did not know.
-        raise TrackerError(unknown % {"references": ", ".join(missing)})
+        raise TrackerError(unknown(missing))
     return [found[r] for r in wanted]
 
 
@@ -176,8 +193,8 @@ def ask_create(
     text = _text(summary, SUMMARY_MAX, _("The summary can have at most %(limit)d characters."))
     if not text:
         raise TrackerError(_("Say in a few words what was asked."))
-    incident_ids = _by_reference(Incident, incidents, _("No incident has the reference %(references)s."))
-    release_ids = _by_reference(Release, releases, _("No release has the reference %(references)s."))
+    incident_ids = _by_reference(Incident, incidents, _unknown_incidents)
+    release_ids = _by_reference(Release, releases, _unknown_releases)
     with transaction.atomic():
         ask = Ask.objects.create(
             government=government,

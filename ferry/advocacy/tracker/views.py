@@ -12,6 +12,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ferry.accounts.http import StaffRequest
@@ -65,7 +66,8 @@ def _list_page(request: StaffRequest, form: django_forms.Form, status: int = 200
 @roles(*ANALYSTS)
 def governments_seed(request: StaffRequest) -> HttpResponse:
     added = services.governments_seed(staff=request.user)
-    messages.success(request, _("%(count)d governments and bodies added.") % {"count": len(added)})
+    done = ngettext("%(count)d government or body added.", "%(count)d governments and bodies added.", len(added))
+    messages.success(request, done % {"count": len(added)})
     return HttpResponseRedirect(reverse("advocacy:tracker:governments"))
 
 
