@@ -200,14 +200,19 @@ def _documentation(team: dict[str, Any]) -> dict[str, Any]:
 
 
 def _advocacy(team: dict[str, Any]) -> dict[str, Any]:
-    """A release waiting for approval."""
+    """A release waiting for approval, and a government of the tracker."""
     from ferry.advocacy.releases import Output, release_prepare
+    from ferry.advocacy.tracker.services import government_create
     from ferry.vault.keyring import KeyRing
 
     analyst = team["analyst"]
     ring = KeyRing(staff_id=analyst.staff.pk, private_key=analyst.private_key)
     output = Output(kind="table", format="csv", content=b"a,b\n", title="t", filename="t.csv")
-    return {"release": release_prepare(ring=ring, staff=analyst.staff, output=output).reference}
+    government = government_create(staff=analyst.staff, kind="un", name_en="Council", name_ru="Council")
+    return {
+        "release": release_prepare(ring=ring, staff=analyst.staff, output=output).reference,
+        "government": government.pk,
+    }
 
 
 INVENTED_REFERENCE = "ZZZ-ZZZ"
@@ -387,6 +392,19 @@ _record(
     ["advocacy:release", "advocacy:release_approve", "advocacy:release_withdraw", "advocacy:release_download"],
     lambda w: {"reference": w["release"]},
     {"reference": INVENTED_REFERENCE},
+    None,
+)
+# The tracker is the organisation's own public work, in clear: the role alone decides.
+_record(
+    [
+        "advocacy:tracker:government",
+        "advocacy:tracker:government_edit",
+        "advocacy:tracker:ask_add",
+        "advocacy:tracker:response_add",
+        "advocacy:tracker:scorecard_release",
+    ],
+    lambda w: {"government_id": w["government"]},
+    {"government_id": INVENTED_INT},
     None,
 )
 
