@@ -329,6 +329,7 @@ def test_the_json_has_the_same_content_for_counsel(world: World) -> None:
     # Then it carries the claims with their exhibits, codes and labels in Russian, and the hashes
     assert data["entity"]["name_original"] == "Полк ППС Терек"
     by_type = {c["act_type"]["code"]: c for c in data["claims"]}
+    assert len(data["claims"]) == 2  # the unit's own parts; the member's presence is the member's claim
     assert set(by_type) == {"torture", "arbitrary-detention"}
     assert by_type["torture"]["act_type"]["label"] == "Пытки и жестокое обращение"
     assert by_type["torture"]["start"]["date"] == "2017-03"
@@ -366,6 +367,18 @@ def test_dates_can_be_coarsened_to_the_month(world: World) -> None:
     with translation.override("en"):
         month = formats.date_format(world.detention.act.start_date, "YEAR_MONTH_FORMAT")
     assert detention["start"] == {"date": "2017-02", "precision": "month", "text": month}
+
+
+def test_a_members_act_is_claimed_in_the_members_dossier_not_the_units(world: World) -> None:
+    # Given the member was present at the torture, when the analyst builds the member's dossier
+    dossier = dossier_build(**_who(world.people["analyst"]), perpetrator_id=world.member.pk)
+    # Then it claims that one part, with the member's position in the unit
+    assert [(c.act_type_code, c.degree_code) for c in dossier.claims] == [("torture", "present")]
+    assert dossier.positions[0]["unit"] == "Полк ППС Терек"
+    # and the unit's dossier lists the member with one verified act, without claiming it
+    unit = dossier_build(**_who(world.people["analyst"]), perpetrator_id=world.unit.pk)
+    assert [(m.name_original, m.verified_acts) for m in unit.members] == [("Кадыров Адам", 1)]
+    assert {c.degree_code for c in unit.claims} == {"direct", "ordered"}
 
 
 def test_an_analyst_who_holds_none_of_the_incidents_is_told_what_is_left_out(world: World) -> None:
