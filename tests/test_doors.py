@@ -407,6 +407,19 @@ _record(
     {"government_id": INVENTED_INT},
     None,
 )
+# Dossiers name an entity of the clear register (the role alone decides); the claims and evidence they mark are
+# named in the form, each opened through its door by the service.
+_record(
+    [
+        "advocacy:dossiers:detail",
+        "advocacy:dossiers:mark",
+        "advocacy:dossiers:unmark",
+        "advocacy:dossiers:prepare",
+    ],
+    lambda w: {"perpetrator_id": w["perpetrator"]},
+    {"perpetrator_id": INVENTED_INT},
+    None,
+)
 
 
 def _url(route: Route, kwargs: dict[str, Any]) -> str:
