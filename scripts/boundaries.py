@@ -3,7 +3,9 @@ admin-1 states and provinces (public domain), given as a GeoJSON file on the com
 
     python scripts/boundaries.py PATH/TO/ne_50m_admin_1_states_provinces.geojson [--countries RU,UA,...]
 
-Only the ISO 3166-2 code and the geometry of each subdivision are kept. Shared borders are simplified once
+Only the ISO 3166-2 code, the geometry and the Russian name of each subdivision are kept (the ISO lists
+pycountry ships lack most Russian names); two known slips of the source are corrected (Moscow's city and
+region codes swapped, Altai Krai's Russian name). Shared borders are simplified once
 (Douglas-Peucker on the pieces of border between junctions), so neighbours still meet after simplification,
 and coordinates are rounded to three decimals. A subdivision is kept only for the country its code names
 (a feature filed under one country with another country's code is left out). A country whose subdivisions
@@ -20,6 +22,9 @@ from pathlib import Path
 DEFAULT_COUNTRIES = "RU,UA,BY,GE,AM,AZ,KZ,KG,UZ,TJ,TM,MD"
 OUTPUT = Path(__file__).resolve().parent.parent / "ferry" / "advocacy" / "charts" / "data" / "admin1.json"
 SOURCE = "Natural Earth admin-1 states and provinces (public domain), simplified"
+# Known slips in the source, keyed by (code, the source's English name), so a corrected edition is left alone.
+CODE_FIXES = {("RU-MOW", "Moskovskaya"): "RU-MOS", ("RU-MOS", "Moskva"): "RU-MOW"}
+NAME_FIXES = {"RU-ALT": "Алтайский край"}
 
 Point = tuple[float, float]
 Ring = list[Point]
@@ -121,13 +126,17 @@ def _rounded(ring: Ring) -> list[list[float]]:
 
 def build(collection: dict, countries: set[str], tolerance: float, min_area: float) -> dict:
     kept: dict[str, list[list[Ring]]] = {}
+    names: dict[str, str] = {}
     for feature in collection["features"]:
         properties, geometry = feature.get("properties") or {}, feature.get("geometry")
         code = (properties.get("iso_3166_2") or "").strip()
+        code = CODE_FIXES.get((code, properties.get("name")), code)
         country = code.split("-")[0]
         if not geometry or "-" not in code or country not in countries or properties.get("iso_a2") != country:
             continue
         polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+        if properties.get("name_ru"):
+            names[code] = NAME_FIXES.get(code, properties["name_ru"])
         kept.setdefault(code, []).extend([[_open(ring) for ring in polygon] for polygon in polygons])
 
     for country in countries:
@@ -154,7 +163,13 @@ def build(collection: dict, countries: set[str], tolerance: float, min_area: flo
                 shapes.append(rings)
         out[code] = shapes
     present = sorted({code.split("-")[0] for code in out})
-    return {"source": SOURCE, "tolerance": tolerance, "countries": present, "subdivisions": out}
+    return {
+        "source": SOURCE,
+        "tolerance": tolerance,
+        "countries": present,
+        "subdivisions": out,
+        "names_ru": {code: names[code] for code in sorted(out) if code in names},
+    }
 
 
 def main() -> None:
