@@ -99,7 +99,8 @@ class Simplifier:
         junctions = [
             i
             for i in range(n)
-            if self.owners[ring[i]] != self.owners[ring[i - 1]] or self.owners[ring[i]] != self.owners[ring[(i + 1) % n]]
+            if self.owners[ring[i]] != self.owners[ring[i - 1]]
+            or self.owners[ring[i]] != self.owners[ring[(i + 1) % n]]
         ]
         if not junctions:
             # An island, or a subdivision inside one other: simplify from its first and farthest points.

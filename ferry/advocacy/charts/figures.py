@@ -12,21 +12,21 @@ import textwrap
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import Any
 
+import matplotlib
 from django.utils.translation import gettext as _
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from ferry.core.errors import FerryError
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 FORMATS = ("png", "svg")
 DPI = 100
 _LOCK = threading.Lock()
 # DejaVu Sans ships with matplotlib and covers Cyrillic; the salt makes SVG ids the same on every run; text
 # stays text in an SVG so it can be searched, read aloud and translated.
-_SETTINGS = {
+_SETTINGS: dict[Any, Any] = {
     "font.family": "DejaVu Sans",
     "svg.hashsalt": "ferry",
     "svg.fonttype": "none",
@@ -49,17 +49,12 @@ def check_format(format: str) -> None:
 @contextmanager
 def drawing() -> Iterator[None]:
     """Hold while a figure is made and saved: matplotlib's settings are process-wide."""
-    import matplotlib
-
     matplotlib.use("Agg", force=False)
     with _LOCK, matplotlib.rc_context(_SETTINGS):
         yield
 
 
 def figure(width: float, height: float) -> Figure:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     fig = Figure(figsize=(width, height), dpi=DPI)
     FigureCanvasAgg(fig)
     return fig

@@ -13,16 +13,22 @@ import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy
+import pycountry
 from django.utils import translation
 from django.utils.translation import gettext as _
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import ListedColormap, Normalize
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, PathPatch, Rectangle
+from matplotlib.path import Path as MplPath
+from matplotlib.ticker import MaxNLocator
 
 from ferry.advocacy.charts.figures import ChartError, check_format, drawing, figure, footnote, footnote_lines, save
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 BOUNDARIES = Path(__file__).resolve().parent / "data" / "admin1.json"
 WIDTH = 11.0  # inches; the height follows the map's proportions
@@ -51,15 +57,11 @@ def boundaries() -> dict[str, list[Polygon]]:
 
 @cache
 def _names(language: str) -> gettext.NullTranslations:
-    import pycountry
-
     return gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=[language], fallback=True)
 
 
 def subdivision_name(code: str, language: str) -> str:
     """The subdivision's name in `language` where the ISO 3166-2 lists have it, else its ISO name."""
-    import pycountry
-
     found = pycountry.subdivisions.get(code=code)
     if found is None:
         return code
@@ -72,27 +74,27 @@ def subdivision_name(code: str, language: str) -> str:
 
 def country_subdivisions(country: str) -> list[str]:
     """The country's first-level subdivision codes, in order."""
-    import pycountry
-
     return sorted(s.code for s in pycountry.subdivisions.get(country_code=country) or [] if s.parent_code is None)
 
 
-def _inside(x: float, y: float, ring: list[list[float]]) -> bool:
-    inside = False
-    for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True):
-        if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
-            inside = not inside
-    return inside
+def _inside(xs: Any, ys: Any, ring: list[list[float]]) -> Any:
+    """Which of the points (numpy arrays) lie inside the ring (even-odd rule)."""
+    x0, y0 = numpy.array(ring).T[:, :, None]
+    x1, y1 = numpy.roll(numpy.array(ring), -1, axis=0).T[:, :, None]
+    crosses = (y0 > ys) != (y1 > ys)
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        at = x0 + (ys - y0) * (x1 - x0) / (y1 - y0)
+    return (crosses & (xs < at)).sum(axis=0) % 2 == 1
 
 
-def _edge_distance(x: float, y: float, ring: list[list[float]]) -> float:
-    best = math.inf
-    for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True):
-        dx, dy = x1 - x0, y1 - y0
-        length = dx * dx + dy * dy
-        t = 0.0 if length == 0 else max(0.0, min(1.0, ((x - x0) * dx + (y - y0) * dy) / length))
-        best = min(best, math.hypot(x - (x0 + t * dx), y - (y0 + t * dy)))
-    return best
+def _edge_distance(xs: Any, ys: Any, ring: list[list[float]]) -> Any:
+    """Each point's distance to the ring's nearest edge."""
+    x0, y0 = numpy.array(ring).T[:, :, None]
+    x1, y1 = numpy.roll(numpy.array(ring), -1, axis=0).T[:, :, None]
+    dx, dy = x1 - x0, y1 - y0
+    length = numpy.where(dx * dx + dy * dy == 0, 1.0, dx * dx + dy * dy)
+    t = numpy.clip(((xs - x0) * dx + (ys - y0) * dy) / length, 0.0, 1.0)
+    return numpy.hypot(xs - (x0 + t * dx), ys - (y0 + t * dy)).min(axis=0)
 
 
 @cache
@@ -100,20 +102,22 @@ def interior_point(code: str) -> tuple[float, float]:
     """A point well inside the subdivision's largest piece (lon, lat): of a grid over it, the point inside
     and farthest from every edge, so a label or a colour read there is the subdivision's own."""
     polygon = boundaries()[code][0]
-    outline = polygon[0]
-    xs, ys = [p[0] for p in outline], [p[1] for p in outline]
-    best, where = -1.0, (sum(xs) / len(xs), sum(ys) / len(ys))
-    steps = 24
-    for i in range(1, steps):
-        for j in range(1, steps):
-            x = min(xs) + (max(xs) - min(xs)) * i / steps
-            y = min(ys) + (max(ys) - min(ys)) * j / steps
-            if not _inside(x, y, outline) or any(_inside(x, y, hole) for hole in polygon[1:]):
-                continue
-            distance = min(_edge_distance(x, y, ring) for ring in polygon)
-            if distance > best:
-                best, where = distance, (x, y)
-    return where
+    outline = numpy.array(polygon[0])
+    (west, south), (east, north) = outline.min(axis=0), outline.max(axis=0)
+    steps = 40
+    grid_x, grid_y = numpy.meshgrid(
+        numpy.linspace(west, east, steps + 1)[1:-1], numpy.linspace(south, north, steps + 1)[1:-1]
+    )
+    xs, ys = grid_x.ravel()[None, :], grid_y.ravel()[None, :]
+    inside = _inside(xs, ys, polygon[0])
+    for hole in polygon[1:]:
+        inside &= ~_inside(xs, ys, hole)
+    distance = numpy.min([_edge_distance(xs, ys, ring) for ring in polygon], axis=0)
+    distance = numpy.where(inside, distance, -1.0)
+    best = int(numpy.argmax(distance))
+    if distance[best] < 0:
+        return float(outline[:, 0].mean()), float(outline[:, 1].mean())
+    return float(xs[0, best]), float(ys[0, best])
 
 
 @dataclass(frozen=True)
@@ -143,8 +147,6 @@ class Albers:
 
 
 def _check(values: dict[str, int | None], country: str) -> None:
-    import pycountry
-
     if pycountry.countries.get(alpha_2=country) is None:
         raise ChartError(_("This country is not known."))
     for code, value in values.items():
@@ -209,13 +211,6 @@ class _Drawing:
     """One map's figure, and where each subdivision's colour can be read in it."""
 
     def __init__(self, values: dict[str, int | None], *, country: str, title: str, legend: str, language: str):
-        import numpy
-        from matplotlib import colormaps
-        from matplotlib.cm import ScalarMappable
-        from matplotlib.colors import ListedColormap, Normalize
-        from matplotlib.patches import Patch
-        from matplotlib.ticker import MaxNLocator
-
         self.values = values
         self.language = language
         counts = [v for v in values.values() if v is not None]
@@ -230,7 +225,9 @@ class _Drawing:
             if geographic:
                 notes.append(_("Boundaries: Natural Earth (public domain), simplified."))
             else:
-                notes.append(_("Each square is a subdivision, ordered by its ISO 3166-2 code; squares are not to scale."))
+                notes.append(
+                    _("Each square is a subdivision, ordered by its ISO 3166-2 code; squares are not to scale.")
+                )
             lines = footnote_lines(notes)
             suppressed_word, no_figure_word = _("suppressed"), _("no figure")
 
@@ -285,8 +282,6 @@ class _Drawing:
                 self.points[code] = plan.project(*interior_point(code))
         self._show(self.ax, plan.view)
         if plan.whole is not None:
-            from matplotlib.patches import Rectangle
-
             project, whole, (x0, y0, x1, y1) = plan.whole
             overview = self.fig.add_axes((0.71, 0.45 / self.fig.get_figheight(), 0.26, 0.22))
             overview.set_axis_off()
@@ -306,13 +301,10 @@ class _Drawing:
         ax.set_aspect("equal", adjustable="box")
 
     def _shapes(self, ax: Axes, codes: list[str], project: Albers, *, linewidth: float) -> None:
-        from matplotlib.patches import PathPatch
-        from matplotlib.path import Path as MplPath
-
         # Those with a figure are drawn last, so their edges lie on top of their neighbours'.
         for code in sorted(codes, key=lambda c: (c in self.values, self.values.get(c) is None, c)):
             vertices: list[tuple[float, float]] = []
-            path_codes: list[int] = []
+            path_codes: list[Any] = []
             for polygon in self.held[code]:
                 for ring in polygon:
                     vertices.extend([project(x, y) for x, y in ring] + [project(*ring[0])])
@@ -327,8 +319,6 @@ class _Drawing:
         return codes, columns, math.ceil(len(codes) / columns)
 
     def _draw_tiles(self, country: str) -> None:
-        from matplotlib.patches import Rectangle
-
         codes, columns, rows = self._tile_grid(country)
         for number, code in enumerate(codes):
             x, y = number % columns, rows - 1 - number // columns
@@ -338,7 +328,9 @@ class _Drawing:
             dark = value is not None and self.norm(value) > 0.5
             text = code.split("-", 1)[1] + ("" if value is None else f"\n{value}")
             # The label sits in the top of the square, so its centre below stays the square's own colour.
-            self.ax.text(x + 0.5, y + 0.88, text, ha="center", va="top", fontsize=8, color="white" if dark else "#222222")
+            self.ax.text(
+                x + 0.5, y + 0.88, text, ha="center", va="top", fontsize=8, color="white" if dark else "#222222"
+            )
             self.points[code] = (x + 0.5, y + 0.25)
         # Small countries keep small squares: the grid is never drawn wider than its share of TILES_ACROSS.
         spare = max(TILES_ACROSS - columns, 0) / 2

@@ -6,16 +6,15 @@ footnote says so, under the table's method sentences."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
 from ferry.advocacy.charts.figures import ChartError, check_format, drawing, figure, footnote, footnote_lines, save
 from ferry.advocacy.tables import Table
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
 
 STYLES = ("series", "bars", "stacked")
 WIDTH, HEIGHT = 9.0, 5.0  # inches, before the footnote
@@ -34,7 +33,15 @@ def _values(table: Table, column: int) -> list[float]:
 def _series(ax: Axes, table: Table) -> None:
     positions = list(range(len(table.rows)))
     for column, label in enumerate(table.columns):
-        ax.plot(positions, _values(table, column), marker="o", markersize=3.5, linewidth=1.8, label=label)
+        ax.plot(
+            positions,
+            _values(table, column),
+            marker="o",
+            markersize=3.5,
+            linewidth=1.8,
+            label=label,
+            gid=f"series-{column}",
+        )
 
 
 def _bars(ax: Axes, table: Table, *, stacked: bool) -> None:
@@ -46,7 +53,9 @@ def _bars(ax: Axes, table: Table, *, stacked: bool) -> None:
         xs = [i if stacked else i - 0.4 + width * (column + 0.5) for i, _v in present]
         heights = [v for _i, v in present]
         bottom = [bottoms[i] for i, _v in present] if stacked else None
-        ax.bar(xs, heights, width=width, bottom=bottom, label=label)
+        bars = ax.bar(xs, heights, width=width, bottom=bottom, label=label)
+        for (row, _v), bar in zip(present, bars, strict=True):
+            bar.set_gid(f"bar-{column}-{row}")  # an SVG's reader (and a test) can tell which cell a bar is
         if stacked:
             for i, v in present:
                 bottoms[i] += v
@@ -71,6 +80,7 @@ def _axes_labels(ax: Axes, table: Table) -> None:
     ax.set_xlabel(" · ".join(table.row_headings))
     ax.set_ylabel(table.measure_label)
     ax.set_ylim(bottom=0)
+    ax.axhline(0, color="#333333", linewidth=0.8, gid="baseline")
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
 
@@ -78,8 +88,6 @@ def _axes_labels(ax: Axes, table: Table) -> None:
 def chart_render(table: Table, *, style: str, format: str, language: str) -> bytes:
     """The table drawn as `style` ("series": one line per column over the rows' periods; "bars": grouped
     bars; "stacked": stacked bars), as `format` ("png" or "svg"), with the footnote in `language`."""
-    from matplotlib.ticker import MaxNLocator
-
     check_format(format)
     if style not in STYLES:
         raise ChartError(_("This kind of chart is not known."))
@@ -107,7 +115,7 @@ def chart_render(table: Table, *, style: str, format: str, language: str) -> byt
         _axes_labels(ax, table)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(table.title, loc="left", pad=12)
-        legend_at = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0)} if wide_legend else {"loc": "best"}
-        ax.legend(title=table.column_heading, fontsize=8, title_fontsize=8, frameon=False, **legend_at)  # type: ignore[arg-type]
+        legend_at: dict[str, Any] = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0)} if wide_legend else {}
+        ax.legend(title=table.column_heading, fontsize=8, title_fontsize=8, frameon=False, **legend_at)
         footnote(fig, lines)
         return save(fig, format)
