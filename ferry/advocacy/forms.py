@@ -33,6 +33,8 @@ OUTPUT_CHOICES = [
     ("series.svg", _("Time series chart, SVG")),
     ("bars.png", _("Bar chart, PNG")),
     ("bars.svg", _("Bar chart, SVG")),
+    ("stacked.png", _("Stacked bar chart, PNG")),
+    ("stacked.svg", _("Stacked bar chart, SVG")),
     ("map.png", _("Map of subdivisions, PNG")),
     ("map.svg", _("Map of subdivisions, SVG")),
 ]

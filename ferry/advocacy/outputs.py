@@ -25,7 +25,7 @@ def table_output(table: Table, output: str, language: str) -> Output:
         kind, content = Release.Kind.TABLE, tabular.table_csv(table, language)
     elif not style and extension == "xlsx":
         kind, content = Release.Kind.TABLE, tabular.table_xlsx(table, language)
-    elif style in {"series", "bars"} and extension in {"png", "svg"}:
+    elif style in {"series", "bars", "stacked"} and extension in {"png", "svg"}:
         from ferry.advocacy.charts.render import chart_render  # noqa: PLC0415 - matplotlib only when drawn
 
         kind, content = Release.Kind.CHART, chart_render(table, style=style, format=extension, language=language)

@@ -181,3 +181,43 @@ def test_the_page_shows_the_protected_table_and_prepares_a_release(analysts: dic
     assert bad.status_code == 400
     assert Release.objects.count() == 1
     assert browser.post("/staff/advocacy/", {**form, "threshold": "3"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("output", "rows", "kind", "magic"),
+    [
+        ("series.png", "period", "chart", b"\x89PNG"),
+        ("bars.svg", "period", "chart", b"<?xml"),
+        ("map.png", "subdivision", "map", b"\x89PNG"),
+    ],
+)
+def test_charts_and_maps_are_prepared_as_releases(
+    analysts: dict[str, Any], output: str, rows: str, kind: str, magic: bytes
+) -> None:
+    from ferry.advocacy.models import Release
+    from tests.cases.conftest import staff_client
+
+    _world(analysts["analyst"].staff.pk)
+    browser = staff_client(analysts["analyst"])
+    form = {
+        "measure": "incidents",
+        "row1": rows,
+        "column": "",
+        "period": "month",
+        "country": "RU",
+        "threshold": "10",
+        "language": "en",
+        "title": "Incidents",
+        "output": output,
+        "action": "release",
+    }
+    assert browser.post("/staff/advocacy/", form).status_code == 302
+    release = Release.objects.get()
+    assert release.kind == kind
+    served = browser.get(f"/staff/advocacy/releases/{release.reference}/download/")
+    assert served.content.startswith(magic)
+    # A map needs rows by subdivision: asked by period, it is refused in place
+    if kind == "map":
+        refused = browser.post("/staff/advocacy/", {**form, "row1": "period"})
+        assert refused.status_code == 400
+        assert Release.objects.count() == 1
