@@ -221,3 +221,16 @@ def test_charts_and_maps_are_prepared_as_releases(
         refused = browser.post("/staff/advocacy/", {**form, "row1": "period"})
         assert refused.status_code == 400
         assert Release.objects.count() == 1
+
+
+def test_the_budget_command_shows_and_sets_the_total(analysts: dict[str, Any]) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("noise_budget", "--total", "2.5", stdout=out)
+    assert out.getvalue().strip() == "privacy budget: epsilon 0.0 spent of 2.5"
+    assert NoiseBudget.objects.get().total_milli == 2500
+    with pytest.raises(CommandError):
+        call_command("noise_budget", "--total", "lots")
