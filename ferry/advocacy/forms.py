@@ -57,7 +57,7 @@ ALL_DIMENSIONS = [
 
 
 class StatisticsForm(forms.Form):
-    measure = forms.ChoiceField(label=_("Count"), choices=MEASURE_CHOICES, initial="incidents")
+    measure = forms.ChoiceField(label=_("What to count"), choices=MEASURE_CHOICES, initial="incidents")
     row1 = forms.ChoiceField(label=_("Rows by"), choices=ALL_DIMENSIONS, initial="period")
     row2 = forms.ChoiceField(label=_("and by"), choices=[("", "—"), *ALL_DIMENSIONS], required=False)
     column = forms.ChoiceField(label=_("Columns by"), choices=[("", "—"), *ALL_DIMENSIONS], required=False)

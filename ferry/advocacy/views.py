@@ -144,11 +144,30 @@ def _release_page(request: StaffRequest, reference: str, status: int = 200, erro
     release, key = releases.access_release(ring=request.ring, staff=request.user, reference=reference)
     context = {
         "release": release,
+        "asked": _words(release.question),
+        "settings": _words(release.disclosure),
+        "hidden": _words(release.suppressed),
         "card": releases.release_card(release, key),
         "may_approve": release.state == Release.State.PENDING and release.prepared_by_id != request.user.pk,
         "error": error,
     }
     return render(request, "advocacy/release.html", context, status=status)
+
+
+def _words(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """A release's clear record as short lines ("rows: subdivision × period"), leaving out what is empty."""
+    lines = []
+    for name, value in record.items():
+        if value in ("", None, [], {}, 0.0) and value is not False:
+            continue
+        if isinstance(value, list):
+            shown = "; ".join(" × ".join(map(str, v)) if isinstance(v, list) else str(v) for v in value)
+        elif isinstance(value, dict):
+            shown = "; ".join(f"{k}: {v}" for k, v in value.items() if v not in ("", None, [], {}))
+        else:
+            shown = str(value)
+        lines.append((name.replace("_", " "), shown))
+    return lines
 
 
 @require_GET
