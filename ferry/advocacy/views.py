@@ -155,13 +155,13 @@ def _release_page(request: StaffRequest, reference: str, status: int = 200, erro
 
 
 def _words(record: dict[str, Any]) -> list[tuple[str, str]]:
-    """A release's clear record as short lines ("rows: subdivision × period"), leaving out what is empty."""
+    """A release's clear record as short lines ("rows: subdivision, period"), leaving out what is empty."""
     lines = []
     for name, value in record.items():
         if value in ("", None, [], {}, 0.0) and value is not False:
             continue
         if isinstance(value, list):
-            shown = "; ".join(" × ".join(map(str, v)) if isinstance(v, list) else str(v) for v in value)
+            shown = "; ".join(" / ".join(map(str, v)) if isinstance(v, list) else str(v) for v in value)
         elif isinstance(value, dict):
             shown = "; ".join(f"{k}: {v}" for k, v in value.items() if v not in ("", None, [], {}))
         else:
