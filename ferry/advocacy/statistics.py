@@ -40,8 +40,8 @@ from ferry.core.errors import FerryError
 from ferry.incidents.models import Act, Degree, Incident, Involvement, Perpetrator, Precision, Term, Verification
 from ferry.intake.places import place_label
 
-MAX_ROWS = 2000
-MAX_COLUMNS = 40
+MAX_ROWS = 20_000
+MAX_COLUMNS = 60
 PERIODS = ("month", "quarter", "year")
 # A period finer than what a record's date is known to: its bucket says so instead of guessing.
 _PRECISION_RANK = {Precision.DAY: 0, Precision.MONTH: 1, Precision.YEAR: 3, Precision.APPROXIMATE: 4}
