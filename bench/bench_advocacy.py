@@ -21,6 +21,7 @@ from typing import Any
 
 from bench import incidentgen
 from bench.bench_cases import analyse, database_name
+from bench.casegen import PASSPHRASE
 from bench.figures import Figure
 
 NAME = "advocacy"
@@ -51,7 +52,7 @@ def _analysts() -> list[Any]:
     try:
         made = [
             staff_create_active(
-                email=f"bench-analyst{n}@example.org", roles=["analyst"], passphrase="x" * 16, display_name=f"A{n}"
+                email=f"bench-analyst{n}@example.org", roles=["analyst"], passphrase=PASSPHRASE, display_name=f"A{n}"
             )
             for n in (1, 2)
         ]
