@@ -123,7 +123,12 @@ def report_measure() -> tuple[float, int, int]:
         parts=parts,
     )
     seconds = time.perf_counter() - began
-    pages = output.content.count(b"/Type /Page\n") or output.content.count(b"/Type/Page")
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(output.content)) as pdf:
+        pages = len(pdf.pages)
     return seconds, pages, len(output.content)
 
 
