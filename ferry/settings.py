@@ -172,6 +172,9 @@ FERRY_INTAKE_PATH = config.env_str("FERRY_INTAKE_PATH", "").strip("/")
 FERRY_INTAKE_TITLE = config.env_str("FERRY_INTAKE_TITLE", "")
 FERRY_QUICK_EXIT_URL = config.env_str("FERRY_QUICK_EXIT_URL", "https://www.wikipedia.org/")
 FERRY_INTAKE_HOURLY_CAP = config.env_int("FERRY_INTAKE_HOURLY_CAP", 300, minimum=0)
+# While a flood is on, a browser with JavaScript may solve a puzzle of this many zero bits to keep its request
+# among the regular ones (ferry/intake/puzzle.py); 0 turns the puzzle off.
+FERRY_INTAKE_PUZZLE_BITS = config.env_int("FERRY_INTAKE_PUZZLE_BITS", 16, minimum=0)
 # Files the intake keeps: per mailbox (a request and its messages), and for the whole intake (the hotline is
 # told past the warning share). Past either, files are refused with a message and the text is kept.
 FERRY_INTAKE_MAILBOX_MB = config.env_int("FERRY_INTAKE_MAILBOX_MB", 100, minimum=1)

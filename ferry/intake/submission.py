@@ -125,12 +125,15 @@ def attachments_store(
         attachment.save()
 
 
-def submission_create(*, data: Submission, uploads: Sequence[CleanFile], want_duress: bool, nonce: str) -> Receipt:
+def submission_create(
+    *, data: Submission, uploads: Sequence[CleanFile], want_duress: bool, nonce: str, ranked: bool = False
+) -> Receipt:
     """Seal and store a new request; return the receipt code (never stored) and the optional duress code.
 
     Raises Replayed when this form was already sent, StorageFull when its files would pass the intake's storage
     allowance (counted as a refusal). Past the hourly cap the request is still kept (never
-    refused for volume): it is marked overflow, so the hotline sees a flood as such and can sort it out."""
+    refused for volume): it is marked overflow, so the hotline sees a flood as such and can sort it out, unless
+    its sender solved the flood's puzzle (`ranked`, intake.puzzle)."""
     now = timezone.now()
     if not EscrowKey.objects.exists():
         # Before the first administrator exists nothing could be sealed safely: refuse, keeping the text.
@@ -142,7 +145,14 @@ def submission_create(*, data: Submission, uploads: Sequence[CleanFile], want_du
     enrolment, _private = requester.enrol(code=code, duress=duress, profile=requester_profile())
     try:
         receipt = _submission_store(
-            data=data, uploads=uploads, enrolment=enrolment, code=code, duress=duress, nonce=nonce, now=now
+            data=data,
+            uploads=uploads,
+            enrolment=enrolment,
+            code=code,
+            duress=duress,
+            nonce=nonce,
+            now=now,
+            ranked=ranked,
         )
     except StorageFull:
         limits.window_bump("refused", now)
@@ -159,6 +169,7 @@ def _submission_store(
     duress: requester.ReceiptCode | None,
     nonce: str,
     now: datetime,
+    ranked: bool = False,
 ) -> Receipt:
     cap = settings.FERRY_INTAKE_HOURLY_CAP
     day = now.astimezone(UTC).date()
@@ -168,7 +179,7 @@ def _submission_store(
                 FormNonce.objects.create(digest=nonce, day=day)
         except IntegrityError:
             raise Replayed(_("This form was already sent once.")) from None
-        overflow = limits.window_bump("submit", now) > cap > 0
+        overflow = limits.window_bump("submit", now) > cap > 0 and not ranked
         if overflow:
             limits.window_bump("overflow", now)
         locator, duress_locator = _store_request(

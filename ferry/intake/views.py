@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ferry.core.health import space_low
 from ferry.core.uploads import refused_uploads, uploads_sent
-from ferry.intake import errors, forms, mailbox, submission
+from ferry.intake import errors, forms, mailbox, puzzle, submission
 from ferry.intake.models import FormNonce
 from ferry.intake.uploads import CleanFile, Refused, clean_upload
 from ferry.vault import codewords
@@ -67,6 +67,7 @@ def _front(
             "form": form or forms.RequestForm(),
             "code_form": code_form or forms.CodeForm(),
             "form_token": forms.form_token_new(),
+            "puzzle_bits": puzzle.bits() if puzzle.flood_on() else 0,
             "problem": problem,
             "code_problem": code_problem,
         },
@@ -215,6 +216,7 @@ def _send(request: HttpRequest) -> HttpResponse:
             uploads=uploads,
             want_duress=data["want_duress"],
             nonce=nonce,
+            ranked=puzzle.solved(request.POST.get("form_token", ""), request.POST.get("puzzle", "")),
         )
     except errors.Replayed:
         return _replayed(request, form)
