@@ -22,7 +22,7 @@ import hmac
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -34,22 +34,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
 from ferry.advocacy import disclosure, noise
+from ferry.advocacy.counts import Counts, StatisticsError, check_size
 from ferry.advocacy.tables import Table
+from ferry.advocacy.tallied import tallied_counts
 from ferry.cases.models import Case, ClosingReason, Referral, Stage
-from ferry.core.errors import FerryError
 from ferry.incidents.models import Act, Degree, Incident, Involvement, Perpetrator, Precision, Term, Verification
 from ferry.intake.places import place_label
 
-MAX_ROWS = 20_000
-MAX_COLUMNS = 60
 PERIODS = ("month", "quarter", "year")
 # A period finer than what a record's date is known to: its bucket says so instead of guessing.
 _PRECISION_RANK = {Precision.DAY: 0, Precision.MONTH: 1, Precision.YEAR: 3, Precision.APPROXIMATE: 4}
 _PERIOD_RANK = {"month": 1, "quarter": 2, "year": 3}
-
-
-class StatisticsError(FerryError):
-    """A question that cannot be answered as asked; the message is for the person."""
 
 
 # ------------------------------------------------------------------------------------------- the question
@@ -348,16 +343,6 @@ def dimension_choices(measure: str) -> list[tuple[str, str]]:
 # ------------------------------------------------------------------------------------------- counting
 
 
-@dataclass
-class Counts:
-    """Cells and margins with, for each, how many records and how many distinct incidents are behind it."""
-
-    rows: list[tuple[str, ...]]
-    columns: list[str]
-    cells: list[list[int]]
-    contributors: dict[tuple[int, int], int] = field(default_factory=dict)  # extended-table cell → incidents
-
-
 def _records(measure: Measure, question: Question) -> QuerySet[Any]:
     rows = measure.model._default_manager.all()
     if question.country and measure.country_field:
@@ -395,9 +380,12 @@ def _grouped(
             values = tuple(Precision.DAY if name == "__day" else row[name] for name in dim.fields)
             key.append(dim.key(values))
         n, incidents = result[tuple(key)]
-        # Distinct incidents of two database groups that map to one key may overlap: their sum is an upper
-        # bound, and an upper bound errs on the side of publishing; the floor below keeps the lower bound.
-        result[tuple(key)] = (n + row["n"], max(incidents, row.get("incidents", row["n"])))
+        # Distinct incidents of two database groups that map to one key may overlap (an incident's acts of
+        # two kinds under one heading): their sum is an upper bound, which would err on the side of
+        # publishing; the larger of the two is a lower bound, which errs on the side of suppressing.
+        # Without a distinct count the records are the incidents (or cases): they add up exactly.
+        merged = max(incidents, row["incidents"]) if distinct else incidents + row["n"]
+        result[tuple(key)] = (n + row["n"], merged)
     return dict(result)
 
 
@@ -418,20 +406,22 @@ def _measure_of(question: Question) -> Measure:
     return measure
 
 
-def counts_of(question: Question) -> tuple[Counts, list[Dimension], Dimension | None]:
+def counts_of(question: Question, *, live: bool = False) -> tuple[Counts, list[Dimension], Dimension | None]:
+    """The question's counts: from the documentation's tallies when it fits them and they are built (unless
+    `live`), else from the records."""
     measure = _measure_of(question)
     row_dims = [measure.dimensions[name](question) for name in question.rows]
     column_dim = measure.dimensions[question.column](question) if question.column else None
+    tallied = None if live else tallied_counts(question, row_dims, column_dim)
+    if tallied is not None:
+        return tallied, row_dims, column_dim
     records = _records(measure, question)
     distinct = bool(measure.incident) and measure.incident != "pk"
     inner = _grouped(records, [*row_dims, *([column_dim] if column_dim else [])], measure, question, distinct)
     width = len(question.rows)
     rows = sorted({key[:width] for key in inner})
     columns = sorted({key[width] for key in inner}) if column_dim else ["total"]
-    if len(rows) > MAX_ROWS or len(columns) > MAX_COLUMNS:
-        raise StatisticsError(
-            _("The table would be too large to protect. Narrow the filters or choose a coarser period.")
-        )
+    check_size(len(rows), len(columns))
     row_at = {key: i for i, key in enumerate(rows)}
     column_at = {key: j for j, key in enumerate(columns)}
     cells = [[0] * len(columns) for _ in rows]
@@ -466,12 +456,12 @@ def _draws(secret_question: str) -> Callable[[int, int], float]:
     return draw
 
 
-def _rounded(value: int | None, how: str, draw: float) -> int | None:
+def _rounded(value: int | None, how: str, draw: Callable[[], float]) -> int | None:
     if value is None or not how:
         return value
     if how == "base5":
         return disclosure.round_to_base(value, 5)
-    return disclosure.random_round(value, 3, draw)
+    return disclosure.random_round(value, 3, draw())
 
 
 def check_settings(settings_: Settings, measure: str) -> None:
@@ -501,7 +491,11 @@ def answer(question: Question, settings_: Settings, *, language: str = "en", tit
     else:
         # A single column works too: its row totals repeat its cells, and the totals row closes the cycles.
         protected = disclosure.protect(cells, threshold=settings_.threshold, also=few)
-    draw = _draws(fingerprint(question, settings_))
+    keyed = _draws(fingerprint(question, settings_))
+
+    def draw(i: int, j: int) -> Callable[[], float]:
+        return lambda: keyed(i, j)  # drawn only when a figure is randomly rounded
+
     width = len(counts.columns)
     published = [
         [_rounded(v, settings_.rounding, draw(i, j)) for j, v in enumerate(row)]
@@ -513,7 +507,18 @@ def answer(question: Question, settings_: Settings, *, language: str = "en", tit
     ]
     total = _rounded(protected.total, settings_.rounding, draw(len(counts.rows), width))
     with override(language):
-        row_labels = [tuple(dim.label(k) for dim, k in zip(row_dims, key, strict=True)) for key in counts.rows]
+        labels: dict[tuple[int, str], str] = {}
+
+        def label(position: int, dim: Dimension, code: str) -> str:
+            # Each code is named once: a month or a region recurs on hundreds of rows.
+            found = labels.get((position, code))
+            if found is None:
+                found = labels[(position, code)] = dim.label(code)
+            return found
+
+        row_labels = [
+            tuple(label(n, dim, k) for n, (dim, k) in enumerate(zip(row_dims, key, strict=True))) for key in counts.rows
+        ]
         column_labels = [column_dim.label(k) for k in counts.columns] if column_dim else [_("Total")]
 
         def shown_cells(cells: set[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -547,11 +552,11 @@ def answer(question: Question, settings_: Settings, *, language: str = "en", tit
                 "cells": sorted(named(cell) for cell in shown_cells(protected.suppressed)),
                 "rounding": settings_.rounding,
             },
-            method=_method(question, settings_),
+            method=_method(question, settings_, counts.as_of),
         )
 
 
-def _method(question: Question, settings_: Settings) -> list[str]:
+def _method(question: Question, settings_: Settings, as_of: date | None = None) -> list[str]:
     lines = [
         _("Counted from the organisation's records: classifications only, never a name, a reference or a story."),
         _(
@@ -569,6 +574,8 @@ def _method(question: Question, settings_: Settings) -> list[str]:
             _("Random noise was added to each count (differential privacy, epsilon %(epsilon)s).")
             % {"epsilon": settings_.epsilon_milli / 1000}
         )
+    if as_of is not None:
+        lines.append(_("Counted from the records as they stood on %(day)s.") % {"day": as_of.isoformat()})
     if "period" in question.rows or question.column == "period":
         lines.append(_("Dates known only to a coarser period than the table's are counted in a bucket of their own."))
     return lines

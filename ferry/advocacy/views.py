@@ -22,6 +22,8 @@ from ferry.advocacy.models import Release
 from ferry.advocacy.releases import Output
 from ferry.core.errors import FerryError, NotFound
 from ferry.core.permissions import roles
+from ferry.incidents import tallies
+from ferry.incidents.tasks import tallies_refresh
 
 ANALYSTS = (Role.ANALYST,)
 
@@ -44,8 +46,12 @@ def release_made(request: StaffRequest, make: Callable[[], Output]) -> HttpRespo
 def statistics_page(request: StaffRequest) -> HttpResponse:
     """Ask a question, see the protected table (what would be published, never the raw counts), and prepare
     it as a release: a table, a chart or a map."""
+    if request.POST.get("action") == "recount":
+        tallies_refresh.enqueue()
+        messages.success(request, _("Counting again. New figures are used as soon as the count is done."))
+        return HttpResponseRedirect(reverse("advocacy:statistics"))
     form = StatisticsForm(request.POST or None)
-    context: dict[str, Any] = {"form": form, "budget": noise.budget()}
+    context: dict[str, Any] = {"form": form, "budget": noise.budget(), "tallies": tallies.state()}
     if not form.is_bound:
         return render(request, "advocacy/statistics.html", context)
     if not form.is_valid():

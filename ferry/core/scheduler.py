@@ -31,6 +31,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("ferry.accounts.tasks.alerts_email", 60),
     Periodic("ferry.cases.tasks.checkin_sweep", 60),
     Periodic("ferry.cases.tasks.retention_shred", 3600),
+    Periodic("ferry.incidents.tasks.tallies_refresh", 3600),
     Periodic("ferry.vault.tasks.stored_files_tidy", 3600),
     Periodic("ferry.core.tasks.task_results_prune", 3600),
     Periodic("ferry.audit.tasks.audit_anchor", 86400),
