@@ -17,9 +17,9 @@ urlpatterns = [
     path("incidents/", documentation.IncidentList.as_view(), name="incidents"),
     path("incidents/<str:reference>/", documentation.IncidentDetail.as_view(), name="incident"),
     path("perpetrators/", documentation.PerpetratorList.as_view(), name="perpetrators"),
-    path("perpetrators/<int:perpetrator_id>/", documentation.PerpetratorDetail.as_view(), name="perpetrator"),
+    path("perpetrators/<str:perpetrator_id>/", documentation.PerpetratorDetail.as_view(), name="perpetrator"),
     path("places/", documentation.PlaceList.as_view(), name="places"),
-    path("places/<int:place_id>/", documentation.PlaceDetail.as_view(), name="place"),
+    path("places/<str:place_id>/", documentation.PlaceDetail.as_view(), name="place"),
     path("vocabularies/<str:name>/", documentation.VocabularyDetail.as_view(), name="vocabulary"),
     path("releases/<str:reference>/publish/", releases.ReleasePublish.as_view(), name="release_publish"),
 ]

@@ -75,6 +75,13 @@ class TermSerializer(serializers.Serializer[Any]):
     deprecated = serializers.BooleanField()
 
 
+def _record_id(value: str, missing: str) -> int:
+    """An id from the address; anything that is not one (negative, huge, text) is the same NotFound."""
+    if not value.isdigit() or len(value) > 18:
+        raise NotFound(missing)
+    return int(value)
+
+
 def _incident(incident: Incident, title: str | None) -> dict[str, Any]:
     return {
         "reference": incident.reference,
@@ -182,10 +189,12 @@ class PerpetratorDetail(StaffApiView):
     @extend_schema(
         operation_id="perpetrator_read", summary="One entry of the register", responses={200: PerpetratorSerializer}
     )
-    def get(self, request: Request, perpetrator_id: int) -> Response:
-        found = Perpetrator.objects.select_related("perpetrator_type").filter(pk=perpetrator_id).first()
+    def get(self, request: Request, perpetrator_id: str) -> Response:
+        missing = _("No such entry in the register.")
+        pk = _record_id(perpetrator_id, missing)
+        found = Perpetrator.objects.select_related("perpetrator_type").filter(pk=pk).first()
         if found is None:
-            raise NotFound(_("No such entry in the register."))
+            raise NotFound(missing)
         return Response(_perpetrator(found))
 
 
@@ -215,9 +224,14 @@ class PlaceDetail(StaffApiView):
     noun = "place"
     verbs = {"get": "view"}
 
-    @extend_schema(operation_id="place_read", summary="One place", responses={200: PlaceSerializer})
-    def get(self, request: Request, place_id: int) -> Response:
-        found = Place.objects.filter(pk=place_id).first()
+    @extend_schema(
+        operation_id="place_read",
+        summary="One place",
+        parameters=[OpenApiParameter("place_id", OpenApiTypes.STR, OpenApiParameter.PATH)],
+        responses={200: PlaceSerializer},
+    )
+    def get(self, request: Request, place_id: str) -> Response:
+        found = Place.objects.filter(pk=_record_id(place_id, _("No such place."))).first()
         if found is None:
             raise NotFound(_("No such place."))
         return Response(_place(found))
