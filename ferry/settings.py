@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "ferry.incidents",
     "ferry.advocacy",
     "ferry.api",
+    "rest_framework",
+    "drf_spectacular",
 ]
 
 MIDDLEWARE = [
@@ -233,4 +235,28 @@ LOGGING = {
         "boto3": {"level": "WARNING"},
         "s3transfer": {"level": "WARNING"},
     },
+}
+
+# The REST API (ferry/api, docs/api.md): JSON only, tokens in the Authorization header only, errors as
+# problem+json, the public endpoints rate-limited per client (counted in the cache, the address hashed).
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["ferry.api.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["ferry.api.access.StaffAccess"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "ferry.api.problems.problem_handler",
+    "DEFAULT_THROTTLE_RATES": {"public": config.env_str("FERRY_API_PUBLIC_RATE", "120/min")},
+    "NUM_PROXIES": 0,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ferry API",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": rf"/({FERRY_STAFF_PATH}/)?api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ferry.api.schema.problems_everywhere",
+    ],
 }

@@ -15,6 +15,10 @@ urlpatterns = [
     path(f"{staff}/cases/", include("ferry.cases.urls")),
     path(f"{staff}/documentation/", include("ferry.incidents.urls")),
     path(f"{staff}/advocacy/", include("ferry.advocacy.urls")),
+    path(f"{staff}/api/v1/", include("ferry.api.urls")),
+    path(f"{staff}/api/", include("ferry.api.page_urls")),
+    # The public API: published releases only (ferry/api/views/public.py).
+    path("api/v1/public/", include("ferry.api.public_urls")),
     # The anonymous intake: the site root unless FERRY_INTAKE_PATH moves it.
     path(f"{settings.FERRY_INTAKE_PATH}/" if settings.FERRY_INTAKE_PATH else "", include("ferry.intake.urls")),
 ]

@@ -466,3 +466,31 @@ def test_missing_forbidden_and_role_less_answer_alike(world: dict[str, Any]) -> 
             if who == outsider and route.name.startswith(("cases:", "triage:", "incidents:")) and asked[0] < 400:
                 differences.append(f"{route.name} as {who}: {asked[0]}, not refused")
     assert differences == []
+
+
+# --- the API (ferry/api) ------------------------------------------------------------------------------------
+
+
+def _api_token_of_coordinator(w: dict[str, Any]) -> int:
+    from ferry.api.tokens import token_create
+    from tests.conftest import TEST_PASSPHRASE
+
+    made = token_create(staff=w["coordinator"].staff, passphrase=TEST_PASSPHRASE, label="t", scope="read", days=1)
+    return int(made.token.pk)
+
+
+# Someone else's API token, against one that does not exist: nothing happens either way.
+_record(
+    ["api_pages:token_revoke"],
+    lambda w: {"token_id": _api_token_of_coordinator(w)},
+    {"token_id": INVENTED_INT},
+    "caseworker",
+)
+
+
+def test_token_authenticated_api_views_under_the_staff_path_declare_their_roles() -> None:
+    # They are exempt from the browser's login (a token is no session), so their roles are all that guards them;
+    # tests/api checks each one as every role.
+    api = [r for r in routes() if r.route.startswith(f"{STAFF_PREFIX}api/v1/")]
+    assert len(api) > 10
+    assert [r.route for r in api if not declared_roles(r.callback)] == []

@@ -656,6 +656,19 @@ def _advocacy_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> No
     secrets_written["release-content"] = canary("release-content").encode()
 
 
+def _api_scenario(staff: Any, passphrase: str, secrets_written: dict[str, bytes]) -> None:
+    """An API token made after the passphrase, used once: the server keeps its hash and the private key wrapped
+    under the token's secret, never the token."""
+    from ferry.api import tokens
+
+    raw = tokens.token_create(staff=staff, passphrase=passphrase, label="script", scope="read", days=30).secret
+    answer = Client().get("/staff/api/v1/schema/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert answer.status_code == 200
+    secrets_written["api-token"] = raw.encode()
+    secrets_written["api-token-secret"] = raw.rsplit(".", 1)[1].encode()
+    secrets_written["api-token-id"] = raw.split(".", 1)[0].encode()
+
+
 @pytest.mark.parametrize("file_storage", ["filesystem", "s3"])
 def test_seized_database_and_files_reveal_nothing(
     make_staff: Any, tmp_path: Path, file_storage: str, request: pytest.FixtureRequest
@@ -704,6 +717,7 @@ def test_seized_database_and_files_reveal_nothing(
     _case_scenario(make_staff, secrets_written)
     _documentation_scenario(make_staff, secrets_written)
     _advocacy_scenario(make_staff, secrets_written)
+    _api_scenario(worker.staff, canary("worker-passphrase"), secrets_written)
 
     # Someone signed in and out again through the pages (session wrapping, cookies).
     client = Client()

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponseBase, HttpResponseServerError
 logger = logging.getLogger("ferry.advocacy")
 
 V = TypeVar("V", bound=Callable[..., Any])
-OUTWARD_NAMESPACES = frozenset({"advocacy"})
+OUTWARD_NAMESPACES = frozenset({"advocacy", "api_public"})  # api_public: the public API (ferry/api)
 PAGE_TYPES = ("text/html",)
 
 

@@ -40,7 +40,8 @@ class SecurityHeadersMiddleware:
         response.setdefault("X-Frame-Options", "DENY")
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
         response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        if not request.path.startswith(settings.STATIC_URL):
+        # The public API's published releases ask to be cached (ferry/api/views/public.py); nothing else may.
+        if not request.path.startswith(settings.STATIC_URL) and not getattr(response, "ferry_public_cache", False):
             # Pages may show decrypted content: keep them out of the browser's disk cache and history cache.
             response["Cache-Control"] = "no-store"
         return response

@@ -1,0 +1,67 @@
+"""The one shape of an API view: roles declared on the class and checked before anything is looked up (as
+`core.permissions.roles` does for pages), the token's scope, and every use audited `api.<noun>.<verb>`.
+
+Django's LoginRequiredMiddleware knows only browser sessions, so API views are exempt from it
+(`login_required = False`) and authenticate the token themselves; `tests/api/test_routes.py` checks that every
+API view declares its roles or is one of the public views."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from ferry.api.access import StaffAccess
+from ferry.api.auth import BearerTokenAuthentication
+from ferry.audit.services import audit_record
+
+# The public views' declared "role": no token, nothing sealed, only published releases.
+PUBLIC = "public"
+
+
+class StaffApiView(APIView):
+    """A staff endpoint. Subclasses set `roles`, `noun` and, per HTTP method, the audited verb."""
+
+    authentication_classes = [BearerTokenAuthentication]
+    permission_classes = [StaffAccess]
+    roles: ClassVar[tuple[str, ...]] = ()
+    noun: ClassVar[str] = ""
+    verbs: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Callable[..., Any]:
+        if not cls.roles:
+            raise ValueError(f"{cls.__name__} must declare its roles")
+        view = super().as_view(**initkwargs)
+        view.ferry_roles = frozenset(cls.roles)
+        view.login_required = False
+        return view
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        verb = self.verbs.get(request.method.lower() if request.method else "", "")
+        if verb:
+            # Like a page: who used which endpoint, with which token; never what the address names.
+            audit_record(
+                action=f"api.{self.noun}.{verb}",
+                actor_id=request.user.pk,
+                object_type="api_token",
+                object_id=request.auth.token.pk,
+            )
+
+
+class PublicApiView(APIView):
+    """A public endpoint: no authentication, nothing sealed."""
+
+    authentication_classes: ClassVar[list[Any]] = []
+    permission_classes: ClassVar[list[Any]] = []
+    roles: ClassVar[tuple[str, ...]] = (PUBLIC,)
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Callable[..., Any]:
+        view = super().as_view(**initkwargs)
+        view.ferry_roles = frozenset(cls.roles)
+        view.login_required = False
+        return view

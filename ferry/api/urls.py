@@ -1,0 +1,25 @@
+"""Staff API URLs, under <staff path>/api/v1/ (so the staff path setting still hides them)."""
+
+from django.urls import path
+
+from ferry.api import schema
+from ferry.api.views import cases, documentation, releases
+
+app_name = "api"
+urlpatterns = [
+    path("schema/", schema.Schema.as_view(), name="schema"),
+    path("cases/", cases.MyCases.as_view(), name="cases"),
+    path("cases/<str:reference>/", cases.CaseDetail.as_view(), name="case"),
+    path("cases/<str:reference>/stage/", cases.CaseStage.as_view(), name="case_stage"),
+    path("cases/<str:reference>/notes/", cases.CaseNote.as_view(), name="case_note"),
+    path("cases/<str:reference>/checkins/", cases.CaseCheckIn.as_view(), name="case_checkin"),
+    path("cases/<str:reference>/tasks/", cases.CaseTasks.as_view(), name="case_tasks"),
+    path("incidents/", documentation.IncidentList.as_view(), name="incidents"),
+    path("incidents/<str:reference>/", documentation.IncidentDetail.as_view(), name="incident"),
+    path("perpetrators/", documentation.PerpetratorList.as_view(), name="perpetrators"),
+    path("perpetrators/<str:perpetrator_id>/", documentation.PerpetratorDetail.as_view(), name="perpetrator"),
+    path("places/", documentation.PlaceList.as_view(), name="places"),
+    path("places/<str:place_id>/", documentation.PlaceDetail.as_view(), name="place"),
+    path("vocabularies/<str:name>/", documentation.VocabularyDetail.as_view(), name="vocabulary"),
+    path("releases/<str:reference>/publish/", releases.ReleasePublish.as_view(), name="release_publish"),
+]
