@@ -97,9 +97,8 @@ def world(analysts: dict[str, Any]) -> dict[str, Any]:
     """In March 2017: 12 incidents of torture in Chechnya by a named police perpetrator at a named place (3 of
     them deaths), a restricted 13th, and 3 abductions in Dagestan by relatives; one torture known only to 2017."""
     doc = analysts["doc"]
-    perpetrator = incidents.perpetrator_create(
-        staff=doc.staff, data=PerpetratorData(kind="person", perpetrator_type="police", name_original="CANARY-PERPETRATOR")
-    )
+    named = PerpetratorData(kind="person", perpetrator_type="police", name_original="CANARY-PERPETRATOR")
+    perpetrator = incidents.perpetrator_create(staff=doc.staff, data=named)
     place = incidents.place_create(
         staff=doc.staff, name="CANARY-PLACE", name_translit="", kind="detention", country="RU", subdivision="RU-CE"
     )
@@ -291,16 +290,18 @@ def test_a_stream_that_stops_matching_after_the_check_never_gives_its_last_piece
     served = releases.release_stream(ring=ring_of(one), staff=one.staff, reference=release.reference)
     # When its stored output is replaced between the check and the streaming (same length, one byte off)
     key = ring_of(one).key_for(release.key_set)
-    other, _sha, _size = files.file_put_stream(
-        key_set=release.key_set, chunks=[b"x" * 199_999 + b"y"], set_key=key
-    )
+    other, _sha, _size = files.file_put_stream(key_set=release.key_set, chunks=[b"x" * 199_999 + b"y"], set_key=key)
     Release.objects.filter(pk=release.pk).update(file_id=other)
     served.release.file_id = other
     # Then the stream raises before its end: what came out is short of the whole
     out = bytearray()
-    with pytest.raises(releases.ReleaseError):
+
+    def read_all() -> None:
         for piece in served.chunks:
-            out += piece
+            out.extend(piece)
+
+    with pytest.raises(releases.ReleaseError):
+        read_all()
     assert len(out) < release.size
 
 
