@@ -31,6 +31,7 @@ from django.db.models import (
     Expression,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -211,11 +212,12 @@ def _events(question: ExportQuestion, vocabularies: Vocabularies) -> Iterator[tu
     )
     fatalities: Expression = Value(0)
     if vocabularies.deaths:
+        # Filtered inside the count, not in WHERE: the incident's own acts by their index, never every death.
         died = (
-            Act.objects.filter(incident_id=OuterRef("pk"), consequence_id__in=vocabularies.deaths)
+            Act.objects.filter(incident_id=OuterRef("pk"))
             .order_by()
             .values("incident_id")
-            .annotate(n=Count("victim_id", distinct=True))
+            .annotate(n=Count("victim_id", distinct=True, filter=Q(consequence_id__in=vocabularies.deaths)))
             .values("n")
         )
         fatalities = Coalesce(Subquery(died, output_field=IntegerField()), Value(0))
@@ -308,6 +310,7 @@ def _suppressed(plan: Plan) -> dict[str, Any]:
     listed = sorted(plan.withheld)[:LISTED_MAX]
     return {
         "rows": plan.withheld_rows,
+        "rows_published": plan.rows,
         "combinations": len(plan.withheld),
         # Which combinations, by their labels; never how many rows each had.
         "cells": [
