@@ -30,7 +30,7 @@ from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db import transaction
 from django.utils import timezone
 
-from ferry.vault import crypto
+from ferry.vault import crypto, streams
 from ferry.vault.errors import StoredNameTaken, VaultError
 from ferry.vault.keyring import KeyRing
 from ferry.vault.models import FileKey, KeySet, PendingFile, ShreddedFile
@@ -85,15 +85,15 @@ def seal_file(file_key: bytes, file_key_id: str, content: bytes) -> bytes:
 
 
 def open_file(file_key: bytes, file_key_id: str, blob: bytes) -> bytes:
-    if crypto.is_stream(blob):
-        return b"".join(crypto.open_stream(file_key, io.BytesIO(blob).read, ("file", file_key_id, "content")))
+    if streams.is_stream(blob):
+        return b"".join(streams.open_stream(file_key, io.BytesIO(blob).read, ("file", file_key_id, "content")))
     return crypto.unseal(file_key, blob, ("file", file_key_id, "content"))
 
 
 def sealed_shape_ok(blob: bytes) -> bool:
     """A stored ciphertext looks whole (what can be checked without its key; see core/backup.py): a sealed
     blob, or a sealed stream."""
-    return crypto.sealed_shape_ok(blob) or crypto.stream_shape_ok(blob)
+    return crypto.sealed_shape_ok(blob) or streams.stream_shape_ok(blob)
 
 
 def storage() -> Storage:
@@ -221,7 +221,7 @@ def file_put_stream(
             size += len(chunk)
             yield chunk
 
-    sealed = crypto.seal_stream(key, counted(), ("file", str(fk.pk), "content"))
+    sealed = streams.seal_stream(key, counted(), ("file", str(fk.pk), "content"))
     stored_write(storage(), stored_name(str(fk.pk)), sealed)
     return fk.pk, digest.hexdigest(), size
 
@@ -243,11 +243,11 @@ def file_get_stream(
 def _stored_pieces(key: bytes, file_key_id: str) -> Iterator[bytes]:
     with storage().open(stored_name(file_key_id)) as handle:
         head = handle.read(1)
-        if not crypto.is_stream(head):
+        if not streams.is_stream(head):
             yield open_file(key, file_key_id, head + handle.read())
             return
         handle.seek(0)
-        yield from crypto.open_stream(key, handle.read, ("file", file_key_id, "content"))
+        yield from streams.open_stream(key, handle.read, ("file", file_key_id, "content"))
 
 
 def stored_files_forget(file_ids: list[str], *, now: datetime | None = None) -> None:

@@ -19,7 +19,7 @@ from ferry.advocacy.releases import Output
 from ferry.incidents import services as incidents
 from ferry.incidents.models import Incident
 from ferry.incidents.services import ActData, InvolvementData, PartialDate, PerpetratorData, VictimData
-from ferry.vault import crypto, files
+from ferry.vault import files, streams
 from tests.cases.conftest import staff_client
 from tests.incidents.conftest import incident_data, ring_of
 
@@ -260,7 +260,7 @@ def test_a_release_prepared_from_chunks_is_streamed_in_and_out_with_its_hash(ana
     # Then its hash and size are the whole output's, and it is stored as a sealed stream
     assert (release.sha256, release.size) == (hashlib.sha256(whole).hexdigest(), len(whole))
     stored = files.storage().open(files.stored_name(str(release.file_id))).read()
-    assert crypto.is_stream(stored)
+    assert streams.is_stream(stored)
     # and it comes back, streamed in more than one piece, and whole
     served = releases.release_stream(ring=ring_of(one), staff=one.staff, reference=release.reference)
     got = list(served.chunks)

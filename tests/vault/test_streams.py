@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ferry.vault import crypto, files, keysets
+from ferry.vault import crypto, files, keysets, streams
 from ferry.vault.errors import BadFormat, DecryptionFailed, VaultError
 from ferry.vault.keyring import KeyRing
 from ferry.vault.models import KeySet
@@ -51,7 +51,7 @@ def test_a_stream_round_trips_with_its_hash_and_size(folder: Path, holder: Any) 
     key_set, key, ring = holder
     # Given a file of several messages put as a stream
     expected = b"".join(_rows(20_000))
-    assert len(expected) > 4 * crypto.STREAM_BLOCK
+    assert len(expected) > 4 * streams.STREAM_BLOCK
     file_id, sha256, size = files.file_put_stream(key_set=key_set, chunks=_rows(20_000), set_key=key)
     # Then its hash and size are the plaintext's, and it opens whole, and piece by piece, with the ring
     assert (sha256, size) == (hashlib.sha256(expected).hexdigest(), len(expected))
@@ -61,7 +61,7 @@ def test_a_stream_round_trips_with_its_hash_and_size(folder: Path, holder: Any) 
     assert files.file_get(file_id=file_id, ring=ring) == expected
     # and what is stored is a sealed stream, with nothing of the plaintext in it
     blob = _stored(folder, file_id).read_bytes()
-    assert crypto.is_stream(blob)
+    assert streams.is_stream(blob)
     assert files.sealed_shape_ok(blob)
     assert b"RU-CE" not in blob
 
@@ -104,7 +104,7 @@ def test_an_altered_or_truncated_stream_fails_to_open(
     file_id, _sha, _size = files.file_put_stream(key_set=key_set, chunks=_rows(20_000), set_key=key)
     path = _stored(folder, file_id)
     blob = bytearray(path.read_bytes())
-    head, message = 25, crypto.STREAM_BLOCK + 17
+    head, message = 25, streams.STREAM_BLOCK + 17
     assert (len(blob) - head) % message == 0
     assert (len(blob) - head) // message >= 4
     # When it is altered in storage
@@ -159,7 +159,7 @@ def test_a_file_stored_whole_still_opens_in_both_ways(folder: Path, holder: Any)
     key_set, key, ring = holder
     # Given a file stored whole, in the older form
     file_id = files.file_put(key_set=key_set, content=b"a scan of the detention order", set_key=key)
-    assert not crypto.is_stream(_stored(folder, file_id).read_bytes())
+    assert not streams.is_stream(_stored(folder, file_id).read_bytes())
     # Then it opens whole and as a stream of one piece
     assert files.file_get(file_id=file_id, ring=ring) == b"a scan of the detention order"
     assert list(files.file_get_stream(file_id=file_id, ring=ring)) == [b"a scan of the detention order"]
