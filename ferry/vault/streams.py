@@ -7,13 +7,14 @@ carries a 4-byte count of its data, and is padded with zeros; padding messages b
 size bucket of the whole plaintext (crypto.padded_length), so a stored stream's size says what a sealed
 blob's does. A stream cut short at a message, cut inside one, reordered, extended or moved fails to open."""
 
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeAlias
 
 import nacl.exceptions
 from nacl.bindings import crypto_secretstream as _stream
 
-from ferry.vault.crypto import Context, _associated_data, _check_key, padded_length
+from ferry.vault.crypto import Context, _associated_data, _check_key, padded_length, random_key
 from ferry.vault.errors import BadFormat, DecryptionFailed
 
 _VERSION_STREAM = 0x03
@@ -125,3 +126,28 @@ def stream_shape_ok(blob: bytes) -> bool:
     """Whether a blob has the shape :func:`seal_stream` gives (a check that needs no key)."""
     body = len(blob) - _STREAM_HEAD
     return is_stream(blob) and body >= _STREAM_MESSAGE and body % _STREAM_MESSAGE == 0
+
+
+_SPOOL: Context = ("spool", "-", "content")
+
+
+def spool(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Consume the chunks now, sealed as they come under a throwaway key into an anonymous temporary file
+    (no name on disk, gone with the process), and return them read back, opened piece by piece. For output
+    made slowly that a short transaction then stores: the making happens before the transaction, never
+    whole in memory, and no plaintext touches the disk. If the chunks raise, so does this, and nothing stays."""
+    key = random_key()
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the reader below, or here on failure
+    try:
+        for piece in seal_stream(key, chunks, _SPOOL):
+            handle.write(piece)
+        handle.seek(0)
+    except BaseException:
+        handle.close()
+        raise
+
+    def read_back() -> Iterator[bytes]:
+        with handle:
+            yield from open_stream(key, handle.read, _SPOOL)
+
+    return read_back()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ferry.advocacy import releases, views
-from ferry.advocacy.exports import acled
+from ferry.advocacy.exports import acled, services
 from ferry.advocacy.exports.services import ExportError, ExportQuestion, export_output
 from ferry.advocacy.models import Release
 from ferry.advocacy.releases import Output
@@ -235,15 +235,22 @@ def test_the_threshold_is_never_below_five(world: dict[str, Any]) -> None:
         export_output(staff=world["analyst"].staff, question=ExportQuestion(format="acled_csv", threshold=4))
 
 
-def test_incidents_recorded_between_the_two_passes_refuse_the_release(world: dict[str, Any]) -> None:
-    # Given an export planned (its combinations counted)
+def test_incidents_recorded_between_the_two_passes_refuse_the_export(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an incident recorded just after the first pass counted the combinations
     one = world["analyst"]
-    output = export_output(staff=one.staff, question=ExportQuestion(format="acled_csv", threshold=10))
-    # When an incident is recorded before its rows are written
-    _record(world["doc"], day=28, perpetrator_type="police")
-    # Then the release is refused, and nothing of it is kept
+    counted = services.export_plan
+
+    def then_recorded(*args: Any) -> Any:
+        plan = counted(*args)
+        _record(world["doc"], day=28, perpetrator_type="police")
+        return plan
+
+    monkeypatch.setattr(services, "export_plan", then_recorded)
+    # Then the second pass finds a combination that no longer matches, and the export is refused
     with pytest.raises(ExportError):
-        releases.release_prepare(ring=ring_of(one), staff=one.staff, output=output)
+        export_output(staff=one.staff, question=ExportQuestion(format="acled_csv", threshold=10))
     assert not Release.objects.exists()
 
 

@@ -170,3 +170,29 @@ def test_a_wrong_key_is_refused_before_any_piece(folder: Path, holder: Any) -> N
     file_id, _, _ = files.file_put_stream(key_set=key_set, chunks=[b"export"], set_key=key)
     with pytest.raises(DecryptionFailed):
         files.file_get_stream(file_id=file_id, set_key=crypto.random_key())
+
+
+def test_a_spool_gives_back_what_it_consumed_and_fails_with_its_chunks() -> None:
+    # Given chunks spooled (consumed now, sealed into a temporary file)
+    consumed = []
+
+    def made() -> Iterator[bytes]:
+        for n in range(3_000):
+            consumed.append(n)
+            yield f"{n},row\n".encode() * 10
+        # (all of them consumed before the read-back starts)
+
+    back = streams.spool(made())
+    assert len(consumed) == 3_000
+    # Then reading back gives the same bytes, in more than one piece
+    pieces = list(back)
+    assert len(pieces) > 1
+    assert b"".join(pieces) == b"".join(f"{n},row\n".encode() * 10 for n in range(3_000))
+
+    def failing() -> Iterator[bytes]:
+        yield b"x" * 100_000
+        raise RuntimeError("the data changed")
+
+    # and chunks that raise make the spool raise at once
+    with pytest.raises(RuntimeError):
+        streams.spool(failing())

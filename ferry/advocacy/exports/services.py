@@ -9,9 +9,10 @@ combinations and which ones, by their labels, never their counts. Restricted inc
 
 Two passes over the database, neither holding rows: the first counts the combinations (a GROUP BY, so its
 memory grows with the number of combinations, which the settings bound, not with the rows); the second reads
-the rows in order through a cursor, chunk by chunk, and writes them into the release's sealed stream. The
-second pass checks that every combination comes out exactly as often as the first counted: if incidents were
-recorded or changed in between, it raises, and the release is rolled back with nothing stored.
+the rows period and place by period and place through a cursor, chunk by chunk, into a sealed spool that the
+release then re-seals into its own stream. The second pass checks that every combination it reads comes out
+exactly as often as the first counted: if incidents were recorded or changed in between, the export is
+refused (made again, it counts afresh).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from ferry.core.errors import FerryError
 from ferry.core.permissions import require
 from ferry.incidents.models import Act, Incident, Involvement, Precision, Term, Verification, Vocabulary
 from ferry.incidents.selectors import descendants
+from ferry.vault import streams
 
 FORMATS = {"acled_csv": "csv", "hxl_csv": "csv", "xlsx": "xlsx"}
 DATE_SETTINGS = ("month", "year")
@@ -201,9 +203,24 @@ def export_plan(question: ExportQuestion, vocabularies: Vocabularies) -> Plan:
     return Plan(counts=counts, withheld=withheld)
 
 
-def _events(question: ExportQuestion, vocabularies: Vocabularies) -> Iterator[tuple[Any, ...]]:
-    """The second pass: every incident's clear fields for its row, in an order that says nothing finer than
-    the row itself (the period, the place, then the incident's random id)."""
+# period, ACLED time precision, country, subdivision: the rows one query of the second pass reads
+Group = tuple[date, int, str, str]
+
+
+def _group_filter(question: ExportQuestion, period: date, precision: int) -> Q:
+    """The incidents of one period at one precision, as a range of start dates (the place index serves it)."""
+    if precision == acled.TIME_YEAR:
+        within = Q(start_date__gte=period, start_date__lt=period.replace(year=period.year + 1))
+        return within if question.date_setting == "year" else within & Q(start_precision__in=COARSE)
+    following = date(period.year + period.month // 12, period.month % 12 + 1, 1)
+    return Q(start_date__gte=period, start_date__lt=following) & ~Q(start_precision__in=COARSE)
+
+
+def _events(question: ExportQuestion, vocabularies: Vocabularies, groups: list[Group]) -> Iterator[tuple[Any, ...]]:
+    """The second pass: every incident's clear fields for its row, one query per period and place, each in the
+    order of the incidents' random ids, so the order says nothing finer than the row itself. Per group, not
+    one ORDER BY over the whole export: the database then sorts one period and place at a time, and its
+    memory stays flat in the number of rows (SQLite sorts in memory: temp_store=MEMORY)."""
     actor = (
         Involvement.objects.filter(act__incident_id=OuterRef("pk"))
         .annotate(rank=vocabularies.rank_of("act__act_type_id"))
@@ -221,20 +238,30 @@ def _events(question: ExportQuestion, vocabularies: Vocabularies) -> Iterator[tu
             .values("n")
         )
         fatalities = Coalesce(Subquery(died, output_field=IntegerField()), Value(0))
-    rows = (
-        _placed(question, vocabularies)
-        .annotate(actor=Subquery(actor, output_field=IntegerField()), fatalities=fatalities)
-        .order_by("period", "time_precision", "country", "subdivision", "pk")
-        .values_list("period", "time_precision", "country", "subdivision", "rank", "actor", "fatalities")
+    rows = _placed(question, vocabularies).annotate(
+        actor=Subquery(actor, output_field=IntegerField()), fatalities=fatalities
     )
-    yield from rows.iterator(chunk_size=CHUNK_ROWS)
+    for period, precision, country, subdivision in groups:
+        group = (
+            rows.filter(_group_filter(question, period, precision), country=country, subdivision=subdivision)
+            .order_by("pk")
+            .values_list("period", "time_precision", "country", "subdivision", "rank", "actor", "fatalities")
+        )
+        yield from group.iterator(chunk_size=CHUNK_ROWS)
 
 
 def export_rows(question: ExportQuestion, plan: Plan, vocabularies: Vocabularies) -> Iterator[list[Any]]:
-    """The rows to publish, in acled.COLUMNS' order; raises ExportError if the data changed since the plan."""
+    """The rows to publish, in acled.COLUMNS' order; raises ExportError if the data changed since the plan.
+    Only the periods and places with a combination to publish are read; in those, every combination must
+    come out exactly as often as the plan counted it."""
+    groups = sorted({c[:4] for c in plan.counts if c not in plan.withheld})
+    read = set(groups)
+    expected = {c: n for c, n in plan.counts.items() if c[:4] in read}
     seen: dict[Combination, int] = {}
     number = 0
-    for period, precision, country, subdivision, rank, actor_type, fatalities in _events(question, vocabularies):
+    for period, precision, country, subdivision, rank, actor_type, fatalities in _events(
+        question, vocabularies, groups
+    ):
         key = _combination(period, precision, country, subdivision, rank)
         seen[key] = seen.get(key, 0) + 1
         if key in plan.withheld or key not in plan.counts:
@@ -251,7 +278,7 @@ def export_rows(question: ExportQuestion, plan: Plan, vocabularies: Vocabularies
             actor=actor,
             fatalities=fatalities,
         )
-    if seen != plan.counts:
+    if seen != expected:
         raise ExportError(_("Incidents were recorded or changed while the export was made. Make it again."))
 
 
@@ -331,7 +358,10 @@ def export_output(*, staff: Staff, question: ExportQuestion) -> Output:
     if kind == "xlsx" and plan.rows > XLSX_MAX_ROWS:
         raise ExportError(_("Too many rows for a spreadsheet: choose CSV, or narrow the filters."))
     rows = export_rows(question, plan, vocabularies)
-    chunks = _xlsx_chunks(rows) if kind == "xlsx" else _csv_chunks(rows, hxl=question.format == "hxl_csv")
+    made = _xlsx_chunks(rows) if kind == "xlsx" else _csv_chunks(rows, hxl=question.format == "hxl_csv")
+    # The second pass runs here, into a sealed spool, not inside release_prepare's transaction: on SQLite that
+    # transaction holds the write lock, and a million rows take a minute; re-sealing the spool takes seconds.
+    chunks = streams.spool(made)
     stem = "events-hxl" if question.format == "hxl_csv" else "events-acled"
     return Output(
         kind="export",
