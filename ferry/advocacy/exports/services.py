@@ -31,6 +31,8 @@ from django.db.models import (
     DateField,
     Expression,
     IntegerField,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -187,18 +189,35 @@ def _combination(period: date, precision: int, country: str, subdivision: str, r
     return (period, precision, country, subdivision, acled.event_of_rank(rank).sub_event_type)
 
 
+def _place_years(question: ExportQuestion) -> Iterator[tuple[str, str, int]]:
+    """Every place (country, subdivision) with incidents, and every year from the first incident to the last."""
+    selected = _selected(question).order_by()
+    span = selected.aggregate(first=Min("start_date"), last=Max("start_date"))
+    if span["first"] is None:
+        return
+    places = selected.order_by("country", "subdivision").values_list("country", "subdivision").distinct()
+    for country, subdivision in list(places):
+        for year in range(span["first"].year, span["last"].year + 1):
+            yield country, subdivision, year
+
+
 def export_plan(question: ExportQuestion, vocabularies: Vocabularies) -> Plan:
-    """The first pass: every combination's count, by one GROUP BY (ranks that share a sub-event type merged)."""
+    """The first pass: every combination's count (ranks that share a sub-event type merged), by a GROUP BY
+    per place and year. Not one over everything: SQLite groups by sorting, in memory here (temp_store=MEMORY),
+    so one GROUP BY would hold every row; per place and year it holds one place's year."""
     counts: dict[Combination, int] = {}
-    grouped = (
-        _placed(question, vocabularies)
-        .values_list("period", "time_precision", "country", "subdivision", "rank")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for period, precision, country, subdivision, rank, n in grouped.iterator(chunk_size=CHUNK_ROWS):
-        key = _combination(period, precision, country, subdivision, rank)
-        counts[key] = counts.get(key, 0) + n
+    placed = _placed(question, vocabularies)
+    for country, subdivision, year in _place_years(question):
+        grouped = (
+            placed.filter(country=country, subdivision=subdivision)
+            .filter(start_date__gte=date(year, 1, 1), start_date__lt=date(year + 1, 1, 1))
+            .values_list("period", "time_precision", "country", "subdivision", "rank")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for period, precision, _country, _subdivision, rank, n in grouped.iterator(chunk_size=CHUNK_ROWS):
+            key = _combination(period, precision, country, subdivision, rank)
+            counts[key] = counts.get(key, 0) + n
     withheld = {c for c, n in counts.items() if n < question.threshold}
     return Plan(counts=counts, withheld=withheld)
 
