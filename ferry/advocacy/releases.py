@@ -12,6 +12,8 @@ outlive the rollback that the refusal causes."""
 from __future__ import annotations
 
 import hashlib
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +31,7 @@ from ferry.core.errors import Conflict, FerryError, Refused
 from ferry.core.permissions import require
 from ferry.intake.submission import reference_new
 from ferry.vault import files, keysets
+from ferry.vault.errors import VaultError
 from ferry.vault.keyring import KeyRing
 from ferry.vault.models import KeySet
 
@@ -69,6 +72,8 @@ class Output:
     question: dict[str, Any] = field(default_factory=dict)
     disclosure: dict[str, Any] = field(default_factory=dict)
     suppressed: dict[str, Any] = field(default_factory=dict)
+    # A large output made on the fly (an export): its bytes, sealed as they come; `content` is then unused.
+    chunks: Iterable[bytes] | None = None
 
 
 @dataclass
@@ -127,16 +132,24 @@ def release_prepare(*, ring: KeyRing | None, staff: Staff, output: Output) -> Re
             question=output.question,
             disclosure=output.disclosure,
             suppressed=output.suppressed,
-            sha256=hashlib.sha256(output.content).hexdigest(),
-            size=len(output.content),
             prepared_by=staff,
             prepared_at=now,
         )
         keysets.seal_json(key, release, "card", {"title": output.title, "filename": output.filename})
-        release.file_id = files.file_put(key_set=key_set, content=output.content, set_key=key)
+        release.file_id, release.sha256, release.size = _output_stored(output, key_set, key)
         _saved_with_reference(release)
         _audit("release.prepared", staff, release)
     return release
+
+
+def _output_stored(output: Output, key_set: KeySet, key: bytes) -> tuple[uuid.UUID, str, int]:
+    """The sealed output's file id, SHA-256 and size."""
+    if output.chunks is None:
+        file_id = files.file_put(key_set=key_set, content=output.content, set_key=key)
+        return file_id, hashlib.sha256(output.content).hexdigest(), len(output.content)
+    # Streamed: hashed and sealed as it is made, never whole in memory. If making it fails part-way (an
+    # export's data changed under it), the exception rolls the release back and nothing is stored.
+    return files.file_put_stream(key_set=key_set, chunks=output.chunks, set_key=key)
 
 
 def _saved_with_reference(release: Release) -> None:
@@ -202,6 +215,65 @@ def release_serve(*, ring: KeyRing | None, staff: Staff, reference: str) -> Serv
         raise ReleaseError(_("This output does not match the hash it was approved with. It is not served."))
     _audit("release.downloaded", staff, release)
     return Served(release, content, release_card(release, key)["filename"], CONTENT_TYPES[release.format])
+
+
+# Streaming a release's output (large exports). The hash is checked twice: once reading the output through
+# before anything is handed out (a mismatch is refused like release_serve's), then again as it is streamed.
+# If the second check fails at the end (storage changed between the two readings), the stream raises before
+# its last piece: the server breaks the response off, short of the Content-Length the view sent, so no client
+# can take it for the whole output.
+
+
+@dataclass
+class Streamed:
+    release: Release
+    chunks: Iterator[bytes]
+    filename: str
+    content_type: str
+
+
+def _stored_sha256(release: Release, key: bytes) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        for piece in files.file_get_stream(file_id=release.file_id, set_key=key):
+            digest.update(piece)
+    except VaultError:  # altered, moved or cut short in storage
+        return None
+    return digest.hexdigest()
+
+
+def _checked(release: Release, key: bytes) -> Iterator[bytes]:
+    # One piece is always held back: the last goes out only once the whole output is known to match.
+    digest, size, held = hashlib.sha256(), 0, None
+    try:
+        for piece in files.file_get_stream(file_id=release.file_id, set_key=key):
+            digest.update(piece)
+            size += len(piece)
+            if size > release.size:
+                break
+            if held is not None:
+                yield held
+            held = piece
+    except VaultError:
+        raise ReleaseError(_("This output does not match the hash it was approved with.")) from None
+    if size != release.size or digest.hexdigest() != release.sha256:
+        raise ReleaseError(_("This output does not match the hash it was approved with."))
+    if held is not None:
+        yield held
+
+
+def release_stream(*, ring: KeyRing | None, staff: Staff, reference: str) -> Streamed:
+    """A release's output as release_serve gives it (the same door, state and hash check, the same audit
+    entry), as a stream of pieces: for outputs too large to hold in memory."""
+    require(staff, *ANALYSTS)
+    release, key = access_release(ring=ring, staff=staff, reference=reference)
+    if release.state == Release.State.WITHDRAWN:
+        raise Refused(_("This release was withdrawn; its output is no longer served."))
+    if _stored_sha256(release, key) != release.sha256:
+        raise ReleaseError(_("This output does not match the hash it was approved with. It is not served."))
+    _audit("release.downloaded", staff, release)
+    filename = release_card(release, key)["filename"]
+    return Streamed(release, _checked(release, key), filename, CONTENT_TYPES[release.format])
 
 
 def releases_listed() -> QuerySet[Release]:

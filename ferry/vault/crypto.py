@@ -30,6 +30,7 @@ Context: TypeAlias = tuple[str, str, str]
 _VERSION_AEAD = 0x01  # XChaCha20-Poly1305-IETF, random 24-byte nonce
 _VERSION_AEAD_PADDED = 0x02  # the same over the plaintext padded to its size bucket (padded_length)
 _PADDED_AD = b"padded"  # bound into a padded envelope's associated data: its version byte cannot be swapped
+# 0x03: a sealed stream (vault/streams.py)
 PAD_FLOOR = 256
 _VERSION_SEALED_BOX = 0x01  # X25519 sealed box
 _NONCE_BYTES = nacl.secret.Aead.NONCE_SIZE

@@ -5,27 +5,32 @@ Two ways in. A file put without a day (staff's evidence) is written whole to sto
 then moved into place) before the caller's transaction commits its key: a crash before the commit leaves an
 orphan, never a row without its file, and the sweep removes orphans a margin later. A file a person sent
 (`when` = the day) waits sealed in the database, committed with its row, and goes to storage in the first batch
-after its day ends, in random order: its times on disk, and its folder's, say no more than the row's day."""
+after its day ends, in random order: its times on disk, and its folder's, say no more than the row's day.
+
+A large file made on the fly (an export of a million rows) goes in and out as a stream (`file_put_stream`,
+`file_get_stream`): sealed message by message with libsodium's secretstream, never whole in memory. Its stored
+form starts with a version byte of its own, so `file_get` opens both forms, and old files stay as they are."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import re
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db import transaction
 from django.utils import timezone
 
-from ferry.vault import crypto
+from ferry.vault import crypto, streams
 from ferry.vault.errors import StoredNameTaken, VaultError
 from ferry.vault.keyring import KeyRing
 from ferry.vault.models import FileKey, KeySet, PendingFile, ShreddedFile
@@ -80,12 +85,15 @@ def seal_file(file_key: bytes, file_key_id: str, content: bytes) -> bytes:
 
 
 def open_file(file_key: bytes, file_key_id: str, blob: bytes) -> bytes:
+    if streams.is_stream(blob):
+        return b"".join(streams.open_stream(file_key, io.BytesIO(blob).read, ("file", file_key_id, "content")))
     return crypto.unseal(file_key, blob, ("file", file_key_id, "content"))
 
 
 def sealed_shape_ok(blob: bytes) -> bool:
-    """A stored ciphertext looks whole (what can be checked without its key; see core/backup.py)."""
-    return crypto.sealed_shape_ok(blob)
+    """A stored ciphertext looks whole (what can be checked without its key; see core/backup.py): a sealed
+    blob, or a sealed stream."""
+    return crypto.sealed_shape_ok(blob) or streams.stream_shape_ok(blob)
 
 
 def storage() -> Storage:
@@ -106,28 +114,48 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def _saved_as_named(store: Storage, name: str, content: File) -> None:
+    # An object store's upload is whole or absent by itself.
+    saved = store.save(name, content)
+    if saved != name:
+        # Storage renamed it rather than replace an object: file_get would never find it.
+        store.delete(saved)
+        raise StoredNameTaken("A stored object already has this file's name.")
+
+
 def stored_write(
-    store: Storage, name: str, blob: bytes, *, stamp: datetime | None = None, durable: bool = True
+    store: Storage,
+    name: str,
+    blob: bytes | Iterable[bytes],
+    *,
+    stamp: datetime | None = None,
+    durable: bool = True,
 ) -> None:
     """Store a ciphertext whole under its name, never replacing another object; durable before this returns.
+    `blob` is the ciphertext, or its pieces as they are made (a stream: never whole in memory).
 
     On disk: a temporary file in the same folder, flushed to the disk, then linked to its name (which fails
     rather than replace) and the folder flushed, so a crash leaves the whole file or none under the name.
-    `durable=False` skips the flushes, for a throwaway copy (a backup's check) that no crash needs to survive."""
+    `durable=False` skips the flushes, for a throwaway copy (a backup's check) that no crash needs to survive.
+    Pieces that fail part-way (what makes them raised) leave nothing under the name."""
+    pieces: Iterable[bytes] = [blob] if isinstance(blob, bytes) else blob
     if not isinstance(store, FileSystemStorage):
-        # An object store's upload is whole or absent by itself.
-        saved = store.save(name, ContentFile(blob))
-        if saved != name:
-            # Storage renamed it rather than replace an object: file_get would never find it.
-            store.delete(saved)
-            raise StoredNameTaken("A stored object already has this file's name.")
+        if isinstance(blob, bytes):
+            _saved_as_named(store, name, ContentFile(blob))
+            return
+        with tempfile.TemporaryFile() as spool:
+            for piece in pieces:
+                spool.write(piece)
+            spool.seek(0)
+            _saved_as_named(store, name, File(spool, name=name))
         return
     final = Path(store.path(name))
     final.parent.mkdir(parents=True, exist_ok=True)
     fd, partial = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(blob)
+            for piece in pieces:
+                handle.write(piece)
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
@@ -174,6 +202,52 @@ def file_get(*, file_id: uuid.UUID, ring: KeyRing | None = None, set_key: bytes 
         return open_file(key, str(fk.pk), bytes(pending))
     with storage().open(stored_name(str(fk.pk))) as handle:
         return open_file(key, str(fk.pk), handle.read())
+
+
+def file_put_stream(
+    *, key_set: KeySet, chunks: Iterable[bytes], ring: KeyRing | None = None, set_key: bytes | None = None
+) -> tuple[uuid.UUID, str, int]:
+    """Seal and store a file made on the fly, chunk by chunk, never whole in memory; returns its id, the
+    SHA-256 of its plaintext and its size. Stored whole before the caller commits, as `file_put` without a day.
+    If the chunks raise, nothing is stored under the file's name (the caller's rollback takes its key)."""
+    fk, key = file_key_new(key_set=key_set, ring=ring, set_key=set_key)
+    digest = hashlib.sha256()
+    size = 0
+
+    def counted() -> Iterator[bytes]:
+        nonlocal size
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            yield chunk
+
+    sealed = streams.seal_stream(key, counted(), ("file", str(fk.pk), "content"))
+    stored_write(storage(), stored_name(str(fk.pk)), sealed)
+    return fk.pk, digest.hexdigest(), size
+
+
+def file_get_stream(
+    *, file_id: uuid.UUID, ring: KeyRing | None = None, set_key: bytes | None = None
+) -> Iterator[bytes]:
+    """A file's plaintext in pieces: a stream message by message, an older (whole) file in one piece.
+    The key is opened now (a wrong key raises here); reading raises DecryptionFailed or BadFormat where the
+    stored stream was altered or cut short, possibly after earlier pieces came out."""
+    fk = FileKey.objects.select_related("key_set").get(pk=file_id)
+    key = file_key_open(file_key=fk, ring=ring, set_key=set_key)
+    pending = PendingFile.objects.filter(file_key=fk).values_list("blob", flat=True).first()
+    if pending is not None:
+        return iter([open_file(key, str(fk.pk), bytes(pending))])
+    return _stored_pieces(key, str(fk.pk))
+
+
+def _stored_pieces(key: bytes, file_key_id: str) -> Iterator[bytes]:
+    with storage().open(stored_name(file_key_id)) as handle:
+        head = handle.read(1)
+        if not streams.is_stream(head):
+            yield open_file(key, file_key_id, head + handle.read())
+            return
+        handle.seek(0)
+        yield from streams.open_stream(key, handle.read, ("file", file_key_id, "content"))
 
 
 def stored_files_forget(file_ids: list[str], *, now: datetime | None = None) -> None:

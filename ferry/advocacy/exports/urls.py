@@ -1,6 +1,10 @@
 """Staff URLs of advocacy's exports."""
 
-from django.urls import URLPattern
+from django.urls import path
+
+from ferry.advocacy.exports import views
 
 app_name = "exports"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.export_page, name="export"),
+]
