@@ -107,8 +107,10 @@ def _government_page(
         "timeline": selectors.timeline(government),
         "card": selectors.scorecard(government, after_days=after),
         "days_form": days,
-        "ask_form": forms_.get("ask_form") or forms.AskForm(),
-        "response_form": forms_.get("response_form") or forms.ResponseForm(government=government),
+        # Each form its own ids: two "kind" fields on one page must not share one label's target.
+        "ask_form": forms_.get("ask_form") or forms.AskForm(auto_id="ask_%s"),
+        "response_form": forms_.get("response_form")
+        or forms.ResponseForm(government=government, auto_id="response_%s"),
         "release_form": forms_.get("release_form") or forms.ReleaseForm(initial={"after": after}, prefix="release"),
         "error": error,
     }
@@ -125,7 +127,7 @@ def government_detail(request: StaffRequest, government_id: int) -> HttpResponse
 @roles(*ANALYSTS)
 def ask_add(request: StaffRequest, government_id: int) -> HttpResponse:
     government = _government(government_id)
-    form = forms.AskForm(request.POST)
+    form = forms.AskForm(request.POST, auto_id="ask_%s")
     return form_action(
         request,
         form=form,
@@ -140,7 +142,7 @@ def ask_add(request: StaffRequest, government_id: int) -> HttpResponse:
 @roles(*ANALYSTS)
 def response_add(request: StaffRequest, government_id: int) -> HttpResponse:
     government = _government(government_id)
-    form = forms.ResponseForm(request.POST, government=government)
+    form = forms.ResponseForm(request.POST, government=government, auto_id="response_%s")
     return form_action(
         request,
         form=form,
