@@ -3,7 +3,7 @@
 from django.urls import path
 
 from ferry.api import schema
-from ferry.api.views import cases, documentation, releases
+from ferry.api.views import cases, documentation, releases, requests
 
 app_name = "api"
 urlpatterns = [
@@ -14,6 +14,10 @@ urlpatterns = [
     path("cases/<str:reference>/notes/", cases.CaseNote.as_view(), name="case_note"),
     path("cases/<str:reference>/checkins/", cases.CaseCheckIn.as_view(), name="case_checkin"),
     path("cases/<str:reference>/tasks/", cases.CaseTasks.as_view(), name="case_tasks"),
+    path("requests/", requests.RequestQueue.as_view(), name="requests"),
+    path("requests/<str:reference>/", requests.RequestDetail.as_view(), name="request"),
+    path("requests/<str:reference>/replies/", requests.RequestReply.as_view(), name="request_reply"),
+    path("requests/<str:reference>/accept/", requests.RequestAccept.as_view(), name="request_accept"),
     path("incidents/", documentation.IncidentList.as_view(), name="incidents"),
     path("incidents/<str:reference>/", documentation.IncidentDetail.as_view(), name="incident"),
     path("perpetrators/", documentation.PerpetratorList.as_view(), name="perpetrators"),
