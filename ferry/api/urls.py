@@ -3,7 +3,7 @@
 from django.urls import path
 
 from ferry.api import schema
-from ferry.api.views import cases, documentation, releases, requests
+from ferry.api.views import case_care, cases, documentation, releases, requests
 
 app_name = "api"
 urlpatterns = [
@@ -14,6 +14,10 @@ urlpatterns = [
     path("cases/<str:reference>/notes/", cases.CaseNote.as_view(), name="case_note"),
     path("cases/<str:reference>/checkins/", cases.CaseCheckIn.as_view(), name="case_checkin"),
     path("cases/<str:reference>/tasks/", cases.CaseTasks.as_view(), name="case_tasks"),
+    path("cases/<str:reference>/risk/", case_care.CaseRisk.as_view(), name="case_risk"),
+    path("cases/<str:reference>/needs/", case_care.CaseNeeds.as_view(), name="case_needs"),
+    path("cases/<str:reference>/checkin-plan/", case_care.CaseCheckInPlan.as_view(), name="case_checkin_plan"),
+    path("cases/<str:reference>/referrals/", case_care.CaseReferrals.as_view(), name="case_referrals"),
     path("requests/", requests.RequestQueue.as_view(), name="requests"),
     path("requests/<str:reference>/", requests.RequestDetail.as_view(), name="request"),
     path("requests/<str:reference>/replies/", requests.RequestReply.as_view(), name="request_reply"),
