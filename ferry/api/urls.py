@@ -3,7 +3,7 @@
 from django.urls import path
 
 from ferry.api import schema
-from ferry.api.views import case_care, cases, documentation, releases, requests
+from ferry.api.views import case_care, cases, documentation, evidence, releases, requests
 
 app_name = "api"
 urlpatterns = [
@@ -24,6 +24,9 @@ urlpatterns = [
     path("requests/<str:reference>/accept/", requests.RequestAccept.as_view(), name="request_accept"),
     path("incidents/", documentation.IncidentList.as_view(), name="incidents"),
     path("incidents/<str:reference>/", documentation.IncidentDetail.as_view(), name="incident"),
+    path("incidents/<str:reference>/evidence/", evidence.IncidentEvidence.as_view(), name="incident_evidence"),
+    path("evidence/<str:reference>/", evidence.EvidenceDetail.as_view(), name="evidence"),
+    path("evidence/<str:reference>/content/", evidence.EvidenceDownload.as_view(), name="evidence_download"),
     path("perpetrators/", documentation.PerpetratorList.as_view(), name="perpetrators"),
     path("perpetrators/<str:perpetrator_id>/", documentation.PerpetratorDetail.as_view(), name="perpetrator"),
     path("places/", documentation.PlaceList.as_view(), name="places"),
