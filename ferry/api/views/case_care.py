@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -20,9 +21,11 @@ from ferry.vault import keysets
 
 
 class RiskChangeSerializer(serializers.Serializer[Any]):
-    version = serializers.IntegerField(min_value=0, help_text="The case's version you last read.")
+    version = serializers.IntegerField(min_value=0, help_text=gettext_lazy("The case's version you last read."))
     risk = serializers.ChoiceField(choices=Case.Risk.choices)
-    reason = serializers.CharField(max_length=2_000, help_text="Why: the next person on the case needs to know.")
+    reason = serializers.CharField(
+        max_length=2_000, help_text=gettext_lazy("Why: the next person on the case needs to know.")
+    )
 
 
 class RiskChangedSerializer(serializers.Serializer[Any]):
@@ -133,12 +136,12 @@ class PlanSerializer(serializers.Serializer[Any]):
 
 
 class PlanSetSerializer(PlanSerializer):
-    version = serializers.IntegerField(min_value=0, help_text="The case's version you last read.")
+    version = serializers.IntegerField(min_value=0, help_text=gettext_lazy("The case's version you last read."))
 
 
 class PlanOutSerializer(PlanSerializer):
     reference = serializers.CharField()
-    version = serializers.IntegerField(help_text="The case's version.")
+    version = serializers.IntegerField(help_text=gettext_lazy("The case's version."))
     state = serializers.ChoiceField(choices=CheckInPlan.State.choices)
     last_checkin_at = serializers.DateTimeField()
     next_due_at = serializers.DateTimeField(allow_null=True)
@@ -147,7 +150,7 @@ class PlanOutSerializer(PlanSerializer):
 
 class PlanAnswerSerializer(serializers.Serializer[Any]):
     reference = serializers.CharField()
-    version = serializers.IntegerField(help_text="The case's version.")
+    version = serializers.IntegerField(help_text=gettext_lazy("The case's version."))
     plan = PlanOutSerializer(allow_null=True)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -30,15 +31,19 @@ class EvidenceSerializer(serializers.Serializer[Any]):
     incident = serializers.CharField()
     kind = serializers.ChoiceField(choices=Evidence.Kind.choices)
     copy_kind = serializers.CharField(allow_blank=True)
-    original = serializers.CharField(allow_null=True, help_text="The original's reference, for a working copy.")
+    original = serializers.CharField(
+        allow_null=True, help_text=gettext_lazy("The original's reference, for a working copy.")
+    )
     size = serializers.IntegerField()
     acquired_at = serializers.DateTimeField()
     can_open = serializers.BooleanField()
-    sha256 = serializers.CharField(allow_null=True, help_text="Null (as the sealed fields) when you cannot open it.")
+    sha256 = serializers.CharField(
+        allow_null=True, help_text=gettext_lazy("Null (as the sealed fields) when you cannot open it.")
+    )
     name = serializers.CharField(allow_null=True)
     content_type = serializers.CharField(allow_null=True)
     description = serializers.CharField(allow_null=True)
-    how = serializers.CharField(allow_null=True, help_text="How it was acquired.")
+    how = serializers.CharField(allow_null=True, help_text=gettext_lazy("How it was acquired."))
 
 
 def _item(evidence: Evidence, incident: str, record: services.EvidenceRecord | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -85,7 +86,9 @@ class QueueRowSerializer(serializers.Serializer[Any]):
 
 class QueuePageSerializer(serializers.Serializer[Any]):
     results = QueueRowSerializer(many=True)
-    sealed = serializers.IntegerField(help_text="Requests on this page you cannot open (left out of results).")
+    sealed = serializers.IntegerField(
+        help_text=gettext_lazy("Requests on this page you cannot open (left out of results).")
+    )
     next = serializers.CharField(allow_null=True)
 
 
@@ -271,13 +274,13 @@ class RequestReply(StaffApiView):
 
 
 class AcceptSerializer(serializers.Serializer[Any]):
-    version = serializers.IntegerField(min_value=1, help_text="The request's version you last read.")
-    caseworker = serializers.IntegerField(help_text="The staff id of an active caseworker.")
+    version = serializers.IntegerField(min_value=1, help_text=gettext_lazy("The request's version you last read."))
+    caseworker = serializers.IntegerField(help_text=gettext_lazy("The staff id of an active caseworker."))
 
 
 class AcceptedSerializer(serializers.Serializer[Any]):
-    case = serializers.CharField(help_text="The new case's reference (the request's own).")
-    version = serializers.IntegerField(help_text="The case's version.")
+    case = serializers.CharField(help_text=gettext_lazy("The new case's reference (the request's own)."))
+    version = serializers.IntegerField(help_text=gettext_lazy("The case's version."))
 
 
 class RequestAccept(StaffApiView):
