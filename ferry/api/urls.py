@@ -3,7 +3,7 @@
 from django.urls import path
 
 from ferry.api import schema
-from ferry.api.views import cases, documentation, releases
+from ferry.api.views import case_care, cases, documentation, evidence, releases, requests
 
 app_name = "api"
 urlpatterns = [
@@ -14,8 +14,19 @@ urlpatterns = [
     path("cases/<str:reference>/notes/", cases.CaseNote.as_view(), name="case_note"),
     path("cases/<str:reference>/checkins/", cases.CaseCheckIn.as_view(), name="case_checkin"),
     path("cases/<str:reference>/tasks/", cases.CaseTasks.as_view(), name="case_tasks"),
+    path("cases/<str:reference>/risk/", case_care.CaseRisk.as_view(), name="case_risk"),
+    path("cases/<str:reference>/needs/", case_care.CaseNeeds.as_view(), name="case_needs"),
+    path("cases/<str:reference>/checkin-plan/", case_care.CaseCheckInPlan.as_view(), name="case_checkin_plan"),
+    path("cases/<str:reference>/referrals/", case_care.CaseReferrals.as_view(), name="case_referrals"),
+    path("requests/", requests.RequestQueue.as_view(), name="requests"),
+    path("requests/<str:reference>/", requests.RequestDetail.as_view(), name="request"),
+    path("requests/<str:reference>/replies/", requests.RequestReply.as_view(), name="request_reply"),
+    path("requests/<str:reference>/accept/", requests.RequestAccept.as_view(), name="request_accept"),
     path("incidents/", documentation.IncidentList.as_view(), name="incidents"),
     path("incidents/<str:reference>/", documentation.IncidentDetail.as_view(), name="incident"),
+    path("incidents/<str:reference>/evidence/", evidence.IncidentEvidence.as_view(), name="incident_evidence"),
+    path("evidence/<str:reference>/", evidence.EvidenceDetail.as_view(), name="evidence"),
+    path("evidence/<str:reference>/content/", evidence.EvidenceDownload.as_view(), name="evidence_download"),
     path("perpetrators/", documentation.PerpetratorList.as_view(), name="perpetrators"),
     path("perpetrators/<str:perpetrator_id>/", documentation.PerpetratorDetail.as_view(), name="perpetrator"),
     path("places/", documentation.PlaceList.as_view(), name="places"),
