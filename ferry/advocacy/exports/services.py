@@ -40,7 +40,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth, TruncYear
+from django.db.models.functions import Cast, Coalesce, TruncMonth, TruncYear
 from django.utils.translation import gettext as _
 
 from ferry.accounts.models import Role, Staff
@@ -158,14 +158,18 @@ def _selected(question: ExportQuestion) -> QuerySet[Incident]:
 def _placed(question: ExportQuestion, vocabularies: Vocabularies) -> QuerySet[Any]:
     """Incidents with their quasi-identifier in SQL: the period and its precision, and the main act's rank."""
     if question.date_setting == "year":
-        period: Expression = TruncYear("start_date", output_field=DateField())
+        # Cast: PostgreSQL's date_trunc answers a timestamp, inside a Case too; the export wants a date.
+        period: Expression = Cast(TruncYear("start_date", output_field=DateField()), DateField())
         precision: Expression = Value(acled.TIME_YEAR)
     else:
         # A date known only to its year (or roughly) stays a year; the rest become their month.
-        period = Case(
-            When(start_precision__in=COARSE, then=TruncYear("start_date", output_field=DateField())),
-            default=TruncMonth("start_date", output_field=DateField()),
-            output_field=DateField(),
+        period = Cast(
+            Case(
+                When(start_precision__in=COARSE, then=TruncYear("start_date", output_field=DateField())),
+                default=TruncMonth("start_date", output_field=DateField()),
+                output_field=DateField(),
+            ),
+            DateField(),
         )
         precision = Case(
             When(start_precision__in=COARSE, then=Value(acled.TIME_YEAR)),
