@@ -438,6 +438,9 @@ def counts_of(question: Question, *, live: bool = False) -> tuple[Counts, list[D
             for key, (_n, incidents) in _grouped(records, [column_dim], measure, question, True).items():
                 contributors[(len(rows), column_at[key[0]])] = incidents
         contributors[(len(rows), len(columns))] = records.aggregate(n=Count(measure.incident, distinct=True))["n"]
+        if not column_dim:
+            # One column: its total is the grand total, shown as the column's.
+            contributors[(len(rows), 0)] = contributors[(len(rows), len(columns))]
     return Counts(rows, columns, cells, contributors), row_dims, column_dim
 
 

@@ -1,17 +1,18 @@
 """Tallies of the documentation (tally_models): built by the worker every hour, or at once from the statistics
 page, and read instead of the million incidents and their acts when a question fits them.
 
-A build groups acts by period (month, quarter, year, or all together), date precision, country, subdivision,
-verification and the top of their act type's tree, counting acts and distinct incidents; the same without
-the act type; and incidents by month and place. It writes the next generation in small transactions and then
-switches to it in one small transaction, so on SQLite no writer waits for the grouping, and a reader always
-sees one complete generation. Old generations are deleted afterwards, a few thousand rows at a time.
+A build groups acts by period (month, quarter, year, or all together; a date known less finely in a bucket of
+its year), country, subdivision, verification and the top of their act type's tree, counting acts and distinct
+incidents; the same without the act type; and incidents by month and place. It writes the next generation in
+small transactions and then switches to it in one small transaction, so on SQLite no writer waits for the
+grouping, and a reader always sees one complete generation. Old generations are deleted afterwards, a few
+thousand rows at a time.
 
 Exactness. Within one tally row, the distinct incidents are exact. Summed over rows that differ only in
-country, subdivision or verification (an incident has exactly one of each), they stay exact. Summed over
-rows that differ in period or act type they would not (one incident may have acts in two months, or of two
-types), so a reader that must merge those takes the largest of the parts instead: a lower bound, which can
-only make disclosure control suppress more, never less (advocacy.statistics uses it that way)."""
+country, subdivision or verification (an incident has exactly one of each), they stay exact. Every period a
+table can ask for is tallied apart (and "all", for totals over every period), so a reader never merges
+periods, except for a year filter over a table with no period: there, and only there, it takes the largest
+of the years instead of their sum, a lower bound, which can only make disclosure control suppress more."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from typing import Any
 
 from django.db import models, transaction
 from django.db.models import Case, Count, IntegerField, Value, When
-from django.db.models.functions import TruncMonth, TruncQuarter, TruncYear
+from django.db.models.functions import Cast, TruncMonth, TruncQuarter, TruncYear
 from django.utils import timezone
 
 from ferry.incidents.models import Act, Incident, Term
@@ -69,12 +70,35 @@ def _root_expression() -> Case:
     return Case(*whens, default=models.F("act_type_id"), output_field=IntegerField())
 
 
+# Dates known less finely than the period: tallied in their year's own bucket, as statistics shows them
+# (advocacy.statistics._period_key: a month asked, a year or an approximate date known).
+COARSER: dict[str, tuple[str, ...]] = {
+    Kind.MONTH: ("year", "approximate"),
+    Kind.QUARTER: ("year", "approximate"),
+    Kind.YEAR: ("approximate",),
+}
+
+
 def _act_rows(kind: str, *, with_type: bool) -> Iterator[dict[str, Any]]:
     annotations: dict[str, Any] = {}
-    fields = ["start_precision", "incident__country", "incident__subdivision", "incident__verification"]
+    fields = ["incident__country", "incident__subdivision", "incident__verification"]
     if kind != Kind.ALL:
-        annotations["tally_period"] = TRUNC[kind]("start_date")
-        fields.append("tally_period")
+        coarser = COARSER[kind]
+        # Cast: PostgreSQL's date_trunc answers a timestamp, inside a Case too.
+        annotations["tally_period"] = Cast(
+            Case(
+                When(start_precision__in=coarser, then=TruncYear("start_date", output_field=models.DateField())),
+                default=TRUNC[kind]("start_date", output_field=models.DateField()),
+                output_field=models.DateField(),
+            ),
+            models.DateField(),
+        )
+        annotations["tally_coarse"] = Case(
+            When(start_precision__in=coarser, then=Value(True)),
+            default=Value(False),
+            output_field=models.BooleanField(),
+        )
+        fields += ["tally_period", "tally_coarse"]
     if with_type:
         annotations["tally_root"] = _root_expression()
         fields.append("tally_root")
@@ -119,7 +143,7 @@ def tallies_build() -> Built:
                     generation=generation,
                     kind=kind,
                     period=_as_date(row.get("tally_period")),
-                    precision=row["start_precision"],
+                    coarse=bool(row.get("tally_coarse")),
                     country=row["incident__country"],
                     subdivision=row["incident__subdivision"],
                     verification=row["incident__verification"],
@@ -137,7 +161,7 @@ def tallies_build() -> Built:
                     generation=generation,
                     kind=kind,
                     period=_as_date(row.get("tally_period")),
-                    precision=row["start_precision"],
+                    coarse=bool(row.get("tally_coarse")),
                     country=row["incident__country"],
                     subdivision=row["incident__subdivision"],
                     verification=row["incident__verification"],

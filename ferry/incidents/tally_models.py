@@ -4,6 +4,8 @@ Each row counts records of one combination of clear fields: acts by period, plac
 (the top of its tree), with how many distinct incidents they come from; the same without the act type (for
 a table's row totals); incidents by month and place. A period is a month, a quarter, a year, or "all" (no
 period), each tallied apart so that a cell's distinct incidents are exact whatever period a table asks for.
+An act whose date is known less finely than the period (a month asked, a year known) is tallied in a bucket
+of its own year (`coarse`), as a table shows it.
 Nothing here is sealed: every field is one of the clear fields statistics are made of."""
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ class ActTally(models.Model):
     generation = models.PositiveIntegerField()
     kind = models.CharField(max_length=8, choices=Kind.choices)
     period = models.DateField(null=True)  # the first day of the month, quarter or year; None for "all"
-    precision = models.CharField(max_length=12)
+    coarse = models.BooleanField(default=False)  # the date is known less finely: `period` is its year
     country = models.CharField(max_length=2)
     subdivision = models.CharField(max_length=6)
     verification = models.CharField(max_length=12)
@@ -40,7 +42,7 @@ class ActPlaceTally(models.Model):
     generation = models.PositiveIntegerField()
     kind = models.CharField(max_length=8, choices=Kind.choices)
     period = models.DateField(null=True)
-    precision = models.CharField(max_length=12)
+    coarse = models.BooleanField(default=False)
     country = models.CharField(max_length=2)
     subdivision = models.CharField(max_length=6)
     verification = models.CharField(max_length=12)

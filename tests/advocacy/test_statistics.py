@@ -234,3 +234,20 @@ def test_the_budget_command_shows_and_sets_the_total(analysts: dict[str, Any]) -
     assert NoiseBudget.objects.get().total_milli == 2500
     with pytest.raises(CommandError):
         call_command("noise_budget", "--total", "lots")
+
+
+def test_a_single_columns_total_from_few_incidents_is_suppressed(analysts: dict[str, Any]) -> None:
+    # Given two incidents, in two regions, each with twelve acts of one type
+    y = _year()
+    incidents_make(
+        [Spec(date(y, 5, 1), "RU-IN", acts=("torture",) * 12), Spec(date(y, 5, 1), "RU-CE", acts=("torture",) * 12)],
+        staff_id=analysts["analyst"].staff.pk,
+    )
+    # When acts are counted by region in one column
+    table = statistics.answer(Question("acts", ("subdivision",), ""), Settings())
+    # Then no figure is published: each region's 12 acts and their total of 24 come from fewer than 10 incidents
+    assert table.cells == [[None], [None]]
+    assert table.column_totals == [None]
+    assert table.total is None
+    # and the total is suppressed for its own few incidents, not only as the partner of another cell
+    assert table.suppressed["primary"] == 3
