@@ -76,7 +76,7 @@ MIN_SUBMISSIONS_PER_SECOND = 10.0  # with 4 clients
 MIN_FLOOD_RATIO = 0.8  # of the 4-client rate kept under the flood
 
 STAFF_PASSPHRASE = "violet harbour compass lantern 1917"  # noqa: S105 - throwaway accounts in a throwaway database
-REQUESTER_OPSLIMIT, REQUESTER_MEMLIMIT = 3, 32 * 1024 * 1024
+REQUESTER_OPSLIMIT, REQUESTER_MEMLIMIT = 2, 16 * 1024 * 1024
 GLOBALEAKS_CONTEXT = (
     "for scale (reference figures quoted in the issue, not measured here): GlobaLeaks takes 22 submissions/s "
     "from one client and 10.5/s from four, with 31-45 % of answers HTTP 500"
