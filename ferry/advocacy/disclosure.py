@@ -116,17 +116,58 @@ def _cost(table: list[list[int]], cell: Cell, suppressed: set[Cell]) -> float:
 CANDIDATES = 8  # rows and columns tried per bridge: the cheapest few of its row and of its column
 
 
-def _cheapest_cycle(table: list[list[int]], bridge: Cell, suppressed: set[Cell]) -> set[Cell]:
+class _Candidates:
+    """The cheapest cells of each row and column, kept ready: a hidden cell costs nothing, the others what
+    _cost says, which never changes; so each row's and column's order by cost is worked out once, and only
+    the hidden cells (few) are looked at anew. The order is exactly sorted((cost, index))."""
+
+    def __init__(self, table: list[list[int]], suppressed: set[Cell]) -> None:
+        height, width = len(table), len(table[0])
+        self.table = table
+        none: set[Cell] = set()
+
+        def row_order(i: int) -> list[int]:
+            return sorted(range(width), key=lambda j: (_cost(table, (i, j), none), j))
+
+        def column_order(j: int) -> list[int]:
+            return sorted(range(height), key=lambda i: (_cost(table, (i, j), none), i))
+
+        self.by_row = [row_order(i) for i in range(height)]
+        self.by_column = [column_order(j) for j in range(width)]
+        self.hidden_in_row: dict[int, set[int]] = {}
+        self.hidden_in_column: dict[int, set[int]] = {}
+        self.hide(suppressed)
+
+    def hide(self, cells: Iterable[Cell]) -> None:
+        for i, j in cells:
+            self.hidden_in_row.setdefault(i, set()).add(j)
+            self.hidden_in_column.setdefault(j, set()).add(i)
+
+    @staticmethod
+    def _first(hidden: set[int], order: list[int], skip: int) -> list[int]:
+        found = sorted(k for k in hidden if k != skip)[:CANDIDATES]
+        for k in order:
+            if len(found) >= CANDIDATES:
+                break
+            if k != skip and k not in hidden:
+                found.append(k)
+        return found
+
+    def columns(self, r: int, c: int) -> list[int]:
+        return self._first(self.hidden_in_row.get(r, set()), self.by_row[r], c)
+
+    def rows(self, r: int, c: int) -> list[int]:
+        return self._first(self.hidden_in_column.get(c, set()), self.by_column[c], r)
+
+
+def _cheapest_cycle(table: list[list[int]], bridge: Cell, suppressed: set[Cell], candidates: _Candidates) -> set[Cell]:
     """A cheap rectangle through a bridge: the cells to hide so that it lies on a cycle. The other corners
     are sought among the cheapest cells of the bridge's row and column (hidden ones cost nothing), which
     keeps a large table fast; the loop in protect() checks the result either way."""
-    height, width = len(table), len(table[0])
     r, c = bridge
-    columns = sorted((j for j in range(width) if j != c), key=lambda j: (_cost(table, (r, j), suppressed), j))
-    rows = sorted((i for i in range(height) if i != r), key=lambda i: (_cost(table, (i, c), suppressed), i))
     best: tuple[float, set[Cell]] | None = None
-    for other_row in rows[:CANDIDATES]:
-        for other_column in columns[:CANDIDATES]:
+    for other_row in candidates.rows(r, c):
+        for other_column in candidates.columns(r, c):
             corners = {(r, other_column), (other_row, c), (other_row, other_column)}
             cost = sum(_cost(table, cell, suppressed) for cell in corners)
             if best is None or cost < best[0]:
@@ -149,6 +190,7 @@ def protect(
     primary = {(i, j) for i in range(height) for j in range(width) if 0 < table[i][j] < threshold}
     primary |= {(i, j) for i, j in also if 0 <= i < height and 0 <= j < width and table[i][j] > 0}
     suppressed = set(primary)
+    candidates = _Candidates(table, suppressed)
     while True:
         exposed = bridges(suppressed, height, width)
         if not exposed:
@@ -161,8 +203,9 @@ def protect(
         for target in sorted(exposed, key=lambda cell: (cell not in primary, table[cell[0]][cell[1]], cell)):
             if target[0] in touched_rows and target[1] in touched_columns:
                 continue
-            added = _cheapest_cycle(table, target, suppressed)
+            added = _cheapest_cycle(table, target, suppressed, candidates)
             suppressed |= added
+            candidates.hide(added)
             touched_rows |= {cell[0] for cell in added} | {target[0]}
             touched_columns |= {cell[1] for cell in added} | {target[1]}
     hidden = [[None if (i, j) in suppressed else table[i][j] for j in range(width)] for i in range(height)]
