@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rest_framework.request import Request
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from ferry.api.access import StaffAccess
@@ -65,3 +66,10 @@ class PublicApiView(APIView):
         view.ferry_roles = frozenset(cls.roles)
         view.login_required = False
         return view
+
+
+def validated(serializer: type[Serializer[Any]], request: Request) -> dict[str, Any]:
+    """The request's body checked by the serializer; a bad one is a 400 problem (api.problems)."""
+    bound = serializer(data=request.data)
+    bound.is_valid(raise_exception=True)
+    return dict(bound.validated_data)

@@ -131,47 +131,33 @@ def _as_date(value: Any) -> Any:
     return value.date() if isinstance(value, datetime) else value
 
 
+def _act_tallies(model: type[ActTally | ActPlaceTally], generation: int, kind: str) -> Iterator[models.Model]:
+    """One kind's rows of acts, with their act type (ActTally) or without (ActPlaceTally)."""
+    with_type = model is ActTally
+    for row in _act_rows(kind, with_type=with_type):
+        fields = {"act_type_id": row["tally_root"]} if with_type else {}
+        yield model(
+            generation=generation,
+            kind=kind,
+            period=_as_date(row.get("tally_period")),
+            coarse=bool(row.get("tally_coarse")),
+            country=row["incident__country"],
+            subdivision=row["incident__subdivision"],
+            verification=row["incident__verification"],
+            acts=row["tally_acts"],
+            incidents=row["tally_incidents"],
+            **fields,
+        )
+
+
 def tallies_build() -> Built:
     """Build the next generation of tallies and switch to it."""
     began = time.perf_counter()
     generation = (current_generation() or 0) + 1
     rows = 0
     for kind in (Kind.MONTH, Kind.QUARTER, Kind.YEAR, Kind.ALL):
-        rows += _write(
-            (
-                ActTally(
-                    generation=generation,
-                    kind=kind,
-                    period=_as_date(row.get("tally_period")),
-                    coarse=bool(row.get("tally_coarse")),
-                    country=row["incident__country"],
-                    subdivision=row["incident__subdivision"],
-                    verification=row["incident__verification"],
-                    act_type_id=row["tally_root"],
-                    acts=row["tally_acts"],
-                    incidents=row["tally_incidents"],
-                )
-                for row in _act_rows(kind, with_type=True)
-            ),
-            ActTally,
-        )
-        rows += _write(
-            (
-                ActPlaceTally(
-                    generation=generation,
-                    kind=kind,
-                    period=_as_date(row.get("tally_period")),
-                    coarse=bool(row.get("tally_coarse")),
-                    country=row["incident__country"],
-                    subdivision=row["incident__subdivision"],
-                    verification=row["incident__verification"],
-                    acts=row["tally_acts"],
-                    incidents=row["tally_incidents"],
-                )
-                for row in _act_rows(kind, with_type=False)
-            ),
-            ActPlaceTally,
-        )
+        for model in (ActTally, ActPlaceTally):
+            rows += _write(_act_tallies(model, generation, kind), model)
     incidents = (
         Incident.objects.annotate(tally_month=TruncMonth("start_date"))
         .values("tally_month", "start_precision", "country", "subdivision", "verification")

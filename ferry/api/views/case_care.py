@@ -11,8 +11,8 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ferry.api.base import StaffApiView
-from ferry.api.views.cases import CASE_ROLES, REFERENCE, _valid, _version
+from ferry.api.base import StaffApiView, validated
+from ferry.api.views.cases import CASE_ROLES, REFERENCE, case_version
 from ferry.cases import services
 from ferry.cases.checkins import services as checkins
 from ferry.cases.models import Case, CheckInPlan, Need, Referral
@@ -49,7 +49,7 @@ class CaseRisk(StaffApiView):
         responses={200: RiskChangedSerializer},
     )
     def post(self, request: Request, reference: str) -> Response:
-        data = _valid(RiskChangeSerializer, request)
+        data = validated(RiskChangeSerializer, request)
         services.risk_change(
             ring=request.ring,
             staff=request.user,
@@ -112,7 +112,7 @@ class CaseNeeds(StaffApiView):
         responses={200: NeedOutSerializer(many=True)},
     )
     def post(self, request: Request, reference: str) -> Response:
-        data = _valid(NeedSetSerializer, request)
+        data = validated(NeedSetSerializer, request)
         services.need_set(
             ring=request.ring,
             staff=request.user,
@@ -156,7 +156,7 @@ class PlanAnswerSerializer(serializers.Serializer[Any]):
 
 def _plan(case: Case) -> dict[str, Any]:
     plan = CheckInPlan.objects.filter(case=case).first()
-    version = _version(case.reference)
+    version = case_version(case.reference)
     body: dict[str, Any] = {"reference": case.reference, "version": version, "plan": None}
     if plan is not None:
         body["plan"] = {
@@ -203,7 +203,7 @@ class CaseCheckInPlan(StaffApiView):
         responses={200: PlanAnswerSerializer},
     )
     def put(self, request: Request, reference: str) -> Response:
-        data = _valid(PlanSetSerializer, request)
+        data = validated(PlanSetSerializer, request)
         checkins.plan_set(ring=request.ring, staff=request.user, reference=reference, **data)
         case = services.access_case(ring=request.ring, staff=request.user, reference=reference).record
         return Response(_plan(case))

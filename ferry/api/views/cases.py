@@ -12,10 +12,9 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 
 from ferry.api import serializers as s
-from ferry.api.base import StaffApiView
+from ferry.api.base import StaffApiView, validated
 from ferry.api.cursor import paginate
 from ferry.cases import selectors, services
 from ferry.cases.checkins import services as checkins
@@ -117,7 +116,7 @@ def _task(task: Task, title: str) -> dict[str, Any]:
     return {"id": task.pk, "title": title, "due_on": task.due_on, "owner": task.owner_id, "done_at": task.done_at}
 
 
-def _version(reference: str) -> int:
+def case_version(reference: str) -> int:
     return Case.objects.filter(reference=reference).values_list("version", flat=True).first() or 0
 
 
@@ -136,7 +135,7 @@ class CaseStage(StaffApiView):
         responses={200: s.StageChangedSerializer},
     )
     def post(self, request: Request, reference: str) -> Response:
-        data = _valid(s.StageChangeSerializer, request)
+        data = validated(s.StageChangeSerializer, request)
         moved = services.stage_change(
             ring=request.ring,
             staff=request.user,
@@ -158,12 +157,6 @@ class CaseStage(StaffApiView):
         )
 
 
-def _valid(serializer: type[Serializer[Any]], request: Request) -> dict[str, Any]:
-    bound = serializer(data=request.data)
-    bound.is_valid(raise_exception=True)
-    return dict(bound.validated_data)
-
-
 class CaseNote(StaffApiView):
     roles = CASE_ROLES
     noun = "case"
@@ -177,9 +170,9 @@ class CaseNote(StaffApiView):
         responses={201: s.DoneSerializer},
     )
     def post(self, request: Request, reference: str) -> Response:
-        data = _valid(s.NoteSerializer, request)
+        data = validated(s.NoteSerializer, request)
         services.note_add(ring=request.ring, staff=request.user, reference=reference, text=data["text"])
-        return Response({"reference": reference, "version": _version(reference)}, status=status.HTTP_201_CREATED)
+        return Response({"reference": reference, "version": case_version(reference)}, status=status.HTTP_201_CREATED)
 
 
 class CaseCheckIn(StaffApiView):
@@ -196,7 +189,7 @@ class CaseCheckIn(StaffApiView):
         responses={201: s.CheckInRecordedSerializer},
     )
     def post(self, request: Request, reference: str) -> Response:
-        data = _valid(s.CheckInSerializer, request)
+        data = validated(s.CheckInSerializer, request)
         record = checkins.checkin_record(
             ring=request.ring,
             staff=request.user,
@@ -234,7 +227,7 @@ class CaseTasks(StaffApiView):
         responses={201: s.DoneSerializer},
     )
     def post(self, request: Request, reference: str) -> Response:
-        data = _valid(s.TaskAddSerializer, request)
+        data = validated(s.TaskAddSerializer, request)
         services.task_add(
             ring=request.ring,
             staff=request.user,
@@ -243,4 +236,4 @@ class CaseTasks(StaffApiView):
             due_on=data["due_on"],
             owner_id=data.get("owner") or request.user.pk,
         )
-        return Response({"reference": reference, "version": _version(reference)}, status=status.HTTP_201_CREATED)
+        return Response({"reference": reference, "version": case_version(reference)}, status=status.HTTP_201_CREATED)

@@ -18,9 +18,8 @@ from rest_framework.request import Request as ApiRequest
 from rest_framework.response import Response
 
 from ferry.accounts.models import Role
-from ferry.api.base import StaffApiView
+from ferry.api.base import StaffApiView, validated
 from ferry.api.cursor import paginate
-from ferry.api.views.cases import _valid
 from ferry.intake import recipients, selectors, triage
 from ferry.intake.models import URGENCY_ORDER, Request
 
@@ -268,7 +267,7 @@ class RequestReply(StaffApiView):
         responses={201: RequestDoneSerializer},
     )
     def post(self, request: ApiRequest, reference: str) -> Response:
-        data = _valid(ReplySerializer, request)
+        data = validated(ReplySerializer, request)
         triage.request_reply(ring=request.ring, staff=request.user, reference=reference, text=data["text"])
         return Response({"reference": reference, "version": _version(reference)}, status=status.HTTP_201_CREATED)
 
@@ -298,7 +297,7 @@ class RequestAccept(StaffApiView):
         responses={201: AcceptedSerializer},
     )
     def post(self, request: ApiRequest, reference: str) -> Response:
-        data = _valid(AcceptSerializer, request)
+        data = validated(AcceptSerializer, request)
         case = triage.request_accept(
             ring=request.ring,
             staff=request.user,
