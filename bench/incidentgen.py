@@ -342,6 +342,8 @@ def generate(shape: Shape, *, now: datetime | None = None) -> Generated:
     from django.apps import apps
     from django.db import transaction
 
+    from ferry.incidents import term_index
+
     began = time.perf_counter()
     now = now or datetime.now(UTC)
     rng = random.Random(shape.seed)
@@ -362,6 +364,8 @@ def generate(shape: Shape, *, now: datetime | None = None) -> Generated:
         done = min(shape.incidents, group_start + group)
         log(f"{done:,} incidents, {builder.acts:,} acts ({done / (time.perf_counter() - started):,.0f} incidents/s)")
     writer.sequences_reset()
+    with transaction.atomic():
+        writer.counts["incidents.incidentterm"] = term_index.rebuild()  # as the pages keep it, built at once
     counts = {label: n for label, n in writer.counts.items() if n}
     return Generated(
         documenter=setting.documenter, hot_perpetrator=setting.hot, counts=counts, seconds=time.perf_counter() - began

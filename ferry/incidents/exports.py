@@ -21,7 +21,7 @@ from ferry.audit.services import audit_record
 from ferry.core.permissions import require
 from ferry.incidents.import_rows import FIELDS, NAME_SEPARATOR
 from ferry.incidents.models import Act, Incident, Victim
-from ferry.incidents.selectors import Filters, filtered
+from ferry.incidents.selectors import Filters, ordered
 from ferry.incidents.services import SOGIESC, DocumentationError
 from ferry.vault import keysets
 from ferry.vault.keyring import KeyRing
@@ -115,7 +115,7 @@ def _act(act: Act, victim: Victim | None, victim_keys: dict[int, bytes]) -> dict
 def export_incidents(*, ring: KeyRing | None, staff: Staff, filters: Filters, kind: str) -> Made:
     """The file, built in memory a batch of incidents at a time."""
     require(staff, Role.DOCUMENTER, Role.ANALYST)
-    rows = filtered(filters).select_related("key_set", "place").order_by("-start_date", "-created_at")
+    rows = ordered(filters).select_related("key_set", "place")
     count = rows.count()
     if count > EXPORT_LIMIT:
         raise DocumentationError(

@@ -27,6 +27,7 @@ from ferry.accounts.models import Role, Staff
 from ferry.audit.services import audit_record
 from ferry.core.errors import NotFound
 from ferry.core.permissions import require
+from ferry.incidents import term_index
 from ferry.incidents.import_models import ImportedIncident, ImportJob
 from ferry.incidents.import_rows import (
     FIELD_NAMES,
@@ -349,6 +350,7 @@ def _write(job: ImportJob, staff: Staff, segment: int, plans: list[tuple[int, Ro
     rows_insert(Victim, made)
     rows_insert(Act, acts)
     rows_insert(Involvement, involvements)
+    term_index.acts_index(acts, involvements)
     ImportedIncident.objects.bulk_create(
         [ImportedIncident(job=job, incident=incident, segment=segment) for incident in incidents]
     )

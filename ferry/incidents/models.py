@@ -263,6 +263,23 @@ class Involvement(SealedRecord):
         indexes = [models.Index(fields=["perpetrator", "act"])]
 
 
+class IncidentTerm(models.Model):
+    """A clear index of the terms an incident carries: each act type and method of its acts and each type of
+    perpetrator involved, with every term above it in its tree, once per incident, beside the incident's own
+    sort key (start date, then creation). A filter on a term walks this index in the list's order and stops
+    at the page's end, instead of gathering every act of that type (ferry.incidents.term_index keeps it).
+    Nothing here is more than the acts and involvements already say in clear."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="terms")
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="+")
+    start_date = models.DateField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["incident", "term"], name="incident_term_once")]
+        indexes = [models.Index(fields=["term", "start_date", "created_at"], name="incident_term_order")]
+
+
 class Source(SealedRecord):
     """Who told us or where it was found, under its own key set; graded A (reliable) to F (cannot judge)."""
 

@@ -64,6 +64,10 @@ def descendants(term_id: int) -> list[int]:
     return found
 
 
+def _terms(filters: Filters) -> list[int]:
+    return [t for t in (filters.act_type, filters.method, filters.perpetrator_type) if t]
+
+
 def filtered(filters: Filters) -> QuerySet[Incident]:
     rows = Incident.objects.all()
     if filters.verification:
@@ -78,20 +82,25 @@ def filtered(filters: Filters) -> QuerySet[Incident]:
         rows = rows.filter(Q(end_date__gte=filters.since) | Q(end_date__isnull=True, start_date__gte=filters.since))
     if filters.until:
         rows = rows.filter(start_date__lte=filters.until)
-    if filters.act_type:
-        rows = rows.filter(
-            pk__in=Act.objects.filter(act_type_id__in=descendants(filters.act_type)).values("incident_id")
-        )
-    if filters.method:
-        rows = rows.filter(pk__in=Act.objects.filter(method_id__in=descendants(filters.method)).values("incident_id"))
+    # A term (act type, method, perpetrator type) through the clear index, which holds every term with those
+    # above it: a filter on "honour killing" includes threats and attempts. One entry per incident and term,
+    # so a join repeats no incident.
+    for term in _terms(filters):
+        rows = rows.filter(terms__term_id=term)
     if filters.perpetrator:
         rows = rows.filter(
             pk__in=Involvement.objects.filter(perpetrator_id=filters.perpetrator).values("act__incident_id")
         )
-    if filters.perpetrator_type:
-        kinds = descendants(filters.perpetrator_type)
-        rows = rows.filter(pk__in=Involvement.objects.filter(perpetrator_type_id__in=kinds).values("act__incident_id"))
     return rows
+
+
+def ordered(filters: Filters) -> QuerySet[Incident]:
+    """The filtered incidents, newest first. With a term filter, ordered by the index entry's copy of the same
+    key, so that the database walks that index in order and stops at the page's end."""
+    rows = filtered(filters)
+    if _terms(filters):
+        return rows.order_by("-terms__start_date", "-terms__created_at")
+    return rows.order_by("-start_date", "-created_at")
 
 
 @dataclass
@@ -127,7 +136,7 @@ def _titles(ring: KeyRing | None, incidents: list[Incident]) -> dict[Any, str]:
 
 
 def incident_list(*, ring: KeyRing | None, filters: Filters) -> ListPage:
-    rows = filtered(filters).select_related("key_set", "place").order_by("-start_date", "-created_at")
+    rows = ordered(filters).select_related("key_set", "place")
     page = max(filters.page, 1)
     if filters.query:
         return _searched(ring, rows, filters.query, page)

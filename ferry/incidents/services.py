@@ -26,6 +26,7 @@ from ferry.core.doors import Door, Opened, door_open
 from ferry.core.errors import Conflict, FerryError, NotFound
 from ferry.core.permissions import require
 from ferry.core.text import without_bidi
+from ferry.incidents import term_index
 from ferry.incidents.models import (
     Act,
     Degree,
@@ -363,6 +364,7 @@ def incident_update(*, ring: KeyRing | None, staff: Staff, reference: str, versi
         sealed = {name: getattr(incident, name) for name in ("card", "narrative", "location", "notes")}
         changes = {**fields, **sealed}
         _bump(incident, version, **changes)
+        term_index.dates_follow(incident.pk, fields["start_date"])
         _audit("incident.update", staff, incident)
 
 
@@ -552,6 +554,7 @@ def act_add(*, ring: KeyRing | None, staff: Staff, reference: str, data: ActData
         involvements = [_involvement(key, act, item) for item in data.involvements]
         act.save(force_insert=True)
         Involvement.objects.bulk_create(involvements)
+        term_index.terms_add(incident, [act.act_type_id, act.method_id, *(i.perpetrator_type_id for i in involvements)])
         _touch(incident)
         _audit("act.create", staff, act)
         return act
@@ -569,6 +572,7 @@ def involvement_add(
             raise NotFound(_("No such act."))
         involvement = _involvement(key, act, data)
         involvement.save(force_insert=True)
+        term_index.terms_add(incident, [involvement.perpetrator_type_id])
         _touch(incident)
         _audit("involvement.create", staff, involvement)
         return involvement
