@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ferry.accounts.models import Staff
 from ferry.core.forms import choices_set
-from ferry.incidents import vocabulary
+from ferry.incidents import selectors, vocabulary
 from ferry.incidents.models import (
     Degree,
     Information,
@@ -34,6 +34,36 @@ from ferry.incidents.services import (
 )
 from ferry.intake.forms import PlainSelect
 from ferry.intake.places import country_choices, region_choices
+
+
+class RegisterField(forms.CharField):
+    """A perpetrator of the register, typed rather than picked from a list that could not hold twenty thousand
+    names: a name (or a part of it, in either script) or the register number shown as "#123". One match is
+    taken; several are listed in the error with their numbers, so the next try can name one. No script needed.
+    Cleans to the perpetrator's id, or None when left empty."""
+
+    def __init__(self, *, units_only: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 200)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", _("A name or part of it, or the register number, as #123."))
+        super().__init__(**kwargs)
+        self.units_only = units_only
+
+    def clean(self, value: Any) -> int | None:
+        text = super().clean(value)
+        if not text:
+            return None
+        found = selectors.register_matches(text, units_only=self.units_only)
+        if len(found) == 1:
+            return found[0].pk
+        if not found:
+            raise forms.ValidationError(_("Nobody in the register matches this. Check the spelling or add them first."))
+        names = ", ".join(f"{p.name_original} (#{p.pk})" for p in found[: selectors.REGISTER_MATCHES])
+        more = "…" if len(found) > selectors.REGISTER_MATCHES else ""
+        raise forms.ValidationError(
+            _("Several in the register match: %(names)s%(more)s. Type the number of the one you mean, as #123.")
+            % {"names": names, "more": more}
+        )
 
 
 def _text(label: Any, max_length: int, rows: int = 3, required: bool = False) -> forms.CharField:
@@ -215,9 +245,7 @@ class ActForm(DatesMixin):
     method = forms.TypedChoiceField(label=_("Method"), coerce=int, required=False, empty_value=None)
     consequence = forms.TypedChoiceField(label=_("Consequence"), coerce=int, required=False, empty_value=None)
     notes = _text(_("Notes"), 20_000)
-    perpetrator = forms.TypedChoiceField(
-        label=_("Perpetrator from the register"), coerce=int, required=False, empty_value=None, widget=PlainSelect
-    )
+    perpetrator = RegisterField(label=_("Perpetrator from the register"))
     perpetrator_type = forms.TypedChoiceField(
         label=_("Or only the kind of perpetrator"), coerce=int, required=False, empty_value=None
     )
@@ -231,11 +259,6 @@ class ActForm(DatesMixin):
         choices_set(self, "method", [("", "—"), *vocabulary.choices(Vocabulary.METHOD)])
         choices_set(self, "consequence", [("", "—"), *vocabulary.choices(Vocabulary.CONSEQUENCE)])
         choices_set(self, "perpetrator_type", [("", "—"), *vocabulary.choices(Vocabulary.PERPETRATOR_TYPE)])
-        register = [
-            (p.pk, f"{p.name_original} · {p.get_kind_display()}")
-            for p in Perpetrator.objects.order_by("name_original")[:2000]
-        ]
-        choices_set(self, "perpetrator", [("", "—"), *register])
 
     def involvements(self) -> tuple[InvolvementData, ...]:
         d = self.cleaned_data
@@ -315,26 +338,16 @@ class PerpetratorForm(forms.Form):
 
 
 class PositionForm(forms.Form):
-    unit = forms.TypedChoiceField(label=_("Unit or institution"), coerce=int, required=False, empty_value=None)
+    unit = RegisterField(label=_("Unit or institution"), units_only=True)
     title = _line(_("Position"), 160)
     rank = _line(_("Rank"), 80)
     start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        units = Perpetrator.objects.exclude(kind=Perpetrator.Kind.PERSON).order_by("name_original")[:2000]
-        choices_set(self, "unit", [("", "—"), *[(u.pk, u.name_original) for u in units]])
-
 
 class LinkForm(forms.Form):
     kind = forms.ChoiceField(label=_("Link"), choices=PerpetratorLink.Kind.choices)
-    target = forms.TypedChoiceField(label=_("To"), coerce=int)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        others = Perpetrator.objects.order_by("name_original")[:2000]
-        choices_set(self, "target", [(p.pk, p.name_original) for p in others])
+    target = RegisterField(label=_("To"), required=True)
 
 
 class PlaceForm(forms.Form):
@@ -362,9 +375,7 @@ class FilterForm(forms.Form):
     perpetrator_type = forms.TypedChoiceField(
         label=_("Kind of perpetrator"), coerce=int, required=False, empty_value=None
     )
-    perpetrator = forms.TypedChoiceField(
-        label=_("Perpetrator"), coerce=int, required=False, empty_value=None, widget=PlainSelect
-    )
+    perpetrator = RegisterField(label=_("Perpetrator"))
     place = forms.TypedChoiceField(label=_("Place"), coerce=int, required=False, empty_value=None, widget=PlainSelect)
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -377,8 +388,6 @@ class FilterForm(forms.Form):
         choices_set(self, "act_type", [("", "—"), *vocabulary.choices(Vocabulary.ACT_TYPE)])
         choices_set(self, "method", [("", "—"), *vocabulary.choices(Vocabulary.METHOD)])
         choices_set(self, "perpetrator_type", [("", "—"), *vocabulary.choices(Vocabulary.PERPETRATOR_TYPE)])
-        register = Perpetrator.objects.order_by("name_original").values_list("pk", "name_original")[:5000]
-        choices_set(self, "perpetrator", [("", "—"), *register])
         choices_set(self, "place", [("", "—"), *[(p.pk, p.name) for p in Place.objects.order_by("name")]])
 
 

@@ -4,6 +4,7 @@ incident's page, the perpetrator and place pages, and counts built from clear fi
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,7 +27,7 @@ from ferry.incidents.models import (
     Term,
     Victim,
 )
-from ferry.incidents.services import documentation_team
+from ferry.incidents.services import documentation_team, name_key
 from ferry.intake.places import place_label
 from ferry.vault import keysets
 from ferry.vault.keyring import KeyRing
@@ -311,6 +312,29 @@ def sources_openable(ring: KeyRing | None, *, identities: bool = True) -> list[t
 
 
 # ------------------------------------------------------------------------------ perpetrators and places
+
+REGISTER_MATCHES = 20
+
+
+def register_matches(text: str, *, units_only: bool = False, limit: int = REGISTER_MATCHES) -> list[Perpetrator]:
+    """Perpetrators of the register a typed text names, best first, at most `limit` (+1, to tell there are
+    more): the register number as "#123"; else an exact name (original, case and spacing aside, or its
+    transliteration); else every name containing the text."""
+    rows = Perpetrator.objects.select_related("perpetrator_type").order_by("name_original", "pk")
+    if units_only:
+        rows = rows.exclude(kind=Perpetrator.Kind.PERSON)
+    text = without_bidi(text).strip()
+    number = re.fullmatch(r"#\s*(\d{1,9})", text)
+    if number:
+        return list(rows.filter(pk=int(number[1])))
+    key = name_key(text)
+    if not key:
+        return []
+    exact = list(rows.filter(Q(name_key=key) | Q(name_translit__iexact=text))[: limit + 1])
+    if exact:
+        return exact
+    return list(rows.filter(Q(name_key__contains=key) | Q(name_translit__icontains=text))[: limit + 1])
+
 
 TIMELINE_PAGE = 200
 

@@ -30,6 +30,7 @@ from ferry.intake.places import place_label
 from ferry.vault import keysets
 
 READERS = (Role.DOCUMENTER, Role.ANALYST)
+REGISTER_PAGE = 500  # names the register page shows at once; finding reaches every other
 WRITERS = (Role.DOCUMENTER,)
 
 
@@ -59,6 +60,11 @@ def _filters(request: StaffRequest) -> tuple[forms.FilterForm, selectors.Filters
 @roles(*READERS)
 def incident_list(request: StaffRequest) -> HttpResponse:
     form, filters = _filters(request)
+    if form.is_bound and form.errors:
+        # A filter that could not be read (a name the register has several of): say so, and list nothing
+        # rather than everything.
+        result = selectors.ListPage(rows=[], page=1, has_next=False, total=None)
+        return render(request, "incidents/list.html", {"result": result, "filter_form": form}, status=400)
     result = selectors.incident_list(ring=request.ring, filters=filters)
     return render(request, "incidents/list.html", {"result": result, "filter_form": form, "filters": filters})
 
@@ -370,17 +376,23 @@ def _register_page(
 @require_http_methods(["GET", "POST"])
 @roles(*READERS)
 def perpetrator_list(request: StaffRequest) -> HttpResponse:
+    # Finding is sent by POST, as the list's search is: names typed stay out of addresses and history.
+    find = request.POST.get("find", "")[:200].strip() if request.method == "POST" and "find" in request.POST else None
+    if find is not None:
+        found = selectors.register_matches(find, limit=REGISTER_PAGE) if find else []
+        context = {"form": forms.PerpetratorForm(), "rows": found[:REGISTER_PAGE], "find": find}
+        return render(request, "incidents/perpetrators.html", context | {"more": len(found) > REGISTER_PAGE})
     form = forms.PerpetratorForm(request.POST or None)
     if request.method == "POST":
         require(request.user, Role.DOCUMENTER)
-    rows = Perpetrator.objects.select_related("perpetrator_type").order_by("name_original")[:500]
+    rows = list(Perpetrator.objects.select_related("perpetrator_type").order_by("name_original")[: REGISTER_PAGE + 1])
     return _register_page(
         request,
         form,
         create=lambda d: services.perpetrator_create(staff=request.user, data=form.data_object()),
         done=_("Added to the register."),
         template="incidents/perpetrators.html",
-        extra={"rows": rows},
+        extra={"rows": rows[:REGISTER_PAGE], "more": len(rows) > REGISTER_PAGE, "find": None},
     )
 
 
