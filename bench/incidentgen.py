@@ -342,7 +342,7 @@ def generate(shape: Shape, *, now: datetime | None = None) -> Generated:
     from django.apps import apps
     from django.db import transaction
 
-    from ferry.incidents import term_index
+    from ferry.incidents import act_counts, term_index
 
     began = time.perf_counter()
     now = now or datetime.now(UTC)
@@ -365,7 +365,9 @@ def generate(shape: Shape, *, now: datetime | None = None) -> Generated:
         log(f"{done:,} incidents, {builder.acts:,} acts ({done / (time.perf_counter() - started):,.0f} incidents/s)")
     writer.sequences_reset()
     with transaction.atomic():
-        writer.counts["incidents.incidentterm"] = term_index.rebuild()  # as the pages keep it, built at once
+        # What the pages keep as they write, built at once
+        writer.counts["incidents.incidentterm"] = term_index.rebuild()
+        writer.counts["incidents.actcount"] = act_counts.rebuild()
     counts = {label: n for label, n in writer.counts.items() if n}
     return Generated(
         documenter=setting.documenter, hot_perpetrator=setting.hot, counts=counts, seconds=time.perf_counter() - began

@@ -27,7 +27,7 @@ from ferry.accounts.models import Role, Staff
 from ferry.audit.services import audit_record
 from ferry.core.errors import NotFound
 from ferry.core.permissions import require
-from ferry.incidents import term_index
+from ferry.incidents import act_counts, term_index
 from ferry.incidents.import_models import ImportedIncident, ImportJob
 from ferry.incidents.import_rows import (
     FIELD_NAMES,
@@ -351,6 +351,7 @@ def _write(job: ImportJob, staff: Staff, segment: int, plans: list[tuple[int, Ro
     rows_insert(Act, acts)
     rows_insert(Involvement, involvements)
     term_index.acts_index(acts, involvements)
+    act_counts.imported(acts)
     ImportedIncident.objects.bulk_create(
         [ImportedIncident(job=job, incident=incident, segment=segment) for incident in incidents]
     )
@@ -399,6 +400,7 @@ def _undo_step(job: ImportJob, staff: Staff) -> None:
         sets = list(Incident.objects.filter(pk__in=made).values_list("key_set_id", flat=True))
         sets += list(Victim.objects.filter(incident_id__in=made).values_list("key_set_id", flat=True))
         keysets.keysets_shred_many(key_set_ids=sets)
+        act_counts.removing(made)
         try:
             Incident.objects.filter(pk__in=made).delete()
         except ProtectedError:

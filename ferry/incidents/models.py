@@ -280,6 +280,32 @@ class IncidentTerm(models.Model):
         indexes = [models.Index(fields=["term", "start_date", "created_at"], name="incident_term_order")]
 
 
+class ActCount(models.Model):
+    """Acts counted by month of their start date, the incident's country, subdivision and verification, and
+    the act type as recorded: kept exact in the same transaction as every act written, moved or removed
+    (ferry.incidents.act_counts), so that a count over a million incidents reads a few hundred thousand
+    rows at most instead of every act. Clear fields only, as the acts themselves."""
+
+    month = models.DateField()
+    country = models.CharField(max_length=2)
+    subdivision = models.CharField(max_length=6)
+    verification = models.CharField(max_length=12)
+    act_type = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="+")
+    acts = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "country", "subdivision", "verification", "act_type"], name="act_count_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["country", "subdivision", "month"], name="act_count_place"),
+            # The whole count's order, with the number: read from the index alone.
+            models.Index(fields=["month", "subdivision", "act_type", "acts"], name="act_count_cells"),
+        ]
+
+
 class Source(SealedRecord):
     """Who told us or where it was found, under its own key set; graded A (reliable) to F (cannot judge)."""
 

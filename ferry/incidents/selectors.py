@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from ferry.accounts.models import Role, Staff
 from ferry.core.text import without_bidi
 from ferry.incidents.models import (
     Act,
+    ActCount,
     Incident,
     Information,
     Intervention,
@@ -26,6 +27,7 @@ from ferry.incidents.models import (
     Source,
     Term,
     Victim,
+    Vocabulary,
 )
 from ferry.incidents.services import documentation_team, name_key
 from ferry.intake.places import place_label
@@ -392,16 +394,57 @@ def place_timeline(place: Place, page: int = 1) -> Timeline:
 # ----------------------------------------------------------------------------------------------- counts
 
 
-def counts_by_month_subdivision_act_type(filters: Filters | None = None) -> list[dict[str, Any]]:
-    """Acts counted by month, subdivision and act type, from clear fields only (what advocacy builds on)."""
-    incidents = filtered(filters or Filters())
-    return list(
-        Act.objects.filter(incident__in=incidents)
-        .annotate(month=TruncMonth("start_date"))
-        .values("month", "incident__subdivision", "act_type__code")
-        .annotate(n=Count("pk"))
-        .order_by("month", "incident__subdivision", "act_type__code")
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def counts_by_month_subdivision_act_type(
+    filters: Filters | None = None, *, from_records: bool = False
+) -> list[dict[str, Any]]:
+    """Acts counted by month, subdivision and act type (as recorded), from clear fields only: rows of month
+    (its first day), subdivision, act_type_code and n, in that order. A date range is taken in whole months of
+    the acts' own dates, as a monthly table shows them (from 15 March: all of March).
+
+    Filters on the country, subdivision and verification read the kept counts (models.ActCount); filters on
+    terms, perpetrators or a place count the acts themselves, as `from_records` always does."""
+    filters = filters or Filters()
+    first = filters.since.replace(day=1) if filters.since else None
+    after = _next_month(filters.until) if filters.until else None
+    by_records = from_records or any(
+        (filters.act_type, filters.method, filters.perpetrator, filters.perpetrator_type, filters.place)
     )
+    rows: QuerySet[Any]
+    if by_records:
+        whole = replace(filters, since=None, until=None, query="", page=1)
+        rows = Act.objects.filter(incident__in=filtered(whole))
+        if first:
+            rows = rows.filter(start_date__gte=first)
+        if after:
+            rows = rows.filter(start_date__lt=after)
+        rows = rows.annotate(month=TruncMonth("start_date"), subdivision=F("incident__subdivision"))
+        total: Count | Sum = Count("pk")
+    else:
+        rows = ActCount.objects.all()
+        for name in ("country", "subdivision", "verification"):
+            if getattr(filters, name):
+                rows = rows.filter(**{name: getattr(filters, name)})
+        if first:
+            rows = rows.filter(month__gte=first)
+        if after:
+            rows = rows.filter(month__lt=after)
+        total = Sum("acts")
+    # Grouped by the act type's id (an index holds the kept counts in that order) and named by its code here.
+    codes = dict(Term.objects.filter(vocabulary=Vocabulary.ACT_TYPE).values_list("pk", "code"))
+    grouped = rows.values_list("month", "subdivision", "act_type_id").annotate(n=total)
+    return [
+        {
+            "month": month.date() if isinstance(month, datetime) else month,
+            "subdivision": subdivision,
+            "act_type_code": codes[act_type],
+            "n": n,
+        }
+        for month, subdivision, act_type, n in grouped.order_by("month", "subdivision", "act_type_id")
+    ]
 
 
 def team_size() -> int:

@@ -26,7 +26,7 @@ from ferry.core.doors import Door, Opened, door_open
 from ferry.core.errors import Conflict, FerryError, NotFound
 from ferry.core.permissions import require
 from ferry.core.text import without_bidi
-from ferry.incidents import term_index
+from ferry.incidents import act_counts, term_index
 from ferry.incidents.models import (
     Act,
     Degree,
@@ -363,7 +363,9 @@ def incident_update(*, ring: KeyRing | None, staff: Staff, reference: str, versi
         _seal_incident(key, incident, data)
         sealed = {name: getattr(incident, name) for name in ("card", "narrative", "location", "notes")}
         changes = {**fields, **sealed}
+        before = act_counts.classification(incident.pk)
         _bump(incident, version, **changes)
+        act_counts.reclassified(incident.pk, before)
         term_index.dates_follow(incident.pk, fields["start_date"])
         _audit("incident.update", staff, incident)
 
@@ -376,6 +378,7 @@ def incident_verify(*, ring: KeyRing | None, staff: Staff, reference: str, versi
     with transaction.atomic():
         if status not in Verification.values:
             raise DocumentationError(_("Choose a verification status from the list."))
+        before = act_counts.classification(incident.pk)
         if status == Verification.VERIFIED:
             if incident.author_id == staff.pk:
                 raise DocumentationError(
@@ -384,6 +387,7 @@ def incident_verify(*, ring: KeyRing | None, staff: Staff, reference: str, versi
             _bump(incident, version, verification=status, verified_by=staff, verified_at=timezone.now())
         else:
             _bump(incident, version, verification=status, verified_by=None, verified_at=None)
+        act_counts.reclassified(incident.pk, before)
         audit_record(
             action=f"incident.verification_{status}",
             actor_id=staff.pk,
@@ -533,6 +537,7 @@ def act_add(*, ring: KeyRing | None, staff: Staff, reference: str, data: ActData
     incident, key = access_incident(ring=ring, staff=staff, reference=reference)
     # The door first, outside the transaction: a refusal is audited even though nothing else is saved.
     with transaction.atomic():
+        place = act_counts.classification(incident.pk)
         victim = Victim.objects.filter(incident=incident, pk=data.victim_id).first() if data.victim_id else None
         if victim is None:
             raise DocumentationError(_("Choose a victim of this incident."))
@@ -555,6 +560,7 @@ def act_add(*, ring: KeyRing | None, staff: Staff, reference: str, data: ActData
         act.save(force_insert=True)
         Involvement.objects.bulk_create(involvements)
         term_index.terms_add(incident, [act.act_type_id, act.method_id, *(i.perpetrator_type_id for i in involvements)])
+        act_counts.acts_added(place, [act])
         _touch(incident)
         _audit("act.create", staff, act)
         return act
