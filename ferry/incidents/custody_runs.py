@@ -136,7 +136,9 @@ def _record(staff: Staff, run: VerifyRun, checks: list[ItemCheck]) -> None:
     for check in checks:
         if check.recheck is not None and check.key is not None:
             evidence_recheck_record(staff=staff, evidence=check.evidence, key=check.key, read=check.recheck)
-        findings += [VerifyFinding(run=run, evidence=check.evidence, code=p.code, entry=p.entry) for p in check.problems]
+        findings += [
+            VerifyFinding(run=run, evidence=check.evidence, code=p.code, entry=p.entry) for p in check.problems
+        ]
         if check.note:
             findings.append(VerifyFinding(run=run, evidence=check.evidence, code=check.note))
     VerifyFinding.objects.bulk_create(findings)
