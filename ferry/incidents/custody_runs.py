@@ -32,7 +32,7 @@ from ferry.incidents.models import Evidence
 from ferry.vault.keyring import KeyRing
 
 # One chunk: sized so that a request stays well under a couple of seconds (bench/bench_evidence.py measures it).
-CHUNK_ITEMS = 40
+CHUNK_ITEMS = 100
 CHUNK_BYTES = 64 * 1024 * 1024  # files a chunk reads; a single larger file is a chunk of its own
 KEEP_RUNS = 10  # each documenter's latest runs are kept; older ones go when a new one starts
 SHOWN = 500  # findings of each kind shown on the report; past this, only counted
