@@ -252,3 +252,17 @@ def test_a_run_without_any_key_still_checks_every_item(desk: Desk) -> None:
     assert (done.state, done.checked, done.unopened, done.rechecked) == (VerifyRun.State.DONE, 1, 1, 0)
     assert actions(item) == [A.ACQUIRED]
     assert ring_of(desk.author).key_for(item.key_set)  # the author could have opened it with their keys
+
+
+def test_an_item_whose_sealed_record_was_swapped_is_reported_and_the_run_goes_on(desk: Desk) -> None:
+    # Given an item whose sealed record was replaced by another item's (a valid ciphertext, of another row)
+    swapped, other = desk.add(), desk.add()
+    Evidence.objects.filter(pk=swapped.pk).update(record=other.record)
+    # When the author verifies everything
+    _openings, page = drive(staff_client(desk.author))
+    # Then the run ends, naming the item and why (its chain and its file verify: only its record cannot open)
+    assert f"{swapped.reference}</a>: the item&#x27;s sealed record cannot be opened" in page
+    run = VerifyRun.objects.get()
+    assert (run.state, run.checked, run.problems, run.rechecked) == (VerifyRun.State.DONE, 2, 1, 1)
+    assert actions(swapped) == [A.ACQUIRED]
+    assert actions(other) == [A.ACQUIRED, A.CHECKED]
