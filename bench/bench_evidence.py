@@ -1,5 +1,6 @@
 """Evidence and custody: adding a large file, an item's chain checked against a large audit log (its page), and
-verifying every item without keys (the command) and with a documenter's keys (the page)."""
+verifying every item without keys (the command) and with a documenter's keys (the page's run, chunk by chunk:
+each chunk is one request, so the slowest chunk is what a proxy's timeout and a web worker see)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ CHAIN_RUNS = 15
 MAX_ADD_LARGE_S = 2.0  # a 20 MB video sealed, stored, read back and hashed, on one core
 MAX_CHAIN_MS = 150.0  # an item's page checks its chain and the audit log within a list page's budget
 MAX_VERIFY_ALL_S = 30.0  # the command over 1,000 items, 4,000 entries, 1,000 stored files
+VIDEO_BYTES = 25 * 1024 * 1024  # the page's run also meets a few videos (its chunks stop at a byte budget)
+VIDEOS = 3
+MAX_CHUNK_MS = 2000.0  # one request of the Verify page, whatever the files: well within a proxy's timeout
 
 
 def log(message: str) -> None:
@@ -119,11 +123,12 @@ def run() -> list[Figure]:
     keyless = time.perf_counter() - started
     assert report.items == ITEMS and not report.problems  # noqa: S101, PT018
 
-    started = time.perf_counter()
-    keyed = custody_check.verify_with_keys(**who)
-    with_keys = time.perf_counter() - started
-    assert keyed.rechecked == ITEMS and not keyed.problems  # noqa: S101, PT018
-
+    for n in range(VIDEOS):
+        video = n.to_bytes(4, "big") * (VIDEO_BYTES // 4)
+        services.evidence_add(**who, reference=incident.reference, content=video, data=data())
+    chunks = _verify_run(ring, documenter.staff)
+    with_keys = sum(chunks) / 1000
+    log(f"the Verify page's run: {ITEMS + VIDEOS:,} items in {len(chunks)} chunks, {with_keys:.1f} s")
     return [
         Figure(
             f"add a {LARGE_BYTES // (1024 * 1024)} MB file",
@@ -146,6 +151,33 @@ def run() -> list[Figure]:
             f"< {MAX_VERIFY_ALL_S:g} s",
             keyless < MAX_VERIFY_ALL_S,
         ),
-        Figure(f"Verify page, {ITEMS:,} items re-checked", with_keys, "s", "", True),
-        Figure("keyed over keyless (ratio)", with_keys / keyless, "x", "", True),
+        Figure(
+            f"Verify page, {ITEMS:,} items and {VIDEOS} x {VIDEO_BYTES >> 20} MB re-checked (all chunks)",
+            with_keys,
+            "s",
+            "",
+            True,
+        ),
+        Figure("Verify page, one chunk (median)", median(chunks), "ms", "", True),
+        Figure(
+            f"Verify page, slowest chunk (of {len(chunks)})",
+            max(chunks),
+            "ms",
+            f"< {MAX_CHUNK_MS:g} ms",
+            max(chunks) < MAX_CHUNK_MS,
+        ),
     ]
+
+
+def _verify_run(ring: Any, staff: Any) -> list[float]:
+    """A run of the Verify page driven to its end as its page does, one chunk per call: each chunk's ms."""
+    from ferry.incidents import custody_runs
+
+    run = custody_runs.verify_start(staff=staff)
+    chunks = []
+    while run.state != run.State.DONE:
+        started = time.perf_counter()
+        run = custody_runs.verify_step(ring=ring, staff=staff, run_id=run.pk)
+        chunks.append((time.perf_counter() - started) * 1000)
+    assert run.rechecked == run.checked == ITEMS + VIDEOS and not run.problems  # noqa: S101, PT018
+    return chunks

@@ -23,6 +23,7 @@ from django.utils import timezone
 from ferry.accounts.models import Invitation, SecurityKey, StaffAlert
 from ferry.cases.models import Partner, Referral, Stage, Task
 from ferry.core.permissions import declared_roles
+from ferry.incidents.custody_runs import verify_start
 from ferry.incidents.imports import import_start
 from ferry.intake.models import Attachment, Request
 from tests.cases.conftest import staff_client
@@ -141,6 +142,7 @@ def world(client: Client, make_staff: Any) -> dict[str, Any]:
         **documented,
         **_advocacy(team),
         "import_job": job.pk,
+        "verify_run": verify_start(staff=team["documenter"].staff).pk,
         "reference": ref,
         "invitation": invitation.pk,
         "task": Task.objects.get().pk,
@@ -330,6 +332,13 @@ _record(
     ["incidents:import_decide"],
     lambda w: {"job_id": w["import_job"], "action": "undo"},
     {"job_id": INVENTED_UUID, "action": "undo"},
+    "doc_outsider",
+)
+# Someone else's verification of every evidence item (opening it would check its next chunk), against none.
+_record(
+    ["incidents:evidence_verify_run"],
+    lambda w: {"run_id": w["verify_run"]},
+    {"run_id": INVENTED_UUID},
     "doc_outsider",
 )
 # Someone else's alert or security key, against one that does not exist: nothing happens either way.

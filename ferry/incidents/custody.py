@@ -140,13 +140,17 @@ def _trail_of(evidence: Evidence) -> Trail:
     """The item's custody entries in the audit log: ids from its own hex id up to the next one (hexadecimal
     strings of one length sort alike in every collation, so the index serves it)."""
     first = evidence.pk.hex
-    following = f"{int(first, 16) + 1:032x}"
-    below = following if len(following) == len(first) else ""
     return [
         (action, oid)
-        for action, oid in audit_trail(object_type=AUDIT_TYPE, object_id_from=first, object_id_below=below)
+        for action, oid in audit_trail(object_type=AUDIT_TYPE, object_id_from=first, object_id_below=_after(first))
         if oid.startswith(first)
     ]
+
+
+def _after(item_hex: str) -> str:
+    """The lowest object id above every id of this item's entries ("" past the last possible item)."""
+    following = f"{int(item_hex, 16) + 1:032x}"
+    return following if len(following) == len(item_hex) else ""
 
 
 def chain_verify(
@@ -198,9 +202,13 @@ def details_verify(*, key: bytes, events: Iterable[CustodyEvent]) -> int | None:
     return None
 
 
-def trails_by_item() -> dict[str, Trail]:
-    """The whole audit log's custody entries, grouped by item id (one pass, for verifying every item)."""
+def trails_by_item(first: Evidence | None = None, last: Evidence | None = None) -> dict[str, Trail]:
+    """The audit log's custody entries grouped by item id: all of them (one pass, for verifying every item), or
+    those of the items from `first` to `last` in id order (one query, for one chunk of a verification run)."""
     grouped: dict[str, Trail] = {}
-    for action, object_id in audit_trail(object_type=AUDIT_TYPE):
+    span = {}
+    if first is not None and last is not None:
+        span = {"object_id_from": first.pk.hex, "object_id_below": _after(last.pk.hex)}
+    for action, object_id in audit_trail(object_type=AUDIT_TYPE, **span):
         grouped.setdefault(object_id[:32], []).append((action, object_id))
     return grouped

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from ferry.accounts.models import Role, Staff
 from ferry.core.doors import Door, Opened, door_open
@@ -313,34 +313,58 @@ class Recheck:
     problem: str = ""  # translated, for the person; no content
 
 
-def _recheck(evidence: Evidence, key: bytes, record: EvidenceRecord) -> tuple[bool, str, str, str]:
-    """(ok, translated problem, problem code, the SHA-256 found) for one item's file as stored now."""
-    if files.stored_sha256(evidence.file_id) is None:
-        return False, _("The stored file is missing."), "missing", ""
+# What a re-check can find wrong, by code (the code goes in the custody log; verify runs store it too).
+RECHECK_PROBLEMS = {
+    "missing": gettext_noop("The stored file is missing."),
+    "unreadable": gettext_noop("The stored file cannot be read back: it was altered or damaged."),
+    "changed": gettext_noop("The file's contents no longer match the hash taken when it was acquired."),
+}
+
+
+@dataclass(frozen=True)
+class RecheckRead:
+    """What a re-check read, before it is recorded: the hash taken at acquisition, the one found, and a code
+    of RECHECK_PROBLEMS ("" when they match)."""
+
+    expected: str
+    found: str = ""
+    code: str = ""
+
+
+def evidence_recheck_read(*, evidence: Evidence, key: bytes, missing: bool | None = None) -> RecheckRead:
+    """Read the item's file as stored now, hash what it decrypts to, compare; writes nothing. `missing`, when the
+    caller already knows whether the stored file is there, saves reading it once more."""
+    expected = EvidenceRecord.of(key, evidence).sha256
+    if missing is None:
+        missing = files.stored_sha256(evidence.file_id) is None
+    if missing:
+        return RecheckRead(expected, code="missing")
     try:
         content = files.file_get(file_id=evidence.file_id, set_key=key)
     except (VaultError, OSError):
-        return False, _("The stored file cannot be read back: it was altered or damaged."), "unreadable", ""
+        return RecheckRead(expected, code="unreadable")
     found = hashlib.sha256(content).hexdigest()
-    if found != record.sha256:
-        return False, _("The file's contents no longer match the hash taken when it was acquired."), "changed", found
-    return True, "", "", found
+    return RecheckRead(expected, found, "" if found == expected else "changed")
+
+
+def evidence_recheck_record(*, staff: Staff, evidence: Evidence, key: bytes, read: RecheckRead) -> Recheck:
+    """Record a re-check in the item's custody log: "checked", or "check_failed" with what was found."""
+    with transaction.atomic():
+        custody_append(
+            evidence=evidence,
+            key=key,
+            action=CustodyEvent.Action.CHECK_FAILED if read.code else CustodyEvent.Action.CHECKED,
+            actor=staff,
+            detail={"expected": read.expected, "found": read.found, "problem": read.code},
+        )
+    return Recheck(not read.code, _(RECHECK_PROBLEMS[read.code]) if read.code else "")
 
 
 def evidence_recheck_opened(*, staff: Staff, evidence: Evidence, key: bytes) -> Recheck:
     """Re-check an item already opened: read the file, hash what it decrypts to, compare with the hash taken
     at acquisition; record "checked" or "check_failed" in its custody log."""
-    record = EvidenceRecord.of(key, evidence)
-    ok, problem, code, found = _recheck(evidence, key, record)
-    with transaction.atomic():
-        custody_append(
-            evidence=evidence,
-            key=key,
-            action=CustodyEvent.Action.CHECKED if ok else CustodyEvent.Action.CHECK_FAILED,
-            actor=staff,
-            detail={"expected": record.sha256, "found": found, "problem": code},
-        )
-    return Recheck(ok, problem)
+    read = evidence_recheck_read(evidence=evidence, key=key)
+    return evidence_recheck_record(staff=staff, evidence=evidence, key=key, read=read)
 
 
 def evidence_recheck(*, ring: KeyRing | None, staff: Staff, reference: str) -> Recheck:

@@ -3,13 +3,14 @@ hand-over, re-check, custody report), and verifying every item. Thin: the servic
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
 
 from django import forms as django_forms
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import decorator_from_middleware
@@ -23,7 +24,7 @@ from ferry.core.actions import form_action
 from ferry.core.csrf import CsrfViewMiddleware
 from ferry.core.permissions import roles
 from ferry.core.uploads import BoundedMemoryUploadHandler, refused_uploads
-from ferry.incidents import custody_check, custody_report
+from ferry.incidents import custody_report, custody_runs
 from ferry.incidents import evidence as services
 from ferry.incidents.custody import chain_verify, custody_detail
 from ferry.incidents.custody_report import detail_text
@@ -280,14 +281,39 @@ def evidence_report(request: StaffRequest, reference: str) -> HttpResponse:
 # ------------------------------------------------------------------------------------------- every item
 
 
+# How long a run's page waits before asking for the next chunk: long enough to read, short enough to finish.
+REFRESH_SECONDS = 1
+
+
 @require_http_methods(["GET", "POST"])
 @roles(Role.DOCUMENTER)
 def evidence_verify(request: StaffRequest) -> HttpResponse:
-    """Verify every item: without keys for all, and with the viewer's keys (details, file re-check) for what
-    they can open. A GET only explains; the check runs on a POST (it reads every file the viewer can open)."""
-    report = None
+    """Verify every item: what is checked, the button that starts a run (a POST), and the viewer's own runs."""
     if request.method == "POST":
-        report = custody_check.verify_with_keys(**_who(request))
-    # Each problem is a gettext_noop message, or a re-check's message already in the viewer's language.
-    problems = [(p.reference, _(p.problem), p.entry) for p in report.problems] if report else []
-    return render(request, "incidents/evidence/verify.html", {"report": report, "problems": problems})
+        run = custody_runs.verify_start(staff=request.user)
+        return HttpResponseRedirect(reverse("incidents:evidence_verify_run", args=[run.pk]))
+    runs = custody_runs.verify_runs_of(request.user)
+    return render(request, "incidents/evidence/verify.html", {"runs": runs})
+
+
+@require_GET
+@roles(Role.DOCUMENTER)
+def evidence_verify_run(request: StaffRequest, run_id: uuid.UUID) -> HttpResponse:
+    """A run: each opening checks its next chunk with the viewer's keys, and the page refreshes itself (no script)
+    until every item is checked, then shows the report. Closing the page pauses the run; opening it goes on."""
+    run = custody_runs.verify_step(ring=request.ring, staff=request.user, run_id=run_id)
+    done = run.state == run.State.DONE
+    # The messages are untranslated (custody_check.MESSAGES and NOTES): translated here, for this viewer.
+    problems = [(f.reference, _(f.message), f.entry) for f in custody_runs.verify_findings(run)] if done else []
+    unopened = [(f.reference, _(f.message)) for f in custody_runs.verify_findings(run, notes=True)] if done else []
+    context = {
+        "run": run,
+        "done": done,
+        "problems": problems,
+        "problems_more": max(0, run.problems - len(problems)),
+        "unopened": unopened,
+        "unopened_more": max(0, run.unopened - len(unopened)),
+        "total": max(run.total, run.checked),
+        "refresh": REFRESH_SECONDS,
+    }
+    return render(request, "incidents/evidence/verify_run.html", context)

@@ -435,5 +435,6 @@ def first_day(year: int, month: int | None, day: int | None) -> date:
 
 
 # Imports keep their own module; imported here so Django registers their models with this app.
+from ferry.incidents.custody_models import VerifyFinding, VerifyRun  # noqa: E402, F401
 from ferry.incidents.import_models import ImportedIncident, ImportJob  # noqa: E402, F401
 from ferry.incidents.tally_models import ActPlaceTally, ActTally, IncidentTally, TallyState  # noqa: E402, F401

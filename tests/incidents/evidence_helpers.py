@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from ferry.incidents import evidence as services
@@ -40,6 +41,22 @@ def stored_path(evidence: Evidence) -> str:
     """Where storage keeps the item's ciphertext (as a seizure would find it)."""
     name = str(evidence.file_id)
     return files.storage().path(f"{name[:2]}/{name}.bin")
+
+
+REFRESH = '<meta http-equiv="refresh"'
+VERIFY_URL = "/staff/documentation/evidence/verify/"
+
+
+def drive(client: Client, *, most: int = 50) -> tuple[int, str]:
+    """Start a verification run as the client's viewer and follow its page as a browser without scripts would
+    (each opening one chunk, while the page asks to refresh); how many openings it took, and the last page."""
+    started = client.post(VERIFY_URL)
+    assert started.status_code == 302
+    for opened in range(1, most + 1):
+        page = client.get(started["Location"]).content.decode()
+        if REFRESH not in page:
+            return opened, page
+    raise AssertionError("the run did not finish")
 
 
 @dataclass

@@ -27,7 +27,17 @@ from ferry.vault import files
 from ferry.vault.models import FileKey
 from tests.cases.conftest import staff_client
 from tests.cases.test_referrals import pdf_text
-from tests.incidents.evidence_helpers import PHOTO_NAME, Desk, desk, photo_bytes, ring_of, sha256, stored_path, who
+from tests.incidents.evidence_helpers import (
+    PHOTO_NAME,
+    Desk,
+    desk,
+    drive,
+    photo_bytes,
+    ring_of,
+    sha256,
+    stored_path,
+    who,
+)
 
 pytestmark = pytest.mark.django_db
 __all__ = ["desk"]  # the fixture, imported for the tests below
@@ -448,13 +458,15 @@ def test_the_page_verifies_every_item_and_re_checks_what_the_viewer_can_open(des
     # When the colleague (who cannot open the restricted one) verifies everything
     client = staff_client(desk.colleague)
     assert "Verify now" in client.get("/staff/documentation/evidence/verify/").content.decode()
-    page = client.post("/staff/documentation/evidence/verify/").content.decode()
+    _pages, page = drive(client)
     # Then every item was checked, the two they hold re-checked (and recorded), the replaced one reported twice
     assert "3 items checked; 2 re-checked with your keys." in page
     assert page.count(bad.reference) >= 2
     assert "The file&#x27;s contents no longer match the hash taken when it was acquired." in page
     assert "the stored file is not the one stored at acquisition" in page
     assert good.reference not in page
+    # ...and the one they cannot open is listed as checked without keys only, not as a problem
+    assert f"{hidden.reference}: you hold no key to this item: checked without keys only" in page
     assert actions(good) == [A.ACQUIRED, A.CHECKED]
     assert actions(bad) == [A.ACQUIRED, A.CHECK_FAILED]
     assert actions(hidden) == [A.ACQUIRED]
