@@ -271,6 +271,7 @@ def test_through_the_pages_upload_map_dry_run_import_and_confirm(
     from tests.cases.conftest import staff_client
 
     monkeypatch.setattr(imports, "SEGMENT_ROWS", 2)
+    monkeypatch.setattr(imports, "CHECK_SEGMENTS", 1)
     person = setup["documenter"]
     client = staff_client(person)
     # Given a documenter uploading an XLSX sheet with columns named as the fields are
