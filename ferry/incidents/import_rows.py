@@ -38,6 +38,9 @@ from ferry.intake.places import is_country
 
 # Names of several perpetrators in one cell are separated by this.
 NAME_SEPARATOR = ";"
+# Built once: a choices class makes a new list each time its values are read, twice per row.
+DEGREES = frozenset(Degree.values)
+PLACE_PRECISIONS = frozenset(PlacePrecision.values)
 
 
 @dataclass(frozen=True)
@@ -301,7 +304,7 @@ def _involved(
     values: dict[str, str], kind: Term | None, lookups: Lookups, problems: RowProblems
 ) -> tuple[Involved, ...]:
     degree = values.get("degree", "").strip().lower() or Degree.UNKNOWN
-    if degree not in Degree.values:
+    if degree not in DEGREES:
         problems.add("degree", _("Unknown code: use a code from the list of perpetrators' parts."))
         return ()
     names = [n.strip() for n in values.get("perpetrators", "").split(NAME_SEPARATOR) if n.strip()]
@@ -351,7 +354,7 @@ def row_check(values: dict[str, str], lookups: Lookups) -> RowPlan | RowProblems
         except DocumentationError as exc:
             problems.add("subdivision" if is_country(values["country"].strip().upper()) else "country", str(exc))
     place_precision = _number(values.get("place_precision", "") or "3")
-    if place_precision not in PlacePrecision.values:
+    if place_precision not in PLACE_PRECISIONS:
         problems.add("place_precision", _("Write 1 (exact place), 2 (district or town) or 3 (region)."))
     victim_count = _number(values.get("victim_count", "") or "1")
     if victim_count is None:
