@@ -248,7 +248,7 @@ def _claim(job: ImportJob, state: str, segments: int = 1) -> bool:
 def _case_door(ring: KeyRing | None, staff: Staff) -> Callable[[str], bool]:
     """Whether the importer may link a victim to a case: only through the case door (a caseworker or
     coordinator holding the case), which answers a missing case and a forbidden one alike and audits a refusal
-    of one that exists. Nothing of the case is decrypted."""
+    of one that exists. No content of the case is decrypted."""
 
     def can_open(reference: str) -> bool:
         try:
@@ -356,7 +356,7 @@ def _write(job: ImportJob, staff: Staff, segment: int, plans: list[tuple[int, Ro
     acts: list[Act] = []
     involvements: list[Involvement] = []
     shared: list[Victim] = []
-    # Related rows by id, not by instance: the ORM's per-object work is most of an import's time.
+    # Related rows by id, not by instance: assigning instances is the ORM's slow path, paid several times a row.
     for (_row, plan), reference in zip(plans, _references(len(plans)), strict=True):
         key_set, key = next(pairs)
         fields = dict(plan.fields)

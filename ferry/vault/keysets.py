@@ -262,8 +262,8 @@ def keysets_create_many(*, purpose: str, grant_to: Iterable[int], count: int) ->
     escrow_public = bytes(escrow.public_key)
     recipients = {staff_id: _public_key(staff_id) for staff_id in grant_to}
     now = timezone.now()
-    # Ids, not instances, on the grants, and one plain insert of the key sets: the ORM's per-object work was
-    # a fifth of an import's time.
+    # Ids, not instances, on the grants, and one plain insert of the key sets: the ORM's per-object work
+    # costs more here than the inserts (an import makes two key sets a row).
     created = [KeySet(id=random_id(), purpose=purpose, created_at=now) for _ in range(count)]
     rows_insert(KeySet, created)
     for key_set in created:
