@@ -76,6 +76,7 @@ def _pages(generated: incidentgen.Generated) -> dict[str, tuple[str, dict[str, A
         "list, act type": (listing, {"act_type": torture}),
         "list, perpetrator type": (listing, {"perpetrator_type": police}),
         "list, place": (listing, {"place": place}),
+        "list, perpetrator (the one with 5,000 acts)": (listing, {"perpetrator": f"#{generated.hot_perpetrator}"}),
         "list, region and act type, page 3": (
             listing,
             {"country": "RU", "subdivision": "RU-DA", "act_type": torture, "page": 3},

@@ -67,14 +67,10 @@ def acts_added(place: Place, acts: Iterable[Act]) -> None:
     _apply(Counter((month_of(a.start_date), *place, a.act_type_id) for a in acts))
 
 
-def imported(acts: Iterable[Act]) -> None:
+def imported(incidents: Iterable[Incident], acts: Iterable[Act]) -> None:
     """Count the acts of an import's chunk (new incidents: nobody else can be changing them)."""
-    _apply(
-        Counter(
-            (month_of(a.start_date), a.incident.country, a.incident.subdivision, a.incident.verification, a.act_type_id)
-            for a in acts
-        )
-    )
+    places = {i.pk: (i.country, i.subdivision, i.verification) for i in incidents}
+    _apply(Counter((month_of(a.start_date), *places[a.incident_id], a.act_type_id) for a in acts))
 
 
 def _acts_of(incident_ids: list[Any]) -> list[tuple[date, str, str, str, int]]:

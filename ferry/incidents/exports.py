@@ -109,6 +109,8 @@ def _act(act: Act, victim: Victim | None, victim_keys: dict[int, bytes]) -> dict
         row["victim_name"] = identity.get("name", "")
         row["victim_age"] = identity.get("age", "")
         row |= {name: identity.get(name, "") for name in SOGIESC}
+        # The link to a case, sealed with the identity: for those who hold the victim (an import takes it back).
+        row["case_reference"] = keysets.open_field(key, victim, "case_link") or ""
     return row
 
 

@@ -1,8 +1,9 @@
 """Reading a spreadsheet's rows and checking each against the documentation's rules: which field each column
 may hold, how a cell becomes a date, a code or a number, and every reason a row is refused.
 
-Pure but for the look-ups of codes and perpetrators (one query per vocabulary and one for the names of a
-chunk). A row is one incident, with at most one victim and one act; the act takes the incident's dates.
+Pure but for the look-ups of codes, perpetrators and cases (one query per vocabulary, one for the names of a
+chunk, and the case door once per case named). A row is one incident, with at most one victim and one act;
+the act takes the incident's dates.
 Every refusal is a translated sentence naming the field, never the cell's content."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any
@@ -27,6 +28,7 @@ from ferry.incidents.services import (
     IncidentData,
     PartialDate,
     VictimData,
+    _clean,
     _incident_fields,
     _location_check,
     dates_check,
@@ -36,6 +38,9 @@ from ferry.intake.places import is_country
 
 # Names of several perpetrators in one cell are separated by this.
 NAME_SEPARATOR = ";"
+# Built once: a choices class makes a new list each time its values are read, twice per row.
+DEGREES = frozenset(Degree.values)
+PLACE_PRECISIONS = frozenset(PlacePrecision.values)
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ FIELDS: tuple[ImportField, ...] = (
     ImportField("gender_identity", gettext_lazy("Gender identity")),
     ImportField("gender_expression", gettext_lazy("Gender expression")),
     ImportField("sex_characteristics", gettext_lazy("Sex characteristics")),
+    ImportField("case_reference", gettext_lazy("Victim's case in Ferry (reference)")),
     ImportField("act_type", gettext_lazy("Act type (code)")),
     ImportField("method", gettext_lazy("Method (code)")),
     ImportField("consequence", gettext_lazy("Consequence (code)")),
@@ -73,7 +79,7 @@ FIELDS: tuple[ImportField, ...] = (
 )
 FIELD_NAMES = tuple(f.name for f in FIELDS)
 REQUIRED = tuple(f.name for f in FIELDS if f.required)
-VICTIM_FIELDS = ("victim_name", "victim_age", *SOGIESC)
+VICTIM_FIELDS = ("victim_name", "victim_age", *SOGIESC, "case_reference")
 ACT_DETAIL_FIELDS = ("method", "consequence", "perpetrator_type", "perpetrators", "degree")
 
 
@@ -180,12 +186,27 @@ class RowProblems:
         self.items.append((name, message))
 
 
-class Lookups:
-    """Live vocabulary terms by code, and registered perpetrators by name, for one chunk of rows."""
+def case_reference_of(text: str) -> str:
+    """A case reference as the victim page stores it in the sealed link: trimmed, capitals."""
+    return _clean(text).upper()
 
-    def __init__(self) -> None:
+
+class Lookups:
+    """Live vocabulary terms by code, registered perpetrators by name, and the cases the importer may link a
+    victim to, for one chunk of rows. `case_open` answers through the case door: False for a case that does
+    not exist and for one the importer cannot open alike."""
+
+    def __init__(self, case_open: Callable[[str], bool] | None = None) -> None:
         self._terms: dict[str, dict[str, Term]] = {}
         self._perpetrators: dict[str, list[Perpetrator]] = {}
+        self._case_open = case_open
+        self._cases: dict[str, bool] = {}
+
+    def case(self, reference: str) -> bool:
+        """Whether a victim may be linked to this case (the door is asked once per case and chunk)."""
+        if reference not in self._cases:
+            self._cases[reference] = self._case_open is not None and self._case_open(reference)
+        return self._cases[reference]
 
     def term(self, vocabulary: str, code: str) -> Term | None:
         if vocabulary not in self._terms:
@@ -283,7 +304,7 @@ def _involved(
     values: dict[str, str], kind: Term | None, lookups: Lookups, problems: RowProblems
 ) -> tuple[Involved, ...]:
     degree = values.get("degree", "").strip().lower() or Degree.UNKNOWN
-    if degree not in Degree.values:
+    if degree not in DEGREES:
         problems.add("degree", _("Unknown code: use a code from the list of perpetrators' parts."))
         return ()
     names = [n.strip() for n in values.get("perpetrators", "").split(NAME_SEPARATOR) if n.strip()]
@@ -307,6 +328,14 @@ def _involved(
     return tuple(involved)
 
 
+def _case(values: dict[str, str], lookups: Lookups, problems: RowProblems) -> str:
+    reference = case_reference_of(values.get("case_reference", ""))
+    if reference and not lookups.case(reference):
+        # The door's own answer: a case that does not exist and one the importer cannot open read the same.
+        problems.add("case_reference", _("No such case."))
+    return reference
+
+
 def row_check(values: dict[str, str], lookups: Lookups) -> RowPlan | RowProblems:
     """The plan of one row, or every reason it is refused."""
     problems = RowProblems()
@@ -325,13 +354,14 @@ def row_check(values: dict[str, str], lookups: Lookups) -> RowPlan | RowProblems
         except DocumentationError as exc:
             problems.add("subdivision" if is_country(values["country"].strip().upper()) else "country", str(exc))
     place_precision = _number(values.get("place_precision", "") or "3")
-    if place_precision not in PlacePrecision.values:
+    if place_precision not in PLACE_PRECISIONS:
         problems.add("place_precision", _("Write 1 (exact place), 2 (district or town) or 3 (region)."))
     victim_count = _number(values.get("victim_count", "") or "1")
     if victim_count is None:
         problems.add("victim_count", _("Write the number of victims as a whole number."))
     terms = _terms(values, lookups, problems)
     involved = _involved(values, terms["perpetrator_type"], lookups, problems)
+    case_reference = _case(values, lookups, problems)
     has_act_detail = any(values.get(name) for name in ACT_DETAIL_FIELDS)
     if has_act_detail and not values.get("act_type"):
         problems.add("act_type", _("An act type is needed for its method, consequence or perpetrators."))
@@ -361,6 +391,7 @@ def row_check(values: dict[str, str], lookups: Lookups) -> RowPlan | RowProblems
             name=values.get("victim_name", ""),
             age=values.get("victim_age", ""),
             **{name: values.get(name, "") for name in SOGIESC},
+            case_reference=case_reference,
         )
     return RowPlan(
         incident=incident,

@@ -27,8 +27,9 @@ from ferry.incidents.selectors import Filters
 
 State = ImportJob.State
 RUNNING = (State.CHECKING, State.IMPORTING, State.UNDOING)
-# How long the running page waits before asking for the next chunk: long enough to read, short enough to finish.
-REFRESH_SECONDS = 1
+# How long the running page waits before asking for the next chunk: none. The page already shows the progress
+# each chunk made; a wait here would be added to every chunk (a second each was 400 s of waiting for 100,000 rows).
+REFRESH_SECONDS = 0
 
 
 @require_http_methods(["GET", "POST"])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from ferry.accounts.models import Role, Staff
 from ferry.audit.services import audit_record
+from ferry.cases.services import access_case
 from ferry.core.errors import NotFound
 from ferry.core.permissions import require
 from ferry.incidents import act_counts, term_index
@@ -42,7 +43,13 @@ from ferry.incidents.import_rows import (
     sheet_rows,
 )
 from ferry.incidents.models import Act, Incident, Involvement, Victim
-from ferry.incidents.services import SOGIESC, DocumentationError, _clean, documentation_team
+from ferry.incidents.services import (
+    SOGIESC,
+    DocumentationError,
+    _case_caseworkers,
+    _clean,
+    documentation_team,
+)
 from ferry.intake.submission import reference_new
 from ferry.vault import files, keysets
 from ferry.vault.keyring import KeyRing
@@ -50,6 +57,8 @@ from ferry.vault.models import KeySet
 from ferry.vault.rows import rows_insert
 
 SEGMENT_ROWS = 500
+# The dry run writes no records, only counts and its sealed report: one request checks this many segments.
+CHECK_SEGMENTS = 8
 MAX_ROWS = 200_000
 MAX_COLUMNS = 80
 # The first refusals kept for the report; past this, rows are only counted.
@@ -228,17 +237,33 @@ def import_report(job: ImportJob, key: bytes, limit: int = REPORT_KEEP) -> list[
 # ------------------------------------------------------------------------------------------ chunks
 
 
-def _claim(job: ImportJob, state: str) -> bool:
+def _claim(job: ImportJob, state: str, segments: int = 1) -> bool:
     """Move the cursor on, if no other request did it first: the chunk's claim, in its own transaction."""
     return bool(
         ImportJob.objects.filter(pk=job.pk, state=state, cursor=job.cursor).update(
-            cursor=F("cursor") + 1, updated_at=timezone.now()
+            cursor=F("cursor") + segments, updated_at=timezone.now()
         )
     )
 
 
-def _checked(job: ImportJob, key: bytes, segment: int) -> tuple[list[tuple[int, RowPlan]], list[list[Any]]]:
-    lookups = Lookups()
+def _case_door(ring: KeyRing | None, staff: Staff) -> Callable[[str], bool]:
+    """Whether the importer may link a victim to a case: only through the case door (a caseworker or
+    coordinator holding the case), which answers a missing case and a forbidden one alike and audits a refusal
+    of one that exists. No content of the case is decrypted."""
+
+    def can_open(reference: str) -> bool:
+        try:
+            access_case(ring=ring, staff=staff, reference=reference)
+        except NotFound:
+            return False
+        return True
+
+    return can_open
+
+
+def _checked(
+    job: ImportJob, key: bytes, segment: int, lookups: Lookups
+) -> tuple[list[tuple[int, RowPlan]], list[list[Any]]]:
     rows = _get(key, job.segments[segment])
     plans: list[tuple[int, RowPlan]] = []
     refused: list[list[Any]] = []
@@ -254,21 +279,27 @@ def _checked(job: ImportJob, key: bytes, segment: int) -> tuple[list[tuple[int, 
     return plans, refused
 
 
-def _check_step(job: ImportJob, key: bytes, staff: Staff) -> None:
-    segment = job.cursor
-    _plans, refused = _checked(job, key, segment)
+def _check_step(job: ImportJob, key: bytes, staff: Staff, ring: KeyRing | None) -> None:
+    """Dry-run CHECK_SEGMENTS segments: it writes only counts and the sealed report, so one request takes several."""
+    first = job.cursor
+    last = min(len(job.segments), first + CHECK_SEGMENTS)
+    lookups = Lookups(case_open=_case_door(ring, staff))
+    refusals = [(segment, _checked(job, key, segment, lookups)[1]) for segment in range(first, last)]
     with transaction.atomic():
-        if not _claim(job, State.CHECKING):
+        if not _claim(job, State.CHECKING, last - first):
             return
-        failed_rows = len({r[0] for r in refused})
-        updates: dict[str, Any] = {"rows_failed": F("rows_failed") + failed_rows}
-        if refused and job.rows_failed < REPORT_KEEP:
-            job.report_files.append([segment, _put(job, key, refused[:REPORT_KEEP])])
+        failed = job.rows_failed
+        for segment, refused in refusals:
+            if refused and failed < REPORT_KEEP:
+                job.report_files.append([segment, _put(job, key, refused[:REPORT_KEEP])])
+            failed += len({r[0] for r in refused})
+        updates: dict[str, Any] = {"rows_failed": F("rows_failed") + (failed - job.rows_failed)}
+        if any(refused for _segment, refused in refusals):
             updates["report_files"] = job.report_files
-        if segment + 1 >= len(job.segments):
+        if last >= len(job.segments):
             updates["state"] = State.CHECKED
         ImportJob.objects.filter(pk=job.pk).update(**updates)
-        if segment + 1 >= len(job.segments):
+        if last >= len(job.segments):
             _audit("check", staff, job)
 
 
@@ -282,28 +313,63 @@ def _references(count: int) -> list[str]:
     return sorted(wanted)
 
 
-def _write(job: ImportJob, staff: Staff, segment: int, plans: list[tuple[int, RowPlan]]) -> None:
-    """Create the incidents of one chunk, each under its own key set (and each victim under theirs), sealed
-    as incident_create and victim_add seal them, to the importer, the documentation team and escrow."""
+KeySetPairs = Iterator[tuple[KeySet, bytes]]
+
+
+def _key_sets(staff: Staff, plans: list[tuple[int, RowPlan]]) -> tuple[KeySetPairs, dict[str, KeySetPairs]]:
+    """The chunk's new key sets, one batch per set of holders: the incidents' and the unlinked victims' (to the
+    importer, the documentation team and escrow), then, per case linked to, its victims' (to the case's
+    caseworkers too)."""
     holders = {staff.pk, *documentation_team()}
-    victims = sum(1 for _row, plan in plans if plan.victim is not None)
+    linked: dict[str, int] = {}
+    unlinked = 0
+    for _row, plan in plans:
+        if plan.victim is not None and plan.victim.case_reference:
+            linked[plan.victim.case_reference] = linked.get(plan.victim.case_reference, 0) + 1
+        elif plan.victim is not None:
+            unlinked += 1
+    purpose = KeySet.Purpose.DOCUMENTATION
     try:
-        pairs = iter(
-            keysets.keysets_create_many(
-                purpose=KeySet.Purpose.DOCUMENTATION, grant_to=holders, count=len(plans) + victims
+        shared = keysets.keysets_create_many(purpose=purpose, grant_to=holders, count=len(plans) + unlinked)
+        for_case = {
+            reference: iter(
+                keysets.keysets_create_many(
+                    purpose=purpose, grant_to=holders | set(_case_caseworkers(reference)), count=count
+                )
             )
-        )
+            for reference, count in linked.items()
+        }
     except keysets.NoStaffKey:
         raise DocumentationError(_("Everyone it is shared with needs a confirmed key first.")) from None
+    return iter(shared), for_case
+
+
+def _write(job: ImportJob, staff: Staff, segment: int, plans: list[tuple[int, RowPlan]]) -> None:
+    """Write everything one chunk makes (the chunk's transaction is the caller's): the incidents, each under its
+    own key set, and their victims, each under theirs, sealed as incident_create and victim_add seal them — to
+    the importer, the documentation team and escrow; a victim linked to a case also to the case's caseworkers,
+    who so get that victim and nothing else of the incident, with the link sealed and audited as the page does.
+    Every row an import writes is written here."""
+    pairs, for_case = _key_sets(staff, plans)
     now = timezone.now()
     incidents: list[Incident] = []
     made: list[Victim] = []
     acts: list[Act] = []
     involvements: list[Involvement] = []
+    shared: list[Victim] = []
+    # Related rows by id, not by instance: assigning instances is the ORM's slow path, paid several times a row.
     for (_row, plan), reference in zip(plans, _references(len(plans)), strict=True):
         key_set, key = next(pairs)
+        fields = dict(plan.fields)
+        place = fields.pop("place")
         incident = Incident(
-            key_set=key_set, reference=reference, author=staff, created_at=now, updated_at=now, **plan.fields
+            key_set_id=key_set.pk,
+            reference=reference,
+            author_id=staff.pk,
+            created_at=now,
+            updated_at=now,
+            place_id=None if place is None else place.pk,
+            **fields,
         )
         keysets.seal_json(key, incident, "card", {"title": _clean(plan.incident.title)})
         keysets.seal_field(key, incident, "narrative", _clean(plan.incident.narrative))
@@ -312,22 +378,25 @@ def _write(job: ImportJob, staff: Staff, segment: int, plans: list[tuple[int, Ro
         incidents.append(incident)
         if plan.victim is None:
             continue
-        victim_set, victim_key = next(pairs)
-        victim = Victim(incident=incident, key_set=victim_set, position=1, created_at=now)
+        link = plan.victim.case_reference
+        victim_set, victim_key = next(for_case[link] if link else pairs)
+        victim = Victim(incident_id=incident.pk, key_set_id=victim_set.pk, position=1, created_at=now)
         identity = {"name": _clean(plan.victim.name), "age": _clean(plan.victim.age)}
         identity |= {name: _clean(getattr(plan.victim, name)) for name in SOGIESC}
         keysets.seal_json(victim_key, victim, "identity", identity)
-        keysets.seal_field(victim_key, victim, "case_link", "")
+        keysets.seal_field(victim_key, victim, "case_link", link)
         made.append(victim)
+        if link:
+            shared.append(victim)
         if plan.act_type is None:
             continue
         act = Act(
-            incident=incident,
-            key_set=key_set,
-            victim=victim,
-            act_type=plan.act_type,
-            method=plan.method,
-            consequence=plan.consequence,
+            incident_id=incident.pk,
+            key_set_id=key_set.pk,
+            victim_id=victim.pk,
+            act_type_id=plan.act_type.pk,
+            method_id=None if plan.method is None else plan.method.pk,
+            consequence_id=None if plan.consequence is None else plan.consequence.pk,
             start_date=incident.start_date,
             start_precision=incident.start_precision,
             end_date=incident.end_date,
@@ -338,10 +407,10 @@ def _write(job: ImportJob, staff: Staff, segment: int, plans: list[tuple[int, Ro
         acts.append(act)
         for part in plan.involved:
             involvement = Involvement(
-                act=act,
-                key_set=key_set,
-                perpetrator=part.perpetrator,
-                perpetrator_type=part.perpetrator_type,
+                act_id=act.pk,
+                key_set_id=key_set.pk,
+                perpetrator_id=None if part.perpetrator is None else part.perpetrator.pk,
+                perpetrator_type_id=part.perpetrator_type.pk,
                 degree=part.degree,
             )
             keysets.seal_field(key, involvement, "detail", "")
@@ -350,16 +419,20 @@ def _write(job: ImportJob, staff: Staff, segment: int, plans: list[tuple[int, Ro
     rows_insert(Victim, made)
     rows_insert(Act, acts)
     rows_insert(Involvement, involvements)
-    term_index.acts_index(acts, involvements)
-    act_counts.imported(acts)
-    ImportedIncident.objects.bulk_create(
-        [ImportedIncident(job=job, incident=incident, segment=segment) for incident in incidents]
+    term_index.acts_index(incidents, acts, involvements)
+    act_counts.imported(incidents, acts)
+    rows_insert(
+        ImportedIncident,
+        [ImportedIncident(job_id=job.pk, incident_id=incident.pk, segment=segment) for incident in incidents],
     )
+    # A link shares the victim with the case's caseworkers: audited per victim, as victim_add audits it.
+    for victim in shared:
+        audit_record(action="victim.create", actor_id=staff.pk, object_type="victim", object_id=victim.pk.hex)
 
 
-def _import_step(job: ImportJob, key: bytes, staff: Staff) -> None:
+def _import_step(job: ImportJob, key: bytes, staff: Staff, ring: KeyRing | None) -> None:
     segment = job.cursor
-    plans, refused = _checked(job, key, segment)
+    plans, refused = _checked(job, key, segment, Lookups(case_open=_case_door(ring, staff)))
     if refused:
         # Something changed since the dry run (a code deprecated, a perpetrator merged): nothing of this
         # chunk is written; the import stops here with the report, to be resumed or undone.
@@ -414,9 +487,9 @@ def import_step(*, ring: KeyRing | None, staff: Staff, job_id: object) -> Import
     """Do one chunk of whatever the job is doing (dry run, import, undo); the job as it is afterwards."""
     job, key = access_import(ring=ring, staff=staff, job_id=job_id)
     if job.state == State.CHECKING and job.cursor < len(job.segments):
-        _check_step(job, key, staff)
+        _check_step(job, key, staff, ring)
     elif job.state == State.IMPORTING and job.cursor < len(job.segments):
-        _import_step(job, key, staff)
+        _import_step(job, key, staff, ring)
     elif job.state == State.UNDOING:
         _undo_step(job, staff)
     job.refresh_from_db()

@@ -280,6 +280,20 @@ class IncidentTerm(models.Model):
         indexes = [models.Index(fields=["term", "start_date", "created_at"], name="incident_term_order")]
 
 
+class IncidentPerpetrator(models.Model):
+    """The same clear index for the register: each perpetrator entity involved in an incident's acts, once
+    per incident, beside the incident's sort key, so the list filtered on a unit walks it in order."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="perpetrator_entries")
+    perpetrator = models.ForeignKey(Perpetrator, on_delete=models.CASCADE, related_name="+")
+    start_date = models.DateField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["incident", "perpetrator"], name="incident_perpetrator_once")]
+        indexes = [models.Index(fields=["perpetrator", "start_date", "created_at"], name="incident_perpetrator_order")]
+
+
 class ActCount(models.Model):
     """Acts counted by month of their start date, the incident's country, subdivision and verification, and
     the act type as recorded: kept exact in the same transaction as every act written, moved or removed

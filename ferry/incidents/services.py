@@ -559,7 +559,11 @@ def act_add(*, ring: KeyRing | None, staff: Staff, reference: str, data: ActData
         involvements = [_involvement(key, act, item) for item in data.involvements]
         act.save(force_insert=True)
         Involvement.objects.bulk_create(involvements)
-        term_index.terms_add(incident, [act.act_type_id, act.method_id, *(i.perpetrator_type_id for i in involvements)])
+        term_index.terms_add(
+            incident,
+            [act.act_type_id, act.method_id, *(i.perpetrator_type_id for i in involvements)],
+            [i.perpetrator_id for i in involvements],
+        )
         act_counts.acts_added(place, [act])
         _touch(incident)
         _audit("act.create", staff, act)
@@ -578,7 +582,7 @@ def involvement_add(
             raise NotFound(_("No such act."))
         involvement = _involvement(key, act, data)
         involvement.save(force_insert=True)
-        term_index.terms_add(incident, [involvement.perpetrator_type_id])
+        term_index.terms_add(incident, [involvement.perpetrator_type_id], [involvement.perpetrator_id])
         _touch(incident)
         _audit("involvement.create", staff, involvement)
         return involvement

@@ -70,6 +70,28 @@ def test_dry_run_reports_each_refused_row_and_why(setup: dict[str, Any]) -> None
         imports.import_run(ring=ring_of(person), staff=person.staff, job_id=job.pk)
 
 
+def test_a_dry_run_request_checks_several_segments_and_numbers_rows_as_the_sheet_does(
+    setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a sheet of four segments of two rows, with refused rows in the first, third and fourth
+    monkeypatch.setattr(imports, "SEGMENT_ROWS", 2)
+    monkeypatch.setattr(imports, "CHECK_SEGMENTS", 3)
+    person = setup["documenter"]
+    rows = [good_row(n) for n in range(8)]
+    for n in (1, 4, 7):
+        rows[n][4] = "XX"
+    job = started(person, csv_bytes(rows))
+    imports.import_map(ring=ring_of(person), staff=person.staff, job_id=job.pk, mapping=dict(MAPPING))
+    # When the page asks twice
+    first = imports.import_step(ring=ring_of(person), staff=person.staff, job_id=job.pk)
+    second = imports.import_step(ring=ring_of(person), staff=person.staff, job_id=job.pk)
+    # Then the first request checked three segments, the second the last one and ended the dry run
+    assert (first.state, first.cursor, first.rows_failed) == (State.CHECKING, 3, 2)
+    assert (second.state, second.cursor, second.rows_failed) == (State.CHECKED, 4, 3)
+    # And each refused row is named by its row in the sheet (the headings are row 1)
+    assert [row for row, _f, _m in _report(person, second)] == [3, 6, 9]
+
+
 def test_the_report_is_in_the_importers_language(setup: dict[str, Any]) -> None:
     person = setup["documenter"]
     row = ["Bad", "2017-03-15", "", "", "XX", "", "", "", "", "", ""]
@@ -271,6 +293,7 @@ def test_through_the_pages_upload_map_dry_run_import_and_confirm(
     from tests.cases.conftest import staff_client
 
     monkeypatch.setattr(imports, "SEGMENT_ROWS", 2)
+    monkeypatch.setattr(imports, "CHECK_SEGMENTS", 1)
     person = setup["documenter"]
     client = staff_client(person)
     # Given a documenter uploading an XLSX sheet with columns named as the fields are

@@ -447,3 +447,39 @@ def accepted_case(client: Client, docs: dict[str, Any], make_staff: Any) -> Case
     )
     assert answer.status_code == 302
     return Case.objects.get()
+
+
+def test_a_timeline_pages_newest_first_with_totals_by_year_and_type(
+    docs: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a unit involved in five acts over five years, two of them torture
+    staff, ring = docs["doc"].staff, ring_of(docs["doc"])
+    unit = services.perpetrator_create(
+        staff=staff, data=PerpetratorData(kind="unit", perpetrator_type="police", name_original="Полк")
+    )
+    incident, _key = services.incident_create(staff=staff, data=incident_data())
+    ring.forget()
+    victim = services.victim_add(ring=ring, staff=staff, reference=incident.reference, data=VictimData())
+    kinds = ["torture", "abduction", "torture", "outing", "abduction"]
+    for year, kind in zip((2014, 2018, 2016, 2015, 2017), kinds, strict=True):
+        services.act_add(
+            ring=ring,
+            staff=staff,
+            reference=incident.reference,
+            data=ActData(
+                victim_id=victim.pk,
+                act_type=kind,
+                start=PartialDate(year, 5, 1),
+                involvements=(InvolvementData(perpetrator_id=unit.pk),),
+            ),
+        )
+    monkeypatch.setattr(selectors, "TIMELINE_PAGE", 2)
+    # When the timeline is read a page at a time
+    pages = [selectors.perpetrator_timeline(unit, n) for n in (1, 2, 3)]
+    # Then the acts come newest first across pages, and the totals count all five
+    assert [row["start_date"].year for p in pages for row in p.rows] == [2018, 2017, 2016, 2015, 2014]
+    assert [p.has_next for p in pages] == [True, True, False]
+    assert pages[0].total == 5
+    assert pages[0].by_year == [(2018, 1), (2017, 1), (2016, 1), (2015, 1), (2014, 1)]
+    assert [n for _label, n in pages[0].by_act_type] == [2, 2, 1]
+    assert pages[0].rows[0]["incident__reference"] == incident.reference

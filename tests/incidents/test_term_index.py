@@ -12,8 +12,8 @@ import pytest
 
 from ferry.incidents import imports, selectors, services, term_index
 from ferry.incidents.import_models import ImportJob
-from ferry.incidents.models import Act, Incident, IncidentTerm, Involvement, Term, Vocabulary
-from ferry.incidents.services import ActData, InvolvementData, PartialDate, VictimData
+from ferry.incidents.models import Act, Incident, IncidentPerpetrator, IncidentTerm, Involvement, Term, Vocabulary
+from ferry.incidents.services import ActData, InvolvementData, PartialDate, PerpetratorData, VictimData
 from ferry.incidents.vocabulary import term_add
 from tests.incidents.conftest import incident_data, ring_of
 from tests.incidents.import_helpers import csv_bytes, good_row, mapped_and_checked, steps
@@ -30,6 +30,10 @@ def _truth(filters: selectors.Filters) -> list[Any]:
     if filters.method:
         below = selectors.descendants(filters.method)
         wanted &= set(Act.objects.filter(method_id__in=below).values_list("incident_id", flat=True))
+    if filters.perpetrator:
+        wanted &= set(
+            Involvement.objects.filter(perpetrator_id=filters.perpetrator).values_list("act__incident_id", flat=True)
+        )
     if filters.perpetrator_type:
         below = selectors.descendants(filters.perpetrator_type)
         wanted &= set(
@@ -37,6 +41,13 @@ def _truth(filters: selectors.Filters) -> list[Any]:
         )
     ordered = Incident.objects.order_by("-start_date", "-created_at").values_list("pk", flat=True)
     return [pk for pk in ordered if pk in wanted]
+
+
+def _involved(rng: random.Random, kinds: dict[str, list[Term]], units: list[Any]) -> InvolvementData:
+    """Now a unit of the register, now only a kind of perpetrator."""
+    if rng.random() < 0.5:
+        return InvolvementData(perpetrator_id=rng.choice(units).pk)
+    return InvolvementData(perpetrator_type=rng.choice(kinds[Vocabulary.PERPETRATOR_TYPE]).pk)
 
 
 def _listed(ring: Any, filters: selectors.Filters) -> list[Any]:
@@ -51,7 +62,9 @@ def _listed(ring: Any, filters: selectors.Filters) -> list[Any]:
 
 
 def _index() -> set[tuple[Any, ...]]:
-    return set(IncidentTerm.objects.values_list("incident_id", "term_id", "start_date", "created_at"))
+    terms = IncidentTerm.objects.values_list("incident_id", "term_id", "start_date", "created_at")
+    named = IncidentPerpetrator.objects.values_list("incident_id", "perpetrator_id", "start_date", "created_at")
+    return {("term", *row) for row in terms} | {("perpetrator", *row) for row in named}
 
 
 def test_every_term_filter_finds_exactly_what_the_records_carry_in_the_lists_order(
@@ -69,6 +82,13 @@ def test_every_term_filter_finds_exactly_what_the_records_carry_in_the_lists_ord
         parent_id=threat.pk,
     )
     kinds = {v: list(Term.objects.filter(vocabulary=v)) for v in Vocabulary.values}
+    # and a register of four units, named in some involvements
+    units = [
+        services.perpetrator_create(
+            staff=staff, data=PerpetratorData(kind="unit", perpetrator_type="police", name_original=f"Unit {n}")
+        )
+        for n in range(4)
+    ]
     # And incidents recorded through the pages with acts of every depth, methods and perpetrator types,
     # some involvements added after their act, and one incident's dates moved afterwards
     rng = random.Random(11)
@@ -83,10 +103,7 @@ def test_every_term_filter_finds_exactly_what_the_records_carry_in_the_lists_ord
         victim = services.victim_add(ring=ring, staff=staff, reference=incident.reference, data=VictimData())
         for _ in range(rng.randrange(3)):
             act_type = by_phone if rng.random() < 0.2 else rng.choice(kinds[Vocabulary.ACT_TYPE])
-            involved = tuple(
-                InvolvementData(perpetrator_type=rng.choice(kinds[Vocabulary.PERPETRATOR_TYPE]).pk)
-                for _ in range(rng.randrange(2))
-            )
+            involved = tuple(_involved(rng, kinds, units) for _ in range(rng.randrange(2)))
             act = services.act_add(
                 ring=ring,
                 staff=staff,
@@ -105,7 +122,7 @@ def test_every_term_filter_finds_exactly_what_the_records_carry_in_the_lists_ord
                     staff=staff,
                     reference=incident.reference,
                     act_id=act.pk,
-                    data=InvolvementData(perpetrator_type=rng.choice(kinds[Vocabulary.PERPETRATOR_TYPE]).pk),
+                    data=_involved(rng, kinds, units),
                 )
     moved = made[3]
     moved.refresh_from_db()
@@ -129,6 +146,12 @@ def test_every_term_filter_finds_exactly_what_the_records_carry_in_the_lists_ord
             filters = selectors.Filters(**{name: kind.pk})
             assert _listed(ring, filters) == _truth(filters), (vocabulary, kind.code)
             checked += bool(_truth(filters))
+    for unit in units:
+        filters = selectors.Filters(perpetrator=unit.pk)
+        assert _listed(ring, filters) == _truth(filters)
+        checked += bool(_truth(filters))
+        filters = selectors.Filters(perpetrator=unit.pk, act_type=kinds[Vocabulary.ACT_TYPE][0].pk)
+        assert _listed(ring, filters) == _truth(filters)
     for act_type in kinds[Vocabulary.ACT_TYPE][:6]:
         for kind in kinds[Vocabulary.PERPETRATOR_TYPE][:6]:
             filters = selectors.Filters(act_type=act_type.pk, perpetrator_type=kind.pk)
