@@ -148,6 +148,7 @@ class Incident(SealedRecord, Dated):
     class Meta:
         indexes = [
             models.Index(fields=["start_date"]),
+            models.Index(fields=["country", "start_date"], name="incident_country_order"),
             models.Index(fields=["country", "subdivision", "start_date"]),
             models.Index(fields=["verification", "start_date"]),
             models.Index(fields=["place", "start_date"]),
@@ -270,8 +271,9 @@ class IncidentTerm(models.Model):
     at the page's end, instead of gathering every act of that type (ferry.incidents.term_index keeps it).
     Nothing here is more than the acts and involvements already say in clear."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="terms")
-    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="+")
+    # No index of their own: the unique pair leads with the incident, the ordered index with the term.
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="terms", db_index=False)
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="+", db_index=False)
     start_date = models.DateField()
     created_at = models.DateTimeField()
 
@@ -284,8 +286,8 @@ class IncidentPerpetrator(models.Model):
     """The same clear index for the register: each perpetrator entity involved in an incident's acts, once
     per incident, beside the incident's sort key, so the list filtered on a unit walks it in order."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="perpetrator_entries")
-    perpetrator = models.ForeignKey(Perpetrator, on_delete=models.CASCADE, related_name="+")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="perpetrator_entries", db_index=False)
+    perpetrator = models.ForeignKey(Perpetrator, on_delete=models.CASCADE, related_name="+", db_index=False)
     start_date = models.DateField()
     created_at = models.DateTimeField()
 

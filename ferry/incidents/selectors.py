@@ -75,8 +75,11 @@ def filtered(filters: Filters) -> QuerySet[Incident]:
     rows = Incident.objects.all()
     if filters.verification:
         rows = rows.filter(verification=filters.verification)
-    if filters.country:
-        rows = rows.filter(country=filters.country)
+    # An ISO 3166-2 code begins with its country's: a region alone names its country too (and so the
+    # country's index, which leads with it, serves).
+    country = filters.country or filters.subdivision.partition("-")[0]
+    if country:
+        rows = rows.filter(country=country)
     if filters.subdivision:
         rows = rows.filter(subdivision=filters.subdivision)
     if filters.place:
@@ -99,10 +102,13 @@ def ordered(filters: Filters) -> QuerySet[Incident]:
     """The filtered incidents, newest first. With a term (or perpetrator) filter, ordered by the index entry's
     copy of the same key, so that the database walks that index in order and stops at the page's end."""
     rows = filtered(filters)
-    if _terms(filters):
-        return rows.order_by("-terms__start_date", "-terms__created_at")
-    if filters.perpetrator:
-        return rows.order_by("-perpetrator_entries__start_date", "-perpetrator_entries__created_at")
+    # A filter on the incident's own indexed fields (region, place, verification) lets the database walk the incident's
+    # index in order and look each one up in the term index; without one, the term index itself is walked.
+    if not any((filters.subdivision, filters.verification, filters.place)):
+        if _terms(filters):
+            return rows.order_by("-terms__start_date", "-terms__created_at")
+        if filters.perpetrator:
+            return rows.order_by("-perpetrator_entries__start_date", "-perpetrator_entries__created_at")
     return rows.order_by("-start_date", "-created_at")
 
 

@@ -52,8 +52,8 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('start_date', models.DateField()),
                 ('created_at', models.DateTimeField()),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='terms', to='incidents.incident')),
-                ('term', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='incidents.term')),
+                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='terms', to='incidents.incident', db_index=False)),
+                ('term', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='incidents.term', db_index=False)),
             ],
             options={
                 'indexes': [models.Index(fields=['term', 'start_date', 'created_at'], name='incident_term_order')],

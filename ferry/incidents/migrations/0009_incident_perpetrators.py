@@ -29,8 +29,8 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('start_date', models.DateField()),
                 ('created_at', models.DateTimeField()),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='perpetrator_entries', to='incidents.incident')),
-                ('perpetrator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='incidents.perpetrator')),
+                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='perpetrator_entries', to='incidents.incident', db_index=False)),
+                ('perpetrator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='incidents.perpetrator', db_index=False)),
             ],
             options={
                 'indexes': [models.Index(fields=['perpetrator', 'start_date', 'created_at'], name='incident_perpetrator_order')],
