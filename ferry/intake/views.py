@@ -12,7 +12,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.signals import setting_changed
 from django.db import IntegrityError, transaction
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -67,7 +69,7 @@ def _front(
             "form": form or forms.RequestForm(),
             "code_form": code_form or forms.CodeForm(),
             "form_token": forms.form_token_new(),
-            "puzzle_bits": puzzle.bits() if puzzle.flood_on() else 0,
+            "puzzle_bits": _puzzle_bits(),
             "problem": problem,
             "code_problem": code_problem,
         },
@@ -75,10 +77,55 @@ def _front(
     )
 
 
+def _puzzle_bits() -> int:
+    return puzzle.bits() if puzzle.flood_on() else 0
+
+
+# The empty request form, per language and puzzle: the page and the two places its single-use tokens go.
+_FRONT_PAGES: dict[tuple[str, int], bytes] = {}
+_FORM_TOKEN_SLOT = "FORM-TOKEN-SLOT"  # noqa: S105 - a placeholder, never a valid token
+_OPEN_TOKEN_SLOT = "OPEN-TOKEN-SLOT"  # noqa: S105 - a placeholder, never a valid token
+
+
 @public
 @require_GET
 def front(request: HttpRequest) -> HttpResponse:
-    return _front(request)
+    """The empty request form is the same page for every visitor in one language, so it is rendered once: each
+    copy gets only its own single-use tokens. Most of what a junk request costs is then the derivation."""
+    bits = _puzzle_bits()
+    key = (get_language() or "", bits)
+    page = _FRONT_PAGES.get(key)
+    if page is None:
+        page = _FRONT_PAGES[key] = _front_blank(request, bits)
+    for slot in (_FORM_TOKEN_SLOT, _OPEN_TOKEN_SLOT):
+        page = page.replace(slot.encode(), forms.form_token_new().encode(), 1)
+    return HttpResponse(page, content_type="text/html; charset=utf-8")
+
+
+def _front_blank(request: HttpRequest, bits: int) -> bytes:
+    """The page with a slot for each token. A slot is no valid token: were one left in a page, that page's form
+    would be refused as too old, never shared by two people. Nothing of this visitor's request may enter it:
+    no messages for a staff browser (the page holds only settings, translations and the empty forms)."""
+    code_form = forms.CodeForm()
+    code_form.fields["open_token"].initial = _OPEN_TOKEN_SLOT
+    context = {
+        "form": forms.RequestForm(),
+        "code_form": code_form,
+        "form_token": _FORM_TOKEN_SLOT,
+        "puzzle_bits": bits,
+        "messages": (),
+    }
+    page = _render(request, "intake/front.html", context).content
+    if any(page.count(slot.encode()) != 1 for slot in (_FORM_TOKEN_SLOT, _OPEN_TOKEN_SLOT)):
+        raise RuntimeError("the request form's page must hold each token's slot once")
+    return page
+
+
+@receiver(setting_changed)
+def _pages_forget(**kwargs: Any) -> None:
+    """Pages made once hold the organisation's settings (its name, the intake's title, the upload limits)."""
+    _FRONT_PAGES.clear()
+    _BUSY_PAGES.clear()
 
 
 def _upload_limits(request: HttpRequest) -> list[str]:
