@@ -85,7 +85,7 @@ class Options:
 
     @classmethod
     def of(cls, choices: Sequence[tuple[str, Any]]) -> Options:
-        values = set()
+        values: set[str] = set()
         for value, label in choices:
             if isinstance(label, (list, tuple)):
                 values.update(str(v) for v, _label in label)
@@ -106,11 +106,11 @@ class OptionsSelect(forms.Select):
 
     def __init__(self, *, options: Callable[[], Options], attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs=attrs)
-        self.options = options
+        self.options_of = options
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
         selected = "" if value is None else str(value)
-        return _select(name, self.build_attrs(self.attrs, attrs), self.options().html(selected))
+        return _select(name, self.build_attrs(self.attrs, attrs), self.options_of().html(selected))
 
 
 class OptionsField(forms.ChoiceField):
@@ -119,10 +119,10 @@ class OptionsField(forms.ChoiceField):
     def __init__(self, *, options: Callable[[], Options], **kwargs: Any) -> None:
         # A callable stays lazy: Django neither copies nor normalises the list for each copy of the form.
         super().__init__(choices=lambda: options().choices, widget=OptionsSelect(options=options), **kwargs)
-        self.options = options
+        self.options_of = options
 
     def valid_value(self, value: Any) -> bool:
-        return str(value) in self.options().values
+        return str(value) in self.options_of().values
 
 
 def country_options() -> Options:
