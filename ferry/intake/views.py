@@ -81,50 +81,60 @@ def _puzzle_bits() -> int:
     return puzzle.bits() if puzzle.flood_on() else 0
 
 
-# The empty request form, per language and puzzle: the page and the two places its single-use tokens go.
-_FRONT_PAGES: dict[tuple[str, int], bytes] = {}
+# Pages the same for every visitor in one language but for a few values (tokens, codes), each rendered once with a
+# slot for each value. A slot is no valid token or code: were one left in a page, that page's form would be
+# refused as too old and its code would open nothing, never shared by two people.
+_PAGES: dict[tuple[object, ...], bytes] = {}
 _FORM_TOKEN_SLOT = "FORM-TOKEN-SLOT"  # noqa: S105 - a placeholder, never a valid token
 _OPEN_TOKEN_SLOT = "OPEN-TOKEN-SLOT"  # noqa: S105 - a placeholder, never a valid token
+_CODE_SLOT, _WORDS_SLOT = "RECEIPT-CODE-SLOT", "RECEIPT-WORDS-SLOT"
+_DURESS_CODE_SLOT, _DURESS_WORDS_SLOT = "DURESS-CODE-SLOT", "DURESS-WORDS-SLOT"
+
+
+def _slotted(
+    request: HttpRequest, key: tuple[object, ...], template: str, context: dict[str, Any], values: dict[str, str]
+) -> HttpResponse:
+    """The page of this key (rendered with the slots the first time), each slot filled with its value, escaped.
+    Nothing of the visitor's request may enter the shared page: no messages for a staff browser; the page holds
+    only settings, translations, the empty forms and the slots."""
+    full_key = (*key, get_language() or "")
+    page = _PAGES.get(full_key)
+    if page is None:
+        page = _render(request, template, {**context, "messages": ()}).content
+        if any(page.count(slot.encode()) != 1 for slot in values):
+            raise RuntimeError(f"{template} must hold each slot once")
+        _PAGES[full_key] = page
+    for slot, value in values.items():
+        page = page.replace(slot.encode(), escape(value).encode(), 1)
+    return HttpResponse(page, content_type="text/html; charset=utf-8")
+
+
+def _code_form_slotted() -> forms.CodeForm:
+    code_form = forms.CodeForm()
+    code_form.fields["open_token"].initial = _OPEN_TOKEN_SLOT
+    return code_form
 
 
 @public
 @require_GET
 def front(request: HttpRequest) -> HttpResponse:
-    """The empty request form is the same page for every visitor in one language, so it is rendered once: each
-    copy gets only its own single-use tokens. Most of what a junk request costs is then the derivation."""
+    """The empty request form, rendered once per language and puzzle: each copy gets only its own single-use
+    tokens. Most of what a request costs the server is then the derivation of its receipt code."""
     bits = _puzzle_bits()
-    key = (get_language() or "", bits)
-    page = _FRONT_PAGES.get(key)
-    if page is None:
-        page = _FRONT_PAGES[key] = _front_blank(request, bits)
-    for slot in (_FORM_TOKEN_SLOT, _OPEN_TOKEN_SLOT):
-        page = page.replace(slot.encode(), forms.form_token_new().encode(), 1)
-    return HttpResponse(page, content_type="text/html; charset=utf-8")
-
-
-def _front_blank(request: HttpRequest, bits: int) -> bytes:
-    """The page with a slot for each token. A slot is no valid token: were one left in a page, that page's form
-    would be refused as too old, never shared by two people. Nothing of this visitor's request may enter it:
-    no messages for a staff browser (the page holds only settings, translations and the empty forms)."""
-    code_form = forms.CodeForm()
-    code_form.fields["open_token"].initial = _OPEN_TOKEN_SLOT
     context = {
         "form": forms.RequestForm(),
-        "code_form": code_form,
+        "code_form": _code_form_slotted(),
         "form_token": _FORM_TOKEN_SLOT,
         "puzzle_bits": bits,
-        "messages": (),
     }
-    page = _render(request, "intake/front.html", context).content
-    if any(page.count(slot.encode()) != 1 for slot in (_FORM_TOKEN_SLOT, _OPEN_TOKEN_SLOT)):
-        raise RuntimeError("the request form's page must hold each token's slot once")
-    return page
+    tokens = {_FORM_TOKEN_SLOT: forms.form_token_new(), _OPEN_TOKEN_SLOT: forms.form_token_new()}
+    return _slotted(request, ("front", bits), "intake/front.html", context, tokens)
 
 
 @receiver(setting_changed)
 def _pages_forget(**kwargs: Any) -> None:
     """Pages made once hold the organisation's settings (its name, the intake's title, the upload limits)."""
-    _FRONT_PAGES.clear()
+    _PAGES.clear()
     _BUSY_PAGES.clear()
 
 
@@ -276,14 +286,24 @@ def _send(request: HttpRequest) -> HttpResponse:
             problem=str(exc) + " " + _("Your text is still here: please try again in a few minutes."),
             status=503,
         )
-    # No language switch here: the codes are shown once, and a page in another language could not show them.
+    return _receipt_page(request, receipt)
+
+
+def _receipt_page(request: HttpRequest, receipt: submission.Receipt) -> HttpResponse:
+    """The codes, shown once. No language switch here: a page in another language could not show them again.
+    Rendered once per language, with or without a duress code; each answer fills in its codes and token."""
+    duress = receipt.duress_code is not None
+    slots = submission.Receipt(code=_CODE_SLOT, duress_code=_DURESS_CODE_SLOT if duress else None)
     context = {
-        "receipt": receipt,
-        "words": _in_words(receipt.code),
-        "duress_words": _in_words(receipt.duress_code),
-        "code_form": forms.CodeForm(),
+        "receipt": slots,
+        "words": _WORDS_SLOT,
+        "duress_words": _DURESS_WORDS_SLOT if duress else "",
+        "code_form": _code_form_slotted(),
     }
-    return _render(request, "intake/receipt.html", context)
+    values = {_CODE_SLOT: receipt.code, _WORDS_SLOT: _in_words(receipt.code), _OPEN_TOKEN_SLOT: forms.form_token_new()}
+    if receipt.duress_code is not None:
+        values |= {_DURESS_CODE_SLOT: receipt.duress_code, _DURESS_WORDS_SLOT: _in_words(receipt.duress_code)}
+    return _slotted(request, ("receipt", duress), "intake/receipt.html", context, values)
 
 
 def _in_words(code: str | None) -> str:

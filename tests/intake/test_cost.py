@@ -17,6 +17,7 @@ from django.test import Client, RequestFactory
 
 from ferry.intake import forms, views
 from ferry.intake.models import Request
+from ferry.vault import codewords
 from tests.intake.helpers import OPEN_TOKEN_RE, TOKEN_RE, request_data, submit
 
 # The statements one submission runs in a busy hour (the form's token checked and recorded, the hour's counter,
@@ -42,7 +43,7 @@ def _statements() -> Iterator[list[str]]:
 @pytest.fixture(autouse=True)
 def _no_pages_made() -> None:
     """Each test starts with no page made yet, as a freshly started server does."""
-    views._FRONT_PAGES.clear()
+    views._PAGES.clear()
 
 
 def _tokens(page: Any) -> tuple[str, str]:
@@ -157,3 +158,25 @@ def test_the_empty_form_reads_nothing_but_the_hour_s_count(client: Client, db: N
     # Then only this hour's count of submissions is read (is a flood on, and the puzzle offered?)
     assert len(run) == 1
     assert "intake_intakewindow" in run[0]
+
+
+def test_each_receipt_shows_its_own_codes_in_the_page_made_once(client: Client, hotline: dict[str, Any]) -> None:
+    # Given a receipt page already made, for a request with a duress code
+    first, code, duress_code = submit(client, duress=True)
+    # When two more requests are sent, one with a duress code and one without
+    second, code2, duress_code2 = submit(client, duress=True)
+    plain, code3, no_duress = submit(client)
+    # Then the page with a duress code was rendered once, and each shows its own codes, digits and words, and its
+    # own token, and no slot is left
+    assert "intake/receipt.html" in [t.name for t in first.templates]
+    assert second.templates == []
+    assert len({code, duress_code, code2, duress_code2, code3}) == 5
+    assert no_duress is None
+    for page, digits in ((first, code), (second, code2), (plain, code3)):
+        text = page.content.decode()
+        assert codewords.to_words(str(digits).replace(" ", ""), "en") in text
+        assert "SLOT" not in text
+    assert codewords.to_words(str(duress_code2).replace(" ", ""), "en") in second.content.decode()
+    assert "second code" not in plain.content.decode()
+    tokens = [OPEN_TOKEN_RE.search(page.content.decode()) for page in (first, second, plain)]
+    assert len({found.group(1) for found in tokens if found is not None}) == 3
