@@ -8,6 +8,8 @@ page but the receipt without losing anything: the switch re-posts the page's for
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -89,10 +91,17 @@ _FORM_TOKEN_SLOT = "FORM-TOKEN-SLOT"  # noqa: S105 - a placeholder, never a vali
 _OPEN_TOKEN_SLOT = "OPEN-TOKEN-SLOT"  # noqa: S105 - a placeholder, never a valid token
 _CODE_SLOT, _WORDS_SLOT = "RECEIPT-CODE-SLOT", "RECEIPT-WORDS-SLOT"
 _DURESS_CODE_SLOT, _DURESS_WORDS_SLOT = "DURESS-CODE-SLOT", "DURESS-WORDS-SLOT"
+_SLOTS = (_FORM_TOKEN_SLOT, _OPEN_TOKEN_SLOT, _CODE_SLOT, _WORDS_SLOT, _DURESS_CODE_SLOT, _DURESS_WORDS_SLOT)
+# One pass over the page: a value filled in is never searched for another slot.
+_SLOT_RE = re.compile("|".join(_SLOTS).encode())
 
 
 def _slotted(
-    request: HttpRequest, key: tuple[object, ...], template: str, context: dict[str, Any], values: dict[str, str]
+    request: HttpRequest,
+    key: tuple[object, ...],
+    template: str,
+    context: Callable[[], dict[str, Any]],
+    values: dict[str, str],
 ) -> HttpResponse:
     """The page of this key (rendered with the slots the first time), each slot filled with its value, escaped.
     Nothing of the visitor's request may enter the shared page: no messages for a staff browser; the page holds
@@ -100,13 +109,14 @@ def _slotted(
     full_key = (*key, get_language() or "")
     page = _PAGES.get(full_key)
     if page is None:
-        page = _render(request, template, {**context, "messages": ()}).content
-        if any(page.count(slot.encode()) != 1 for slot in values):
-            raise RuntimeError(f"{template} must hold each slot once")
+        page = _render(request, template, {**context(), "messages": ()}).content
+        if any(page.count(slot.encode()) != (1 if slot in values else 0) for slot in _SLOTS):
+            raise RuntimeError(f"{template} must hold each of its slots once")
         _PAGES[full_key] = page
-    for slot, value in values.items():
-        page = page.replace(slot.encode(), escape(value).encode(), 1)
-    return HttpResponse(page, content_type="text/html; charset=utf-8")
+    filled = {slot.encode(): escape(value).encode() for slot, value in values.items()}
+    return HttpResponse(
+        _SLOT_RE.sub(lambda found: filled[found.group(0)], page), content_type="text/html; charset=utf-8"
+    )
 
 
 def _code_form_slotted() -> forms.CodeForm:
@@ -115,20 +125,20 @@ def _code_form_slotted() -> forms.CodeForm:
     return code_form
 
 
+def _front_slotted() -> dict[str, Any]:
+    return {"form": forms.RequestForm(), "code_form": _code_form_slotted(), "form_token": _FORM_TOKEN_SLOT}
+
+
 @public
 @require_GET
 def front(request: HttpRequest) -> HttpResponse:
     """The empty request form, rendered once per language and puzzle: each copy gets only its own single-use
     tokens. Most of what a request costs the server is then the derivation of its receipt code."""
     bits = _puzzle_bits()
-    context = {
-        "form": forms.RequestForm(),
-        "code_form": _code_form_slotted(),
-        "form_token": _FORM_TOKEN_SLOT,
-        "puzzle_bits": bits,
-    }
     tokens = {_FORM_TOKEN_SLOT: forms.form_token_new(), _OPEN_TOKEN_SLOT: forms.form_token_new()}
-    return _slotted(request, ("front", bits), "intake/front.html", context, tokens)
+    return _slotted(
+        request, ("front", bits), "intake/front.html", lambda: {**_front_slotted(), "puzzle_bits": bits}, tokens
+    )
 
 
 @receiver(setting_changed)
@@ -293,17 +303,19 @@ def _receipt_page(request: HttpRequest, receipt: submission.Receipt) -> HttpResp
     """The codes, shown once. No language switch here: a page in another language could not show them again.
     Rendered once per language, with or without a duress code; each answer fills in its codes and token."""
     duress = receipt.duress_code is not None
-    slots = submission.Receipt(code=_CODE_SLOT, duress_code=_DURESS_CODE_SLOT if duress else None)
-    context = {
-        "receipt": slots,
-        "words": _WORDS_SLOT,
-        "duress_words": _DURESS_WORDS_SLOT if duress else "",
-        "code_form": _code_form_slotted(),
-    }
+
+    def slotted() -> dict[str, Any]:
+        return {
+            "receipt": submission.Receipt(code=_CODE_SLOT, duress_code=_DURESS_CODE_SLOT if duress else None),
+            "words": _WORDS_SLOT,
+            "duress_words": _DURESS_WORDS_SLOT if duress else "",
+            "code_form": _code_form_slotted(),
+        }
+
     values = {_CODE_SLOT: receipt.code, _WORDS_SLOT: _in_words(receipt.code), _OPEN_TOKEN_SLOT: forms.form_token_new()}
     if receipt.duress_code is not None:
         values |= {_DURESS_CODE_SLOT: receipt.duress_code, _DURESS_WORDS_SLOT: _in_words(receipt.duress_code)}
-    return _slotted(request, ("receipt", duress), "intake/receipt.html", context, values)
+    return _slotted(request, ("receipt", duress), "intake/receipt.html", slotted, values)
 
 
 def _in_words(code: str | None) -> str:
