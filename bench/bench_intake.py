@@ -593,6 +593,104 @@ class Measured:
     junk: list[Lookup]  # the flood's junk requests
 
 
+# --- where the CPU goes -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    at: float  # time.monotonic()
+    server: float  # CPU seconds of gunicorn's master and workers so far
+    bench: float  # CPU seconds of this process (clients, openers, flood) so far
+    machine: float  # busy CPU seconds of the whole machine so far
+
+
+def _jiffies(fields: list[str]) -> float:
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_sample(server_pid: int) -> CpuSample:
+    """From /proc (Linux): the server's tree (master and its workers), this process, and the whole machine."""
+    with open(f"/proc/{server_pid}/task/{server_pid}/children", encoding="ascii") as f:
+        pids = [server_pid, *map(int, f.read().split())]
+    server = 0.0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+                server += _jiffies(f.read().rsplit(")", 1)[1].split())
+        except OSError:  # a worker that just ended: its time is lost either way
+            continue
+    with open("/proc/stat", encoding="ascii") as f:
+        ticks = [int(v) for v in f.readline().split()[1:]]
+    machine = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+    own = os.times()
+    return CpuSample(at=time.monotonic(), server=server, bench=own.user + own.system, machine=machine)
+
+
+class CpuSampler:
+    """Samples cpu_sample every SAMPLE_SECONDS in a thread, so each stretch's CPU can be read off: how much the
+    server spent per receipt, and how much other processes on the machine took (a neighbour's load)."""
+
+    SAMPLE_SECONDS = 0.25
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.samples: list[CpuSample] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.samples.append(cpu_sample(self.server_pid))
+            except OSError:  # the server is gone: nothing more to sample
+                return
+            self.stop.wait(self.SAMPLE_SECONDS)
+
+    def __enter__(self) -> CpuSampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def spent(self, windows: list[Window]) -> Spent:
+        """CPU seconds of the server, this process and the rest of the machine in these windows, each window cut
+        to the first and last sample inside it."""
+        server = bench = others = 0.0
+        cut: list[Window] = []
+        for w in windows:
+            inside = [x for x in self.samples if w.start <= x.at <= w.end]
+            if len(inside) < 2:
+                continue
+            first, last = inside[0], inside[-1]
+            server += last.server - first.server
+            bench += last.bench - first.bench
+            others += (last.machine - first.machine) - (last.server - first.server) - (last.bench - first.bench)
+            cut.append(Window(first.at, last.at))
+        return Spent(server=server, bench=bench, others=others, windows=cut)
+
+
+@dataclass(frozen=True)
+class Spent:
+    server: float
+    bench: float
+    others: float
+    windows: list[Window]
+
+    @property
+    def seconds(self) -> float:
+        return sum(w.seconds for w in self.windows)
+
+    def per_second(self, cpu: float) -> float:
+        return cpu / self.seconds if self.seconds else 0.0
+
+    def server_ms_per(self, done: list[Done]) -> float:
+        """The server's CPU milliseconds per receipt finished in these windows (the flood's work included)."""
+        count = sum(1 for d in done if not d.problem and within(d.finished, self.windows))
+        return 1000 * self.server / count if count else 0.0
+
+
 def measure(port: int, paths: Paths, payloads: list[Payload]) -> Measured:
     log(f"1 client: {WARM_UP_SECONDS:.0f} s warm-up, {ONE_CLIENT_SECONDS:.0f} s measured")
     crowd = Crowd(port, paths, payloads, 1)
@@ -743,7 +841,8 @@ def run() -> list[Figure]:
     server, shape = gunicorn_start(port)
     try:
         wait_ready(server, port)
-        measured = measure(port, paths, payloads)
+        with CpuSampler(server.pid) as cpu:
+            measured = measure(port, paths, payloads)
     finally:
         gunicorn_stop(server, port)
 
@@ -795,6 +894,7 @@ def run() -> list[Figure]:
         if found:
             kinds = sorted(set(found))
             log(f"{label}: {len(found)}, e.g. {'; '.join(kinds[:5])}")
+    cpu_figures = cpu_report(measured, cpu)
     log(GLOBALEAKS_CONTEXT)
 
     four = f"{CLIENTS} clients"
@@ -847,6 +947,34 @@ def run() -> list[Figure]:
         Figure("flood: 400 latency median", 1000 * percentile(answers.wrong, 0.5), "ms", "", True),
         Figure("flood: 429 latency median", 1000 * percentile(answers.busy, 0.5), "ms", "", True),
         Figure("flood: 429 latency p95", 1000 * percentile(answers.busy, 0.95), "ms", "", True),
+        *cpu_figures,
+    ]
+
+
+def cpu_report(measured: Measured, cpu: CpuSampler) -> list[Figure]:
+    """Where the CPU went, with and without the flood: the server's per receipt, and what other processes took
+    (on a shared machine a neighbour's load moves every rate above; these say by how much)."""
+    calm, flood = cpu.spent(measured.calm), cpu.spent(measured.floods)
+    for label, spent in (("without the flood", calm), ("under the flood", flood)):
+        log(
+            f"CPU-s/s {label}: server {spent.per_second(spent.server):.2f}, this process (clients, openers, flood) "
+            f"{spent.per_second(spent.bench):.2f}, other processes {spent.per_second(spent.others):.2f} "
+            f"(of {os.cpu_count()} CPUs); server CPU per receipt {spent.server_ms_per(measured.four):.1f} ms"
+        )
+    seconds = calm.seconds + flood.seconds
+    return [
+        Figure(
+            f"{CLIENTS} clients: server CPU per receipt, no flood", calm.server_ms_per(measured.four), "ms", "", True
+        ),
+        Figure("server CPU-s/s, no flood", calm.per_second(calm.server), "", "", True),
+        Figure("server CPU-s/s, flood", flood.per_second(flood.server), "", "", True),
+        Figure(
+            "other processes' CPU-s/s in the stretches (a neighbour's load)",
+            (calm.others + flood.others) / seconds if seconds else 0.0,
+            "",
+            "",
+            True,
+        ),
     ]
 
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core import signing
 from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from ferry.core.forms import choices_set
 from ferry.core.text import without_bidi, without_bidi_in
@@ -45,22 +49,96 @@ class PlainSelect(forms.Select):
     would be most of the cost of showing the form."""
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
-        final = self.build_attrs(self.attrs, attrs)
         selected = "" if value is None else str(value)
-        parts = []
-        for group, options in self.choices:
-            if isinstance(options, (list, tuple)):
-                inner = "".join(_option(v, label, selected) for v, label in options)
-                parts.append(f'<optgroup label="{escape(group)}">{inner}</optgroup>')
-            else:
-                parts.append(_option(group, options, selected))
-        attributes = "".join(f' {key}="{escape(val)}"' for key, val in final.items() if val not in (None, False))
-        return mark_safe(f'<select name="{escape(name)}"{attributes}>{"".join(parts)}</select>')  # noqa: S308
+        return _select(name, self.build_attrs(self.attrs, attrs), _options_markup(self.choices, selected))
 
 
-def _option(value: Any, label: Any, selected: str) -> str:
+def _select(name: str, attrs: dict[str, Any], options: str) -> SafeString:
+    attributes = "".join(f' {key}="{escape(val)}"' for key, val in attrs.items() if val not in (None, False))
+    return mark_safe(f'<select name="{escape(name)}"{attributes}>{options}</select>')  # noqa: S308
+
+
+def _options_markup(choices: Any, selected: str | None) -> str:
+    parts = []
+    for group, options in choices:
+        if isinstance(options, (list, tuple)):
+            inner = "".join(_option(v, label, selected) for v, label in options)
+            parts.append(f'<optgroup label="{escape(group)}">{inner}</optgroup>')
+        else:
+            parts.append(_option(group, options, selected))
+    return "".join(parts)
+
+
+def _option(value: Any, label: Any, selected: str | None) -> str:
     mark = " selected" if str(value) == selected else ""
     return f'<option value="{escape(value)}"{mark}>{escape(label)}</option>'
+
+
+@dataclass(frozen=True)
+class Options:
+    """A long list that is the same for every visitor in one language (countries, regions), made once: its
+    choices, the set of its values for checking an answer, and its <option> markup with nothing selected."""
+
+    choices: Sequence[tuple[str, Any]]
+    values: frozenset[str]
+    markup: str
+
+    @classmethod
+    def of(cls, choices: Sequence[tuple[str, Any]]) -> Options:
+        values: set[str] = set()
+        for value, label in choices:
+            if isinstance(label, (list, tuple)):
+                values.update(str(v) for v, _label in label)
+            else:
+                values.add(str(value))
+        return cls(choices=choices, values=frozenset(values), markup=_options_markup(choices, selected=None))
+
+    def html(self, selected: str) -> str:
+        """The markup with the option of this value selected (values are unique: one option at most)."""
+        if selected not in self.values:
+            return self.markup
+        option = f'<option value="{escape(selected)}">'
+        return self.markup.replace(option, f'<option value="{escape(selected)}" selected>', 1)
+
+
+class OptionsSelect(forms.Select):
+    """A select drawn from Options: a copy of the form costs no normalising, checking or escaping of its list."""
+
+    def __init__(self, *, options: Callable[[], Options], attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs)
+        self.options_of = options
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        selected = "" if value is None else str(value)
+        return _select(name, self.build_attrs(self.attrs, attrs), self.options_of().html(selected))
+
+
+class OptionsField(forms.ChoiceField):
+    """A choice among Options, checked against their set of values (not by walking hundreds of choices)."""
+
+    def __init__(self, *, options: Callable[[], Options], **kwargs: Any) -> None:
+        # A callable stays lazy: Django neither copies nor normalises the list for each copy of the form.
+        super().__init__(choices=lambda: options().choices, widget=OptionsSelect(options=options), **kwargs)
+        self.options_of = options
+
+    def valid_value(self, value: Any) -> bool:
+        return str(value) in self.options_of().values
+
+
+def country_options() -> Options:
+    return _place_options("country", get_language() or "", tuple(settings.FERRY_INTAKE_FOCUS_COUNTRIES))
+
+
+def region_options() -> Options:
+    return _place_options("region", get_language() or "", tuple(settings.FERRY_INTAKE_FOCUS_COUNTRIES))
+
+
+@cache
+def _place_options(kind: str, language: str, focus: tuple[str, ...]) -> Options:
+    """Per language (and focus countries, which only the regions depend on), with the form's blank choice.
+    `language` and `focus` are the cache's key: the places' functions read the active ones themselves."""
+    places_of = places.country_choices if kind == "country" else places.region_choices
+    return Options.of([("", str(_("Choose, or leave empty"))), *places_of()])
 
 
 def _count(number: int) -> str:
@@ -136,8 +214,8 @@ class RequestForm(forms.Form):
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
-    country = forms.ChoiceField(label=_("Country where you are now"), required=False, widget=PlainSelect)
-    region = forms.ChoiceField(label=_("Region"), required=False, widget=PlainSelect)
+    country = OptionsField(label=_("Country where you are now"), required=False, options=country_options)
+    region = OptionsField(label=_("Region"), required=False, options=region_options)
     place = forms.CharField(
         label=_("Where exactly, in your own words"),
         help_text=_("Only as much as you want to say."),
@@ -164,8 +242,6 @@ class RequestForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices_set(self, "country", [("", _("Choose, or leave empty")), *places.country_choices()])
-        choices_set(self, "region", [("", _("Choose, or leave empty")), *places.region_choices()])
         _show_limits(self)
 
     def clean_phone(self) -> str:

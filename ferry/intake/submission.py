@@ -209,12 +209,14 @@ def _store_request(
     overflow: bool,
 ) -> tuple[str, str]:
     coordinators = intake_coordinators()
+    # Their keys and the escrow key are read once, in this transaction, for both key sets.
+    recipients = keysets.recipients_load(coordinators)
     # Two compartments: the request's own (details, files sent with it, staff notes, later the case), sealed
     # to staff and the escrow key only; and the conversation, also sealed to the person's code-derived key.
-    key_set, key = keysets.keyset_create(purpose=KeySet.Purpose.CASE, grant_to=coordinators, when=day_start(day))
+    key_set, key = keysets.keyset_create(purpose=KeySet.Purpose.CASE, grant_to=recipients, when=day_start(day))
     conversation, _conversation_key = keysets.keyset_create(
         purpose=KeySet.Purpose.CONVERSATION,
-        grant_to=coordinators,
+        grant_to=recipients,
         requester_key=enrolment.public_key,
         when=day_start(day),
     )

@@ -8,11 +8,15 @@ page but the receipt without losing anything: the switch re-posts the page's for
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.signals import setting_changed
 from django.db import IntegrityError, transaction
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -67,7 +71,7 @@ def _front(
             "form": form or forms.RequestForm(),
             "code_form": code_form or forms.CodeForm(),
             "form_token": forms.form_token_new(),
-            "puzzle_bits": puzzle.bits() if puzzle.flood_on() else 0,
+            "puzzle_bits": _puzzle_bits(),
             "problem": problem,
             "code_problem": code_problem,
         },
@@ -75,10 +79,73 @@ def _front(
     )
 
 
+def _puzzle_bits() -> int:
+    return puzzle.bits() if puzzle.flood_on() else 0
+
+
+# Pages the same for every visitor in one language but for a few values (tokens, codes), each rendered once with a
+# slot for each value. A slot is no valid token or code: were one left in a page, that page's form would be
+# refused as too old and its code would open nothing, never shared by two people.
+_PAGES: dict[tuple[object, ...], bytes] = {}
+_FORM_TOKEN_SLOT = "FORM-TOKEN-SLOT"  # noqa: S105 - a placeholder, never a valid token
+_OPEN_TOKEN_SLOT = "OPEN-TOKEN-SLOT"  # noqa: S105 - a placeholder, never a valid token
+_CODE_SLOT, _WORDS_SLOT = "RECEIPT-CODE-SLOT", "RECEIPT-WORDS-SLOT"
+_DURESS_CODE_SLOT, _DURESS_WORDS_SLOT = "DURESS-CODE-SLOT", "DURESS-WORDS-SLOT"
+_SLOTS = (_FORM_TOKEN_SLOT, _OPEN_TOKEN_SLOT, _CODE_SLOT, _WORDS_SLOT, _DURESS_CODE_SLOT, _DURESS_WORDS_SLOT)
+# One pass over the page: a value filled in is never searched for another slot.
+_SLOT_RE = re.compile("|".join(_SLOTS).encode())
+
+
+def _slotted(
+    request: HttpRequest,
+    key: tuple[object, ...],
+    template: str,
+    context: Callable[[], dict[str, Any]],
+    values: dict[str, str],
+) -> HttpResponse:
+    """The page of this key (rendered with the slots the first time), each slot filled with its value, escaped.
+    Nothing of the visitor's request may enter the shared page: no messages for a staff browser; the page holds
+    only settings, translations, the empty forms and the slots."""
+    full_key = (*key, get_language() or "")
+    page = _PAGES.get(full_key)
+    if page is None:
+        page = _render(request, template, {**context(), "messages": ()}).content
+        if any(page.count(slot.encode()) != (1 if slot in values else 0) for slot in _SLOTS):
+            raise RuntimeError(f"{template} must hold each of its slots once")
+        _PAGES[full_key] = page
+    filled = {slot.encode(): escape(value).encode() for slot, value in values.items()}
+    return HttpResponse(
+        _SLOT_RE.sub(lambda found: filled[found.group(0)], page), content_type="text/html; charset=utf-8"
+    )
+
+
+def _code_form_slotted() -> forms.CodeForm:
+    code_form = forms.CodeForm()
+    code_form.fields["open_token"].initial = _OPEN_TOKEN_SLOT
+    return code_form
+
+
+def _front_slotted() -> dict[str, Any]:
+    return {"form": forms.RequestForm(), "code_form": _code_form_slotted(), "form_token": _FORM_TOKEN_SLOT}
+
+
 @public
 @require_GET
 def front(request: HttpRequest) -> HttpResponse:
-    return _front(request)
+    """The empty request form, rendered once per language and puzzle: each copy gets only its own single-use
+    tokens. Most of what a request costs the server is then the derivation of its receipt code."""
+    bits = _puzzle_bits()
+    tokens = {_FORM_TOKEN_SLOT: forms.form_token_new(), _OPEN_TOKEN_SLOT: forms.form_token_new()}
+    return _slotted(
+        request, ("front", bits), "intake/front.html", lambda: {**_front_slotted(), "puzzle_bits": bits}, tokens
+    )
+
+
+@receiver(setting_changed)
+def _pages_forget(**kwargs: Any) -> None:
+    """Pages made once hold the organisation's settings (its name, the intake's title, the upload limits)."""
+    _PAGES.clear()
+    _BUSY_PAGES.clear()
 
 
 def _upload_limits(request: HttpRequest) -> list[str]:
@@ -229,14 +296,26 @@ def _send(request: HttpRequest) -> HttpResponse:
             problem=str(exc) + " " + _("Your text is still here: please try again in a few minutes."),
             status=503,
         )
-    # No language switch here: the codes are shown once, and a page in another language could not show them.
-    context = {
-        "receipt": receipt,
-        "words": _in_words(receipt.code),
-        "duress_words": _in_words(receipt.duress_code),
-        "code_form": forms.CodeForm(),
-    }
-    return _render(request, "intake/receipt.html", context)
+    return _receipt_page(request, receipt)
+
+
+def _receipt_page(request: HttpRequest, receipt: submission.Receipt) -> HttpResponse:
+    """The codes, shown once. No language switch here: a page in another language could not show them again.
+    Rendered once per language, with or without a duress code; each answer fills in its codes and token."""
+    duress = receipt.duress_code is not None
+
+    def slotted() -> dict[str, Any]:
+        return {
+            "receipt": submission.Receipt(code=_CODE_SLOT, duress_code=_DURESS_CODE_SLOT if duress else None),
+            "words": _WORDS_SLOT,
+            "duress_words": _DURESS_WORDS_SLOT if duress else "",
+            "code_form": _code_form_slotted(),
+        }
+
+    values = {_CODE_SLOT: receipt.code, _WORDS_SLOT: _in_words(receipt.code), _OPEN_TOKEN_SLOT: forms.form_token_new()}
+    if receipt.duress_code is not None:
+        values |= {_DURESS_CODE_SLOT: receipt.duress_code, _DURESS_WORDS_SLOT: _in_words(receipt.duress_code)}
+    return _slotted(request, ("receipt", duress), "intake/receipt.html", slotted, values)
 
 
 def _in_words(code: str | None) -> str:

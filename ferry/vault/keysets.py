@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -81,18 +82,44 @@ def _public_key(staff_id: int) -> bytes:
     return bytes(value)
 
 
+@dataclass(frozen=True)
+class Recipients:
+    """Who new key sets are sealed to: the escrow key and staff members' confirmed public keys, read once for
+    the key sets of one transaction (an anonymous request has two). Never kept longer: a key paused or a
+    colleague removed must stop receiving grants at once."""
+
+    escrow: EscrowKey
+    staff: dict[int, bytes]
+
+
+def recipients_load(staff_ids: Iterable[int]) -> Recipients:
+    """The escrow key and each listed staff member's public key, in one query for all of them; raises
+    EscrowMissing, or NoStaffKey when one of them has no confirmed, unpaused key."""
+    escrow = _active_escrow()
+    wanted = list(dict.fromkeys(staff_ids))
+    found = dict(
+        StaffKey.objects.filter(staff_id__in=wanted, confirmed_at__isnull=False, paused_at__isnull=True).values_list(
+            "staff_id", "public_key"
+        )
+    )
+    if any(staff_id not in found for staff_id in wanted):
+        raise NoStaffKey("staff member has no confirmed key")
+    return Recipients(escrow=escrow, staff={staff_id: bytes(found[staff_id]) for staff_id in wanted})
+
+
 @transaction.atomic
 def keyset_create(
     *,
     purpose: str,
-    grant_to: Iterable[int],
+    grant_to: Iterable[int] | Recipients,
     requester_key: bytes | None = None,
     when: datetime | None = None,
 ) -> tuple[KeySet, bytes]:
     """A new key set with a random key, sealed to the escrow key, to each listed staff member and, for
-    an anonymous request, to the requester's public key. `when` lets the intake store only the day."""
-    escrow = _active_escrow()
-    recipients = {staff_id: _public_key(staff_id) for staff_id in grant_to}
+    an anonymous request, to the requester's public key. `when` lets the intake store only the day.
+    `grant_to` is staff ids, or Recipients already read in this transaction."""
+    loaded = grant_to if isinstance(grant_to, Recipients) else recipients_load(grant_to)
+    escrow, recipients = loaded.escrow, loaded.staff
     now = when or timezone.now()
     key_set = KeySet.objects.create(purpose=purpose, created_at=now)
     key = crypto.random_key()
