@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
@@ -20,6 +23,18 @@ from ferry.audit.services import audit_record
 
 # The public views' declared "role": no token, nothing sealed, only published releases.
 PUBLIC = "public"
+
+
+def no_nul_in_query(request: Request, names: dict[str, Any]) -> None:
+    """A NUL character is in no name, reference or filter, and PostgreSQL refuses it in any text: an address
+    that carries one names nothing (404), a query that carries one is a problem (400), before anything is
+    looked up, on every database alike."""
+    if any("\x00" in str(value) for value in names.values()):
+        raise Http404
+    for name, values in request.query_params.lists():
+        if "\x00" in name or any("\x00" in value for value in values):
+            field = name.replace("\x00", "") or "query"
+            raise ValidationError({field: [_("This value may not contain a NUL character.")]})
 
 
 class StaffApiView(APIView):
@@ -42,6 +57,7 @@ class StaffApiView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        no_nul_in_query(request, kwargs)
         verb = self.verbs.get(request.method.lower() if request.method else "", "")
         if verb:
             # Like a page: who used which endpoint, with which token; never what the address names.
@@ -66,6 +82,10 @@ class PublicApiView(APIView):
         view.ferry_roles = frozenset(cls.roles)
         view.login_required = False
         return view
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        no_nul_in_query(request, kwargs)
 
 
 def validated(serializer: type[Serializer[Any]], request: Request) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -104,6 +105,17 @@ class ErrorPagesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> HttpResponse | None:
+        """An address with a NUL character names nothing (and PostgreSQL refuses one in any text): the 404 page,
+        before the view looks anything up. The API answers it in its own form (api.base)."""
+        if hasattr(view, "cls"):
+            return None
+        if any("\x00" in str(value) for value in (*args, *kwargs.values())):
+            raise Http404
+        return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, NotFound):

@@ -146,4 +146,9 @@ def test_pages_follow_the_cursor_without_repeating_or_skipping() -> None:
 
 def test_a_bad_cursor_or_page_size_is_a_problem(world: dict[str, Any], call: Any) -> None:
     _problem(call(world["caseworker"], "get", f"{API}/cases/?cursor=%%%"), 400)
+    # A NUL character (which PostgreSQL refuses in any text) is a problem on every database, not a 500
+    assert "stage" in _problem(call(world["caseworker"], "get", f"{API}/cases/?stage=a%00b"), 400)["errors"]
+    _problem(call(world["caseworker"], "get", f"{API}/cases/?risk=low&x%00=1"), 400)
+    # And in the address itself it answers as any unknown case does
+    assert call(world["caseworker"], "get", f"{API}/cases/a%00b/").status_code in (400, 404)
     _problem(call(world["caseworker"], "get", f"{API}/cases/?page_size=0"), 400)
