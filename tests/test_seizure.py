@@ -14,6 +14,7 @@ import random
 import shutil
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
@@ -131,6 +132,38 @@ def text_forms(text: str) -> Iterator[bytes]:
         yield from encodings(encoded)
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's locks and side files")
+@pytest.mark.django_db(transaction=True)
+def test_taking_the_copy_leaves_this_process_locks_alone(tmp_path: Path, subprocess_env: dict[str, str]) -> None:
+    # Given a connection another thread of this process keeps open (as the live server's threads do)
+    name = connection.settings_dict["NAME"]
+    kept = sqlite3.connect(name, check_same_thread=False)
+    kept.execute("PRAGMA journal_mode=WAL")
+    kept.execute("CREATE TABLE IF NOT EXISTS seizure_lock_probe (n INTEGER)")
+    kept.commit()
+    try:
+        # When the seizure's copy is taken, then a real process opens the database and closes it again
+        _dump(tmp_path)
+        closer = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT count(*) FROM sqlite_master'); c.close()"
+        subprocess.run([sys.executable, "-c", closer, name], check=True, env=subprocess_env)
+
+        # Then that process knew it was not the last: the WAL's side files are still there, and this process's
+        # kept connection and a new one both go on working
+        assert Path(f"{name}-wal").exists() and Path(f"{name}-shm").exists()
+        kept.execute("INSERT INTO seizure_lock_probe VALUES (1)")
+        kept.commit()
+        fresh = sqlite3.connect(name)
+        try:
+            fresh.execute("PRAGMA journal_mode=WAL")
+            assert fresh.execute("SELECT count(*) FROM seizure_lock_probe").fetchone() == (1,)
+        finally:
+            fresh.close()
+    finally:
+        kept.execute("DROP TABLE seizure_lock_probe")
+        kept.commit()
+        kept.close()
+
+
 def test_every_sealed_field_is_in_the_registry() -> None:
     found = {model._meta.label_lower: set(names) for model, names in keysets.sealed_models().items()}
     assert found == SENSITIVE_FIELDS
@@ -183,7 +216,11 @@ def _dump(tmp_path: Path, bucket: Bucket | None = None) -> list[Path]:
         )
         taken.append(out)
     folder = tmp_path / "data-folder"
-    shutil.copytree(settings.DATA_DIR, folder, ignore=shutil.ignore_patterns("test-results"))
+    # Copied by another process: were this one to open and close the live SQLite files, it would drop every
+    # lock its own connections hold on them (POSIX locks belong to the process), and the next process to close
+    # a connection, thinking itself the last, would remove the WAL's side files under them ('disk I/O error').
+    subprocess.run(["cp", "-R", f"{settings.DATA_DIR}/.", str(folder)], check=True)
+    shutil.rmtree(folder / "test-results", ignore_errors=True)
     taken += [p for p in folder.rglob("*") if p.is_file()]
     if bucket is not None:
         objects = tmp_path / "bucket"
