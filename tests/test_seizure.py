@@ -144,12 +144,13 @@ def test_taking_the_copy_leaves_this_process_locks_alone(tmp_path: Path, subproc
     try:
         # When the seizure's copy is taken, then a real process opens the database and closes it again
         _dump(tmp_path)
-        closer = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT count(*) FROM sqlite_master'); c.close()"
+        closer = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('SELECT * FROM sqlite_master')"
         subprocess.run([sys.executable, "-c", closer, name], check=True, env=subprocess_env)
 
         # Then that process knew it was not the last: the WAL's side files are still there, and this process's
         # kept connection and a new one both go on working
-        assert Path(f"{name}-wal").exists() and Path(f"{name}-shm").exists()
+        assert Path(f"{name}-wal").exists()
+        assert Path(f"{name}-shm").exists()
         kept.execute("INSERT INTO seizure_lock_probe VALUES (1)")
         kept.commit()
         fresh = sqlite3.connect(name)

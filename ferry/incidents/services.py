@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from ferry.accounts.models import Role, Staff
 from ferry.audit.services import audit_record
 from ferry.cases.models import Assignment, Case
+from ferry.cases.services import access_case
 from ferry.core.doors import Door, Opened, door_open
 from ferry.core.errors import Conflict, FerryError, NotFound
 from ferry.core.permissions import require
@@ -458,6 +459,16 @@ class VictimData:
     case_reference: str = ""
 
 
+def _linked_case(ring: KeyRing | None, staff: Staff, case_reference: str) -> Case:
+    """The case a victim is to be linked to, through the case door: only someone who holds the case (a caseworker
+    or coordinator on it) may link to it. A missing case and a forbidden one get the same words, and the refused
+    look at one that exists is audited by the door. Nothing of the case is decrypted."""
+    try:
+        return access_case(ring=ring, staff=staff, reference=case_reference).record
+    except NotFound:
+        raise DocumentationError(_("No such case.")) from None
+
+
 def _case_caseworkers(case_reference: str) -> list[int]:
     """Who carries the case a victim is linked to (they get the victim, and only the victim)."""
     case = Case.objects.filter(reference=case_reference.strip().upper(), shredded_at__isnull=True).first()
@@ -471,12 +482,13 @@ def victim_add(*, ring: KeyRing | None, staff: Staff, reference: str, data: Vict
     when linked to a case, to the case's caseworkers. The link is sealed; nothing in clear joins them."""
     require(staff, Role.DOCUMENTER)
     incident, _key = access_incident(ring=ring, staff=staff, reference=reference)
-    # The door first, outside the transaction: a refusal is audited even though nothing else is saved.
+    # The doors first, outside the transaction: a refusal is audited even though nothing else is saved.
+    link = _clean(data.case_reference).upper()
+    case = _linked_case(ring, staff, link) if link else None
     with transaction.atomic():
         grant_to = set(_holders(incident.key_set_id)) | {staff.pk}
-        link = _clean(data.case_reference).upper()
-        if link:
-            grant_to |= set(_case_caseworkers(link))
+        if case is not None:
+            grant_to |= set(_case_caseworkers(case.reference))
         key_set, key = _keyset_for(grant_to, staff)
         position = (
             Victim.objects.filter(incident=incident).order_by("-position").values_list("position", flat=True).first()

@@ -196,8 +196,8 @@ def test_a_caseworker_reads_the_victim_linked_to_their_case_and_nothing_else(
         ring=ring, staff=docs["doc"].staff, reference=incident.reference, data=VictimData(name="Other person")
     )
     linked = services.victim_add(
-        ring=ring,
-        staff=docs["doc"].staff,
+        ring=ring_of(docs["linker"]),
+        staff=docs["linker"].staff,
         reference=incident.reference,
         data=VictimData(name="Linked person", case_reference=accepted_case.reference.lower()),
     )
@@ -216,11 +216,16 @@ def test_a_caseworker_reads_the_victim_linked_to_their_case_and_nothing_else(
         caseworker_ring.key_for(incident.key_set)
     # Nothing in clear joins the victim to the case: the link is sealed
     assert accepted_case.reference.encode() not in bytes(Victim.objects.get(pk=linked.pk).case_link)
-    # An unknown case is refused, nothing saved
-    with pytest.raises(DocumentationError):
-        services.victim_add(
-            ring=ring, staff=docs["doc"].staff, reference=incident.reference, data=VictimData(case_reference="ZZZ-ZZZ")
-        )
+    # An unknown case is refused, nothing saved; and so, in the same words, is a case that exists but that the
+    # documenter does not hold (the case door answers both alike: a documenter cannot learn which cases exist)
+    refusals = []
+    for reference in ("ZZZ-ZZZ", accepted_case.reference):
+        with pytest.raises(DocumentationError) as refused:
+            services.victim_add(
+                ring=ring, staff=docs["doc"].staff, reference=incident.reference, data=VictimData(case_reference=reference)
+            )
+        refusals.append(str(refused.value))
+    assert refusals == ["No such case.", "No such case."]
     assert Victim.objects.filter(incident=incident).count() == 2
 
 
@@ -438,7 +443,8 @@ def accepted_case(client: Client, docs: dict[str, Any], make_staff: Any) -> Case
     from tests.intake.helpers import submit
 
     pipeline_ensure()
-    coordinator = make_staff("coordinator")
+    coordinator = make_staff("coordinator", "documenter")
+    docs["linker"] = coordinator  # documents too, and holds the case: the case door lets them link to it
     submit(client)
     request = Request.objects.get()
     answer = staff_client(coordinator).post(
