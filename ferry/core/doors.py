@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
 
+from django.db.models import Model, QuerySet
 from django.utils.functional import Promise
 
 from ferry.audit.services import audit_record
@@ -22,6 +23,7 @@ from ferry.vault.keyring import KeyRing
 from ferry.vault.models import SealedRecord
 
 R = TypeVar("R", bound=SealedRecord)
+M = TypeVar("M", bound=Model)
 
 
 class Opened(NamedTuple, Generic[R]):
@@ -75,3 +77,16 @@ def door_open(
         )
         raise NotFound(str(door.missing))
     return Opened(record, key)
+
+
+def own_record(rows: QuerySet[M], *, record_id: object, missing: str | Promise) -> M:
+    """The one record of `rows` (already narrowed to the viewer's own) named by a UUID, or NotFound: a malformed
+    id, somebody else's record and none at all get the same answer."""
+    try:
+        pk = record_id if isinstance(record_id, uuid.UUID) else uuid.UUID(str(record_id))
+    except ValueError:
+        raise NotFound(str(missing)) from None
+    record = rows.filter(pk=pk).first()
+    if record is None:
+        raise NotFound(str(missing))
+    return record

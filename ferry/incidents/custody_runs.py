@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from ferry.accounts.models import Role, Staff
 from ferry.audit.services import audit_record
-from ferry.core.errors import NotFound
+from ferry.core.doors import own_record
 from ferry.core.permissions import require
 from ferry.incidents.custody import trails_by_item
 from ferry.incidents.custody_check import MESSAGES, NOTES, ItemCheck, chains_of, item_check
@@ -46,15 +46,7 @@ def _audit(action: str, staff: Staff, run: VerifyRun) -> None:
 def access_verify_run(*, staff: Staff, run_id: object) -> VerifyRun:
     """The documenter's own run; anyone else's, or none, is NotFound (the same answer)."""
     require(staff, Role.DOCUMENTER)
-    missing = _("No such verification.")
-    try:
-        pk = uuid.UUID(str(run_id))
-    except ValueError:
-        raise NotFound(missing) from None
-    run = VerifyRun.objects.filter(pk=pk, staff=staff).first()
-    if run is None:
-        raise NotFound(missing)
-    return run
+    return own_record(VerifyRun.objects.filter(staff=staff), record_id=run_id, missing=_("No such verification."))
 
 
 def verify_start(*, staff: Staff) -> VerifyRun:

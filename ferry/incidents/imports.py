@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from ferry.accounts.models import Role, Staff
 from ferry.audit.services import audit_record
 from ferry.cases.services import access_case
+from ferry.core.doors import own_record
 from ferry.core.errors import NotFound
 from ferry.core.permissions import require
 from ferry.incidents import act_counts, term_index
@@ -97,15 +98,8 @@ def _get(key: bytes, file_id: str) -> Any:
 def import_of(*, staff: Staff, job_id: object) -> ImportJob:
     """The importer's own job, as far as its clear fields go (its state and counts); anyone else's is NotFound."""
     require(staff, Role.DOCUMENTER)
-    missing = _("No such import.")
-    try:
-        pk = uuid.UUID(str(job_id))
-    except ValueError:
-        raise NotFound(missing) from None
-    job = ImportJob.objects.select_related("key_set").filter(pk=pk, staff=staff).first()
-    if job is None:
-        raise NotFound(missing)
-    return job
+    rows = ImportJob.objects.select_related("key_set").filter(staff=staff)
+    return own_record(rows, record_id=job_id, missing=_("No such import."))
 
 
 def access_import(*, ring: KeyRing | None, staff: Staff, job_id: object) -> tuple[ImportJob, bytes]:

@@ -222,7 +222,10 @@ def test_a_caseworker_reads_the_victim_linked_to_their_case_and_nothing_else(
     for reference in ("ZZZ-ZZZ", accepted_case.reference):
         with pytest.raises(DocumentationError) as refused:
             services.victim_add(
-                ring=ring, staff=docs["doc"].staff, reference=incident.reference, data=VictimData(case_reference=reference)
+                ring=ring,
+                staff=docs["doc"].staff,
+                reference=incident.reference,
+                data=VictimData(case_reference=reference),
             )
         refusals.append(str(refused.value))
     assert refusals == ["No such case.", "No such case."]
