@@ -433,7 +433,7 @@ def _intake_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None
             assert canary(name) in plain, (label, field, name)
 
 
-def _case_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None:
+def _case_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> Any:
     """A second person writes in; a coordinator accepts the request into a case; the caseworker carries it:
     risk, note, need, task, stage, a staff check-in, a referral that includes the name. All through the
     services the pages call. Canaries go into every sealed field of cases."""
@@ -515,23 +515,33 @@ def _case_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None:
         )
         for name in names:
             assert canary(name) in plain, (label, field, name)
+    return coordinator
 
 
-def _documentation_scenario(make_staff: Any, secrets_written: dict[str, bytes]) -> None:
-    """A documenter records an incident after an interview: a victim linked to a case, an act with a named
+def _documentation_scenario(make_staff: Any, secrets_written: dict[str, bytes], coordinator: Any) -> None:
+    """A documenter who also carries the case (the coordinator adds them to it) records an incident after an
+    interview: a victim linked to that case (only someone holding the case may link to it), an act with a named
     unit and a relative, a source and what it said, an intervention, an evidence item with its custody.
     Through the services the pages call; canaries go into every sealed field of the documentation."""
 
+    from ferry.cases import services as case_services
     from ferry.cases.models import Case
     from ferry.incidents import services as documentation
     from ferry.incidents.models import Incident, Term
     from ferry.incidents.seed import vocabularies_seed
 
     vocabularies_seed(Term)
-    documenter = make_staff("documenter")
+    documenter = make_staff("documenter", "caseworker")
     secrets_written["documenter-private-key"] = documenter.private_key
     ring = KeyRing(staff_id=documenter.staff.pk, private_key=documenter.private_key)
     staff = documenter.staff
+    case_reference = Case.objects.values_list("reference", flat=True).get()
+    case_services.case_assign(
+        ring=KeyRing(staff_id=coordinator.staff.pk, private_key=coordinator.private_key),
+        staff=coordinator.staff,
+        reference=case_reference,
+        staff_id=staff.pk,
+    )
     incident, key = documentation.incident_create(
         staff=staff,
         data=documentation.IncidentData(
@@ -545,7 +555,6 @@ def _documentation_scenario(make_staff: Any, secrets_written: dict[str, bytes]) 
         ),
     )
     secrets_written["incident-key"] = key
-    case_reference = Case.objects.values_list("reference", flat=True).first() or ""
     ring.forget()
     victim = documentation.victim_add(
         ring=ring,
@@ -752,8 +761,8 @@ def test_seized_database_and_files_reveal_nothing(
 
     # The anonymous intake: a request, its mailbox, messages, files, triage notes (see _intake_scenario).
     _intake_scenario(make_staff, secrets_written)
-    _case_scenario(make_staff, secrets_written)
-    _documentation_scenario(make_staff, secrets_written)
+    coordinator = _case_scenario(make_staff, secrets_written)
+    _documentation_scenario(make_staff, secrets_written, coordinator)
     _advocacy_scenario(make_staff, secrets_written)
     _api_scenario(worker.staff, canary("worker-passphrase"), secrets_written)
 
