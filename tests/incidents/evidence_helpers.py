@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from ferry.incidents import evidence as services
-from ferry.incidents.models import Evidence, Incident
+from ferry.incidents.models import CustodyEvent, Evidence, Incident
 from ferry.incidents.services import IncidentData, PartialDate, incident_create
 from ferry.vault import files
 from ferry.vault.keyring import KeyRing
@@ -45,6 +46,19 @@ def stored_path(evidence: Evidence) -> str:
 
 REFRESH = '<meta http-equiv="refresh"'
 VERIFY_URL = "/staff/documentation/evidence/verify/"
+
+
+def actions(evidence: Evidence) -> list[str]:
+    """The item's chain of custody, its actions in order."""
+    return list(CustodyEvent.objects.filter(evidence=evidence).order_by("sequence").values_list("action", flat=True))
+
+
+def stored_damage(evidence: Evidence, at: int) -> None:
+    """Flip one byte of the item's stored (sealed) file, as a failing disk or a tamperer would."""
+    path = Path(stored_path(evidence))
+    stored = bytearray(path.read_bytes())
+    stored[at] ^= 0xFF
+    path.write_bytes(bytes(stored))
 
 
 def drive(client: Client, *, most: int = 50) -> tuple[int, str]:

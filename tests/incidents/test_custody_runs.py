@@ -4,7 +4,6 @@ cannot open, stays within its byte budget, and records each chunk once and whole
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +19,11 @@ from tests.incidents.evidence_helpers import (
     REFRESH,
     VERIFY_URL,
     Desk,
+    actions,
     desk,
     drive,
     ring_of,
-    stored_path,
+    stored_damage,
     who,
 )
 
@@ -33,15 +33,8 @@ __all__ = ["desk"]  # the fixture, imported for the tests below
 A = CustodyEvent.Action
 
 
-def actions(evidence: Evidence) -> list[str]:
-    return list(CustodyEvent.objects.filter(evidence=evidence).order_by("sequence").values_list("action", flat=True))
-
-
 def _flip_a_byte(item: Evidence) -> None:
-    path = Path(stored_path(item))
-    stored = bytearray(path.read_bytes())
-    stored[60] ^= 0xFF
-    path.write_bytes(bytes(stored))
+    stored_damage(item, 60)
 
 
 def _step(person: Any, run: VerifyRun) -> VerifyRun:

@@ -30,11 +30,13 @@ from tests.cases.test_referrals import pdf_text
 from tests.incidents.evidence_helpers import (
     PHOTO_NAME,
     Desk,
+    actions,
     desk,
     drive,
     photo_bytes,
     ring_of,
     sha256,
+    stored_damage,
     stored_path,
     who,
 )
@@ -43,10 +45,6 @@ pytestmark = pytest.mark.django_db
 __all__ = ["desk"]  # the fixture, imported for the tests below
 
 A = CustodyEvent.Action
-
-
-def actions(evidence: Evidence) -> list[str]:
-    return list(CustodyEvent.objects.filter(evidence=evidence).order_by("sequence").values_list("action", flat=True))
 
 
 def audited(action: str) -> int:
@@ -329,10 +327,7 @@ def test_a_file_whose_content_changed_is_reported_by_the_re_check(desk: Desk) ->
 
 def test_a_damaged_file_is_reported_clearly_in_russian_and_nothing_crashes(desk: Desk) -> None:
     item = desk.add()
-    path = Path(stored_path(item))
-    damaged = bytearray(path.read_bytes())
-    damaged[40] ^= 0xFF
-    path.write_bytes(bytes(damaged))
+    stored_damage(item, 40)
     with translation.override("ru"):
         result = services.evidence_recheck(**who(desk.author), reference=item.reference)
         with pytest.raises(DocumentationError):
@@ -346,7 +341,7 @@ def test_a_damaged_file_is_reported_clearly_in_russian_and_nothing_crashes(desk:
     assert page.status_code == 200
     assert "Hash check failed." in page.content.decode()
     # A missing file too
-    path.unlink()
+    Path(stored_path(item)).unlink()
     assert services.evidence_recheck(**who(desk.author), reference=item.reference).problem == (
         "The stored file is missing."
     )
