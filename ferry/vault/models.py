@@ -104,7 +104,8 @@ class Grant(OrderFree, models.Model):
     requester's public key (derived from their receipt code; see vault/requester.py)."""
 
     id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
-    key_set = models.ForeignKey(KeySet, on_delete=models.CASCADE, related_name="grants")
+    # No index of its own: both unique constraints below begin with it and serve every look-up by key set.
+    key_set = models.ForeignKey(KeySet, on_delete=models.CASCADE, related_name="grants", db_index=False)
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,

@@ -292,3 +292,23 @@ def test_a_sealed_model_that_is_not_a_sealed_record_fails_the_system_check() -> 
 
         del apps.all_models["testapp"]["loose"]
         apps.clear_cache()
+
+
+def test_a_grant_is_found_by_its_key_set_through_its_unique_constraints_alone() -> None:
+    # Given the grant table as the migrations leave it
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Grant._meta.db_table)
+    by_key_set = {
+        name: about
+        for name, about in constraints.items()
+        if about["columns"][:1] == ["key_set_id"] and (about["index"] or about["unique"])
+    }
+    # Then every index that begins with the key set is one of the two unique ones (no index of its own to keep
+    # on every grant written), and both begin with it, so a look-up by key set still walks an index
+    assert sorted(name for name, about in by_key_set.items() if about["unique"]) == [
+        "grant_once_per_escrow",
+        "grant_once_per_staff",
+    ]
+    assert [name for name, about in by_key_set.items() if not about["unique"]] == []
