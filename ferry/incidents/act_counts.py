@@ -1,7 +1,7 @@
 """Acts counted by month, place, verification and act type (models.ActCount), kept exact in the transaction
 that changes them: an act added, an import's chunk written or undone, an incident moved to another place or
-given another verification status. The incident's row is locked before its classification is read, so an
-act added while the incident is re-verified is counted under the status it ends with.
+given another verification status. The incident's row is locked before its classification is read (lock()),
+so an act added while the incident is re-verified is counted under the status it ends with.
 
 A count over a million incidents then reads these rows instead of three million acts
 (selectors.counts_by_month_subdivision_act_type). rebuild() writes them afresh from the acts, for a bulk load or
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
+from itertools import groupby
 from typing import Any
 
 from django.db import connection
@@ -31,39 +32,48 @@ def month_of(day: date) -> date:
     return day.replace(day=1)
 
 
-def classification(incident_id: Any) -> Place:
-    """The incident's country, subdivision and verification, its row locked until the transaction ends."""
+def lock(incident: Incident) -> Place:
+    """Lock the incident's row until the transaction ends and read, as they are now, what the clear tables copy
+    from it: its country, subdivision and verification (returned, for the counts) and its start date (set on
+    `incident`, the term index's sort key). The door read the incident before the transaction began; a colleague's
+    edit may have committed since."""
     row = (
         Incident.objects.select_for_update()
-        .filter(pk=incident_id)
-        .values_list("country", "subdivision", "verification")
+        .filter(pk=incident.pk)
+        .values_list("country", "subdivision", "verification", "start_date")
     )
-    country, subdivision, verification = row.get()
+    country, subdivision, verification, incident.start_date = row.get()
     return country, subdivision, verification
 
 
+_GROW = "INSERT INTO {table} ({columns}, acts) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT ({columns}) DO UPDATE SET acts = {table}.acts + excluded.acts"  # noqa: E501
+_SHRINK = "UPDATE {table} SET acts = acts - %s WHERE {where}"
+
+
 def _apply(deltas: Counter[Key]) -> None:
-    """Add each delta to its row, creating rows as needed and removing rows that fall to nothing; keys in
-    one order, so that two transactions never wait on each other's rows crosswise."""
+    """Add each delta to its row, creating rows as needed, then remove the rows that fell to nothing. Every row
+    is written in one ascending order of keys, those added to and those taken from alike, so two transactions
+    that share rows wait for each other in line and never crosswise (which would deadlock on PostgreSQL)."""
     table = connection.ops.quote_name(ActCount._meta.db_table)
     columns = ", ".join(_COLUMNS)
     where = " AND ".join(f"{c} = %s" for c in _COLUMNS)
-    grow = [(*key, n) for key, n in sorted(deltas.items()) if n > 0]
-    shrink = [(-n, *key) for key, n in sorted(deltas.items()) if n < 0]
+    grow, shrink = _GROW.format(table=table, columns=columns), _SHRINK.format(table=table, where=where)
+    emptied = []
     with connection.cursor() as cursor:
-        if grow:
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}, acts) VALUES (%s, %s, %s, %s, %s, %s) "  # noqa: S608 - model names
-                f"ON CONFLICT ({columns}) DO UPDATE SET acts = {table}.acts + excluded.acts",
-                grow,
-            )
-        if shrink:
-            cursor.executemany(f"UPDATE {table} SET acts = acts - %s WHERE {where}", shrink)  # noqa: S608 - model names
-            cursor.executemany(f"DELETE FROM {table} WHERE acts = 0 AND {where}", [key[1:] for key in shrink])  # noqa: S608 - model names
+        # Runs of keys alike in sign go in one statement each, in the keys' order.
+        for growing, run in groupby(((key, n) for key, n in sorted(deltas.items()) if n), key=lambda kn: kn[1] > 0):
+            if growing:
+                cursor.executemany(grow, [(*key, n) for key, n in run])
+            else:
+                taken = list(run)
+                cursor.executemany(shrink, [(-n, *key) for key, n in taken])
+                emptied += [key for key, _n in taken]
+        if emptied:
+            cursor.executemany(f"DELETE FROM {table} WHERE acts = 0 AND {where}", emptied)  # noqa: S608 - model names
 
 
 def acts_added(place: Place, acts: Iterable[Act]) -> None:
-    """Count acts newly written for one incident, classified as `place` (read with classification())."""
+    """Count acts newly written for one incident, classified as `place` (read with lock())."""
     _apply(Counter((month_of(a.start_date), *place, a.act_type_id) for a in acts))
 
 
@@ -85,7 +95,7 @@ def _acts_of(incident_ids: list[Any]) -> list[tuple[date, str, str, str, int]]:
 
 
 def reclassified(incident_id: Any, before: Place) -> None:
-    """After an incident's place or verification changed (`before` as classification() read it), move its
+    """After an incident's place or verification changed (`before` as lock() read it), move its
     acts' counts to where it is now."""
     after = Incident.objects.filter(pk=incident_id).values_list("country", "subdivision", "verification").get()
     if after == before:

@@ -464,7 +464,10 @@ def _undo_step(job: ImportJob, staff: Staff) -> None:
             keysets.keysets_shred_many(key_set_ids=[job.key_set_id])
             _audit("undone", staff, job)
             return
-        sets = list(Incident.objects.filter(pk__in=made).values_list("key_set_id", flat=True))
+        # The incidents' rows locked first (in one order), so no act can be added to one between its acts being
+        # taken out of the counts and its deletion.
+        locked_rows = Incident.objects.select_for_update().filter(pk__in=made).order_by("pk")
+        sets = list(locked_rows.values_list("key_set_id", flat=True))
         sets += list(Victim.objects.filter(incident_id__in=made).values_list("key_set_id", flat=True))
         keysets.keysets_shred_many(key_set_ids=sets)
         act_counts.removing(made)

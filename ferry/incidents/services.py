@@ -364,7 +364,7 @@ def incident_update(*, ring: KeyRing | None, staff: Staff, reference: str, versi
         _seal_incident(key, incident, data)
         sealed = {name: getattr(incident, name) for name in ("card", "narrative", "location", "notes")}
         changes = {**fields, **sealed}
-        before = act_counts.classification(incident.pk)
+        before = act_counts.lock(incident)
         _bump(incident, version, **changes)
         act_counts.reclassified(incident.pk, before)
         term_index.dates_follow(incident.pk, fields["start_date"])
@@ -379,7 +379,7 @@ def incident_verify(*, ring: KeyRing | None, staff: Staff, reference: str, versi
     with transaction.atomic():
         if status not in Verification.values:
             raise DocumentationError(_("Choose a verification status from the list."))
-        before = act_counts.classification(incident.pk)
+        before = act_counts.lock(incident)
         if status == Verification.VERIFIED:
             if incident.author_id == staff.pk:
                 raise DocumentationError(
@@ -549,7 +549,7 @@ def act_add(*, ring: KeyRing | None, staff: Staff, reference: str, data: ActData
     incident, key = access_incident(ring=ring, staff=staff, reference=reference)
     # The door first, outside the transaction: a refusal is audited even though nothing else is saved.
     with transaction.atomic():
-        place = act_counts.classification(incident.pk)
+        place = act_counts.lock(incident)  # and the incident's dates as they are now, for the term index
         victim = Victim.objects.filter(incident=incident, pk=data.victim_id).first() if data.victim_id else None
         if victim is None:
             raise DocumentationError(_("Choose a victim of this incident."))
@@ -589,6 +589,7 @@ def involvement_add(
     incident, key = access_incident(ring=ring, staff=staff, reference=reference)
     # The door first, outside the transaction: a refusal is audited even though nothing else is saved.
     with transaction.atomic():
+        act_counts.lock(incident)  # the incident's dates as they are now, for the term index
         act = Act.objects.filter(incident=incident, pk=act_id).first()
         if act is None:
             raise NotFound(_("No such act."))

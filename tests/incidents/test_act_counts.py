@@ -13,7 +13,7 @@ import pytest
 
 from ferry.incidents import act_counts, imports, selectors, services
 from ferry.incidents.import_models import ImportJob
-from ferry.incidents.models import ActCount, Term, Verification, Vocabulary
+from ferry.incidents.models import ActCount, Incident, Term, Verification, Vocabulary
 from ferry.incidents.services import ActData, PartialDate, VictimData
 from tests.incidents.conftest import incident_data, ring_of
 from tests.incidents.import_helpers import csv_bytes, good_row, mapped_and_checked, steps
@@ -119,3 +119,94 @@ def test_kept_counts_equal_the_acts_counted_whatever_changed(docs: dict[str, Any
     kept_rows_before = _kept()
     assert act_counts.rebuild() == len(kept_rows_before)
     assert _kept() == kept_rows_before
+
+
+def test_a_change_takes_its_count_rows_in_one_order(docs: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two transactions that take the same rows in the same order wait for each other in line; in crosswise
+    orders they deadlock (PostgreSQL kills one: an error page). So every change writes its count rows in one
+    ascending order of their keys, rows it adds to and rows it takes from alike."""
+    # Given two incidents with an act in the same month, region and type, one verified
+    author, checker = docs["doc"], docs["doc2"]
+    made = []
+    for _ in range(2):
+        incident, _key = services.incident_create(staff=author.staff, data=incident_data())
+        victim = services.victim_add(
+            ring=ring_of(author), staff=author.staff, reference=incident.reference, data=VictimData()
+        )
+        services.act_add(
+            ring=ring_of(author),
+            staff=author.staff,
+            reference=incident.reference,
+            data=ActData(victim_id=victim.pk, act_type="torture", start=PartialDate(2018, 2, 20, "day")),
+        )
+        incident.refresh_from_db()
+        made.append(incident)
+    services.incident_verify(
+        ring=ring_of(checker),
+        staff=checker.staff,
+        reference=made[1].reference,
+        version=made[1].version,
+        status=Verification.VERIFIED,
+    )
+    # When each is re-verified the other way (one's count moves from unverified to verified, the other's back),
+    # the count rows each change writes to are noted in the order written
+    touched: list[list[tuple[str, ...]]] = []
+    database = act_counts.connection
+
+    class Noting:
+        def __init__(self) -> None:
+            self.cursor = database.cursor()
+
+        def __enter__(self) -> Noting:
+            self.cursor.__enter__()
+            return self
+
+        def __exit__(self, *exc: Any) -> None:
+            self.cursor.__exit__(*exc)
+
+        def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+            # (rows emptied are removed after every row was written to, and so already held)
+            if not sql.startswith("DELETE"):
+                touched[-1].extend(
+                    tuple(str(v) for v in (row[:5] if sql.startswith("INSERT") else row[1:])) for row in rows
+                )
+            self.cursor.executemany(sql, rows)
+
+    class Connection:
+        ops = database.ops
+
+        def cursor(self) -> Noting:
+            return Noting()
+
+    apply = act_counts._apply
+
+    def noted(deltas: Any) -> None:
+        touched.append([])
+        apply(deltas)
+
+    monkeypatch.setattr(act_counts, "connection", Connection())
+    monkeypatch.setattr(act_counts, "_apply", noted)
+    first, second = (Incident.objects.get(pk=i.pk) for i in made)
+    services.incident_verify(
+        ring=ring_of(checker),
+        staff=checker.staff,
+        reference=first.reference,
+        version=first.version,
+        status=Verification.VERIFIED,
+    )
+    services.incident_verify(
+        ring=ring_of(author),
+        staff=author.staff,
+        reference=second.reference,
+        version=second.version,
+        status=Verification.UNVERIFIED,
+    )
+    # Then both wrote to the same two rows, and each in ascending order of their keys
+    assert len(touched) == 2
+    assert all(len(keys) == 2 for keys in touched)
+    assert set(touched[0]) == set(touched[1])
+    assert all(keys == sorted(keys) for keys in touched)
+    # And the counts are still exact
+    assert selectors.counts_by_month_subdivision_act_type() == selectors.counts_by_month_subdivision_act_type(
+        from_records=True
+    )

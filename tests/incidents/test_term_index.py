@@ -193,3 +193,66 @@ def test_an_import_indexes_what_it_writes_and_its_undo_removes_it(docs: dict[str
     imports.import_undo(ring=ring, staff=staff, job_id=job.pk)
     steps(person, job, until=[ImportJob.State.UNDONE])
     assert not IncidentTerm.objects.exists()
+
+
+def _dates_moved_behind_the_door(monkeypatch: pytest.MonkeyPatch, person: Any, start: PartialDate) -> None:
+    """Two requests interleaved: the incident is opened at the door (before the service's transaction), then a
+    colleague's edit of its dates commits, then the service writes."""
+    door = services.access_incident
+
+    def door_then_dates_moved(**kwargs: Any) -> Any:
+        opened = door(**kwargs)
+        monkeypatch.setattr(services, "access_incident", door)
+        fresh = Incident.objects.get(pk=opened.record.pk)
+        services.incident_update(
+            ring=ring_of(person),
+            staff=person.staff,
+            reference=fresh.reference,
+            version=fresh.version,
+            data=incident_data(start=start, end=None),
+        )
+        return opened
+
+    monkeypatch.setattr(services, "access_incident", door_then_dates_moved)
+
+
+def test_what_is_indexed_takes_the_dates_as_they_are_when_written(
+    docs: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an incident with a victim, and a unit in the register
+    person = docs["doc"]
+    ring, staff = ring_of(person), person.staff
+    incident, _key = services.incident_create(staff=staff, data=incident_data())
+    victim = services.victim_add(ring=ring, staff=staff, reference=incident.reference, data=VictimData())
+    police = Term.objects.get(vocabulary=Vocabulary.PERPETRATOR_TYPE, code="police")
+    unit = services.perpetrator_create(
+        staff=staff, data=PerpetratorData(kind="unit", perpetrator_type=police.pk, name_original="Полк ППС")
+    )
+    # When a colleague moves its dates while an act is being added (after its door, before its transaction)
+    _dates_moved_behind_the_door(monkeypatch, person, PartialDate(2015, 6, 1, "day"))
+    act = services.act_add(
+        ring=ring,
+        staff=staff,
+        reference=incident.reference,
+        data=ActData(victim_id=victim.pk, act_type="torture", start=PartialDate(2017, 2, 20, "day")),
+    )
+    # Then what the act indexed carries the incident's dates as they are now, not as the door read them
+    incident.refresh_from_db()
+    assert incident.start_date.isoformat() == "2015-06-01"
+    assert {row[3] for row in _index()} == {incident.start_date}
+    # And the same when the dates move again while an involvement is being added to the act
+    _dates_moved_behind_the_door(monkeypatch, person, PartialDate(2014, 3, 1, "day"))
+    services.involvement_add(
+        ring=ring,
+        staff=staff,
+        reference=incident.reference,
+        act_id=act.pk,
+        data=InvolvementData(perpetrator_id=unit.pk),
+    )
+    # (everything indexed, as a rebuild would write it)
+    incident.refresh_from_db()
+    assert incident.start_date.isoformat() == "2014-03-01"
+    kept = _index()
+    assert {row[3] for row in kept} == {incident.start_date}
+    assert term_index.rebuild() == len(kept)
+    assert _index() == kept
