@@ -96,6 +96,22 @@ _SLOTS = (_FORM_TOKEN_SLOT, _OPEN_TOKEN_SLOT, _CODE_SLOT, _WORDS_SLOT, _DURESS_C
 _SLOT_RE = re.compile("|".join(_SLOTS).encode())
 
 
+def _page(
+    request: HttpRequest, key: tuple[object, ...], template: str, context: Callable[[], dict[str, Any]], slots: set[str]
+) -> bytes:
+    """The shared page of this key in the active language, rendered with its slots the first time and checked to
+    hold each of them once. Nothing of the visitor's request may enter it: no messages for a staff browser; the
+    page holds only settings, translations, the empty forms and the slots."""
+    full_key = (*key, get_language() or "")
+    page = _PAGES.get(full_key)
+    if page is None:
+        page = _render(request, template, {**context(), "messages": ()}).content
+        if any(page.count(slot.encode()) != (1 if slot in slots else 0) for slot in _SLOTS):
+            raise RuntimeError(f"{template} must hold each of its slots once")
+        _PAGES[full_key] = page
+    return page
+
+
 def _slotted(
     request: HttpRequest,
     key: tuple[object, ...],
@@ -103,16 +119,8 @@ def _slotted(
     context: Callable[[], dict[str, Any]],
     values: dict[str, str],
 ) -> HttpResponse:
-    """The page of this key (rendered with the slots the first time), each slot filled with its value, escaped.
-    Nothing of the visitor's request may enter the shared page: no messages for a staff browser; the page holds
-    only settings, translations, the empty forms and the slots."""
-    full_key = (*key, get_language() or "")
-    page = _PAGES.get(full_key)
-    if page is None:
-        page = _render(request, template, {**context(), "messages": ()}).content
-        if any(page.count(slot.encode()) != (1 if slot in values else 0) for slot in _SLOTS):
-            raise RuntimeError(f"{template} must hold each of its slots once")
-        _PAGES[full_key] = page
+    """The page of this key (see _page), each slot filled with its value, escaped."""
+    page = _page(request, key, template, context, set(values))
     filled = {slot.encode(): escape(value).encode() for slot, value in values.items()}
     return HttpResponse(
         _SLOT_RE.sub(lambda found: filled[found.group(0)], page), content_type="text/html; charset=utf-8"
@@ -265,6 +273,7 @@ def _send(request: HttpRequest) -> HttpResponse:
         problem = " ".join(upload_problems) + " " + _("Nothing was sent. Choose the files again and send.")
         return _front(request, form=form, problem=problem, status=400)
     assert nonce is not None  # noqa: S101 - _send_refused answered a missing one
+    _receipt_pages_ready(request)
     data = form.cleaned_data
     try:
         receipt = submission.submission_create(
@@ -299,11 +308,7 @@ def _send(request: HttpRequest) -> HttpResponse:
     return _receipt_page(request, receipt)
 
 
-def _receipt_page(request: HttpRequest, receipt: submission.Receipt) -> HttpResponse:
-    """The codes, shown once. No language switch here: a page in another language could not show them again.
-    Rendered once per language, with or without a duress code; each answer fills in its codes and token."""
-    duress = receipt.duress_code is not None
-
+def _receipt_context(duress: bool) -> Callable[[], dict[str, Any]]:
     def slotted() -> dict[str, Any]:
         return {
             "receipt": submission.Receipt(code=_CODE_SLOT, duress_code=_DURESS_CODE_SLOT if duress else None),
@@ -312,10 +317,28 @@ def _receipt_page(request: HttpRequest, receipt: submission.Receipt) -> HttpResp
             "code_form": _code_form_slotted(),
         }
 
+    return slotted
+
+
+def _receipt_slots(duress: bool) -> set[str]:
+    return {_CODE_SLOT, _WORDS_SLOT, _OPEN_TOKEN_SLOT} | ({_DURESS_CODE_SLOT, _DURESS_WORDS_SLOT} if duress else set())
+
+
+def _receipt_pages_ready(request: HttpRequest) -> None:
+    """Make (and check) both receipt pages of this language before a request is stored: were one unable to show
+    its codes, the server fails while nothing is saved, never after a request whose codes nobody saw."""
+    for duress in (False, True):
+        _page(request, ("receipt", duress), "intake/receipt.html", _receipt_context(duress), _receipt_slots(duress))
+
+
+def _receipt_page(request: HttpRequest, receipt: submission.Receipt) -> HttpResponse:
+    """The codes, shown once. No language switch here: a page in another language could not show them again.
+    Rendered once per language, with or without a duress code; each answer fills in its codes and token."""
+    duress = receipt.duress_code is not None
     values = {_CODE_SLOT: receipt.code, _WORDS_SLOT: _in_words(receipt.code), _OPEN_TOKEN_SLOT: forms.form_token_new()}
     if receipt.duress_code is not None:
         values |= {_DURESS_CODE_SLOT: receipt.duress_code, _DURESS_WORDS_SLOT: _in_words(receipt.duress_code)}
-    return _slotted(request, ("receipt", duress), "intake/receipt.html", slotted, values)
+    return _slotted(request, ("receipt", duress), "intake/receipt.html", _receipt_context(duress), values)
 
 
 def _in_words(code: str | None) -> str:

@@ -180,3 +180,26 @@ def test_each_receipt_shows_its_own_codes_in_the_page_made_once(client: Client, 
     assert "second code" not in plain.content.decode()
     tokens = [OPEN_TOKEN_RE.search(page.content.decode()) for page in (first, second, plain)]
     assert len({found.group(1) for found in tokens if found is not None}) == 3
+
+
+def test_a_receipt_page_that_cannot_show_its_codes_stores_nothing(
+    hotline: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a receipt page that would lose a slot (a translation or a template changed for the worse)
+    monkeypatch.setattr(views, "_PAGES", {})
+    render = views._render
+
+    def broken(request: Any, template: str, context: dict[str, Any], **kwargs: Any) -> Any:
+        page = render(request, template, context, **kwargs)
+        if template == "intake/receipt.html":
+            page.content = page.content.replace(views._DURESS_WORDS_SLOT.encode(), b"")
+        return page
+
+    monkeypatch.setattr(views, "_render", broken)
+    before = Request.objects.count()
+    # When someone sends a request asking for a duress code
+    response, code, _duress = submit(Client(raise_request_exception=False), duress=True)
+    # Then the server fails before it stores anything: no request whose codes nobody was shown
+    assert response.status_code == 500
+    assert code is None
+    assert Request.objects.count() == before
