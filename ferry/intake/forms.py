@@ -112,6 +112,12 @@ class OptionsSelect(forms.Select):
         selected = "" if value is None else str(value)
         return _select(name, self.build_attrs(self.attrs, attrs), self.options_of().html(selected))
 
+    def use_required_attribute(self, initial: Any) -> bool:
+        # As Select decides it (a blank first choice), from the list made once: Select's own would normalise the
+        # whole list each time a form is drawn with what was typed.
+        first = next(iter(self.options_of().choices), None)
+        return not self.is_hidden and first is not None and first[0] in (None, "")
+
 
 class OptionsField(forms.ChoiceField):
     """A choice among Options, checked against their set of values (not by walking hundreds of choices)."""

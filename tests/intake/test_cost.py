@@ -14,6 +14,7 @@ from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import connection
 from django.test import Client, RequestFactory
+from django.utils.choices import CallableChoiceIterator
 
 from ferry.intake import forms, views
 from ferry.intake.models import Request
@@ -203,3 +204,25 @@ def test_a_receipt_page_that_cannot_show_its_codes_stores_nothing(
     assert response.status_code == 500
     assert code is None
     assert Request.objects.count() == before
+
+
+def test_a_form_shown_again_walks_no_long_list(
+    client: Client, hotline: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a form refused for one of its fields (what a flood of junk gets back, over and over)
+    data = request_data(story="", country="RU", region="RU-CE")
+    data["form_token"] = TOKEN_RE.search(client.get("/?lang=en").content.decode()).group(1)  # type: ignore[union-attr]
+    walked: list[int] = []
+    walk = CallableChoiceIterator.__iter__
+
+    def counted(self: CallableChoiceIterator) -> Iterator[Any]:
+        walked.append(1)
+        return walk(self)
+
+    monkeypatch.setattr(CallableChoiceIterator, "__iter__", counted)
+    # When it comes back with what was typed
+    page = client.post("/send?lang=en", data)
+    # Then its country and region lists were drawn from the lists made once, neither copied nor walked
+    assert page.status_code == 400
+    assert 'value="RU-CE" selected' in page.content.decode()
+    assert walked == []
