@@ -104,12 +104,18 @@ def ordered(filters: Filters) -> QuerySet[Incident]:
     rows = filtered(filters)
     # A filter on the incident's own indexed fields (region, place, verification) lets the database walk the incident's
     # index in order and look each one up in the term index; without one, the term index itself is walked.
+    # The incident's id breaks the last ties (an import's chunk shares one creation time; year-only dates share a
+    # day): one total order, so that no page repeats or skips an incident.
     if not any((filters.subdivision, filters.verification, filters.place)):
         if _terms(filters):
-            return rows.order_by("-terms__start_date", "-terms__created_at")
+            return rows.order_by("-terms__start_date", "-terms__created_at", "-terms__incident_id")
         if filters.perpetrator:
-            return rows.order_by("-perpetrator_entries__start_date", "-perpetrator_entries__created_at")
-    return rows.order_by("-start_date", "-created_at")
+            return rows.order_by(
+                "-perpetrator_entries__start_date",
+                "-perpetrator_entries__created_at",
+                "-perpetrator_entries__incident_id",
+            )
+    return rows.order_by("-start_date", "-created_at", "-pk")
 
 
 @dataclass

@@ -256,3 +256,45 @@ def test_what_is_indexed_takes_the_dates_as_they_are_when_written(
     assert {row[3] for row in kept} == {incident.start_date}
     assert term_index.rebuild() == len(kept)
     assert _index() == kept
+
+
+def test_incidents_alike_in_date_and_creation_are_paged_in_one_total_order(
+    docs: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given incidents alike in start date and creation time (as an import's chunk of year-only dates writes them),
+    # each with an act by the same unit
+    person = docs["doc"]
+    ring, staff = ring_of(person), person.staff
+    police = Term.objects.get(vocabulary=Vocabulary.PERPETRATOR_TYPE, code="police")
+    unit = services.perpetrator_create(
+        staff=staff, data=PerpetratorData(kind="unit", perpetrator_type=police.pk, name_original="Полк ППС")
+    )
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 7)
+    for _ in range(24):
+        incident, _key = services.incident_create(staff=staff, data=incident_data())
+        victim = services.victim_add(ring=ring, staff=staff, reference=incident.reference, data=VictimData())
+        services.act_add(
+            ring=ring,
+            staff=staff,
+            reference=incident.reference,
+            data=ActData(
+                victim_id=victim.pk,
+                act_type="torture",
+                start=PartialDate(2017, None, None, "year"),
+                involvements=(InvolvementData(perpetrator_id=unit.pk),),
+            ),
+        )
+    created = Incident.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    Incident.objects.update(created_at=created)
+    IncidentTerm.objects.update(created_at=created)
+    IncidentPerpetrator.objects.update(created_at=created)
+    torture = Term.objects.get(vocabulary=Vocabulary.ACT_TYPE, code="torture")
+    # When the list is paged through, unfiltered, by act type, by the unit, and by region
+    for filters in (
+        selectors.Filters(),
+        selectors.Filters(act_type=torture.pk),
+        selectors.Filters(perpetrator=unit.pk),
+        selectors.Filters(country="RU", subdivision="RU-CE"),
+    ):
+        # Then every incident comes once, in one order that breaks the ties by the incident's id
+        assert _listed(ring, filters) == sorted(Incident.objects.values_list("pk", flat=True), reverse=True), filters
