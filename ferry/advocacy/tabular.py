@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from ferry.advocacy.tables import Table
+from ferry.core.text import decimal_number
 
 SUPPRESSED = "[c]"
 
@@ -60,8 +61,9 @@ def table_xlsx(table: Table, language: str) -> bytes:
     for line in table_lines(table, language):
         row = []
         for value in line:
-            if value.isdigit():
-                row.append(int(value))
+            number = decimal_number(value)
+            if number is not None:
+                row.append(number)
                 continue
             cell = WriteOnlyCell(sheet, value=value)
             cell.data_type = "s"  # text, even when it starts with "=" (never a formula)

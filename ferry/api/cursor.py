@@ -14,6 +14,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.utils.urls import replace_query_param
 
+from ferry.core.text import decimal_number
+
 T = TypeVar("T")
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -37,9 +39,10 @@ def page_size(request: Request) -> int:
     raw = request.query_params.get("page_size", "")
     if not raw:
         return PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    size = decimal_number(raw)
+    if size is None or not 1 <= size <= MAX_PAGE_SIZE:
         raise ValidationError({"page_size": [_("A page holds from 1 to 200 rows.")]})
-    return int(raw)
+    return size
 
 
 def paginate(request: Request, rows: list[T], key: Callable[[T], list[Any]]) -> tuple[list[T], str | None]:

@@ -25,3 +25,10 @@ def without_bidi_in(value: Any) -> Any:
     if isinstance(value, list):
         return [without_bidi_in(item) for item in value]
     return value
+
+
+def decimal_number(text: str, *, most_digits: int = 18) -> int | None:
+    """The whole number written in ASCII digits, or None. str.isdigit() alone lets through digits int() refuses
+    ("²", "①"), so an address or a cell holding one would fail with a server error; "-1", "1e3", "" and numbers
+    longer than `most_digits` (beyond the database's integers) are no numbers here either."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= most_digits else None

@@ -21,6 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ferry.core.text import decimal_number
 from ferry.incidents.models import Degree, Perpetrator, PlacePrecision, Precision, Term, Vocabulary
 from ferry.incidents.services import (
     SOGIESC,
@@ -263,7 +264,7 @@ def partial_date(text: str, precision_text: str) -> PartialDate | None:
 
 
 def _number(text: str) -> int | None:
-    return int(text) if text.strip().isdigit() else None
+    return decimal_number(text.strip())
 
 
 def _dates(values: dict[str, str], problems: RowProblems) -> tuple[PartialDate | None, PartialDate | None]:

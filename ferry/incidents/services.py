@@ -26,7 +26,7 @@ from ferry.cases.services import access_case
 from ferry.core.doors import Door, Opened, door_open
 from ferry.core.errors import Conflict, FerryError, NotFound
 from ferry.core.permissions import require
-from ferry.core.text import without_bidi
+from ferry.core.text import decimal_number, without_bidi
 from ferry.incidents import act_counts, term_index
 from ferry.incidents.models import (
     Act,
@@ -220,7 +220,8 @@ def _term(vocabulary: str, value: Term | int | str | None) -> Term:
         term = rows.filter(pk=value).first()
     else:
         text = str(value).strip()
-        term = rows.filter(pk=int(text)).first() if text.isdigit() else rows.filter(code=text).first()
+        number = decimal_number(text)
+        term = rows.filter(pk=number).first() if number is not None else rows.filter(code=text).first()
     if term is None:
         raise DocumentationError(_("Unknown code: choose a value from the list."))
     return term

@@ -22,6 +22,7 @@ from ferry.accounts.models import Role
 from ferry.core.actions import form_action
 from ferry.core.errors import FerryError, NotFound
 from ferry.core.permissions import require, roles
+from ferry.core.text import decimal_number
 from ferry.incidents import forms, selectors, services, vocabulary
 from ferry.incidents.forms import dates_initial
 from ferry.incidents.models import Incident, Perpetrator, Place, Term, Vocabulary
@@ -377,7 +378,9 @@ def _register_page(
 @roles(*READERS)
 def perpetrator_list(request: StaffRequest) -> HttpResponse:
     # Finding is sent by POST, as the list's search is: names typed stay out of addresses and history.
-    find = request.POST.get("find", "")[:200].strip() if request.method == "POST" and "find" in request.POST else None
+    # (a NUL names nothing, and PostgreSQL refuses it in text: the rest of what was typed is looked for)
+    found_text = request.POST.get("find", "").replace("\x00", "")[:200].strip()
+    find = found_text if request.method == "POST" and "find" in request.POST else None
     if find is not None:
         found = selectors.register_matches(find, limit=REGISTER_PAGE) if find else []
         context = {"form": forms.PerpetratorForm(), "rows": found[:REGISTER_PAGE], "find": find}
@@ -404,8 +407,8 @@ def _perpetrator(perpetrator_id: int) -> Perpetrator:
 
 
 def _page_number(request: StaffRequest) -> int:
-    raw = request.GET.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    number = decimal_number(request.GET.get("page", "1"))
+    return number if number is not None and 0 < number < 100_000 else 1
 
 
 @require_GET

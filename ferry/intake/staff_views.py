@@ -20,6 +20,7 @@ from ferry.accounts.http import StaffRequest
 from ferry.accounts.models import Role
 from ferry.core.actions import form_action
 from ferry.core.permissions import roles
+from ferry.core.text import decimal_number
 from ferry.intake import forms, limits, places, recipients, selectors, triage
 from ferry.intake.models import Request
 
@@ -62,7 +63,7 @@ def queue(request: StaffRequest) -> HttpResponse:
     if sort not in selectors.SORTS:
         sort = "urgent"
     page_text = request.GET.get("page", "1")
-    page_number = int(page_text) if page_text.isdigit() and len(page_text) < 7 else 1
+    page_number = decimal_number(page_text, most_digits=6) or 1
     search = request.GET.get("q", "")[:200]
     recipients.index_share(ring=request.ring, staff=request.user)
     page = selectors.queue(

@@ -18,6 +18,7 @@ from ferry.accounts.models import Role
 from ferry.api.base import StaffApiView
 from ferry.api.cursor import cursor_decode, cursor_encode
 from ferry.core.errors import NotFound
+from ferry.core.text import decimal_number
 from ferry.incidents import selectors, services
 from ferry.incidents.models import Incident, Perpetrator, Place, Term, Vocabulary
 
@@ -77,9 +78,10 @@ class TermSerializer(serializers.Serializer[Any]):
 
 def _record_id(value: str, missing: str) -> int:
     """An id from the address; anything that is not one (negative, huge, text) is the same NotFound."""
-    if not value.isdigit() or len(value) > 18:
+    number = decimal_number(value)
+    if number is None:
         raise NotFound(missing)
-    return int(value)
+    return number
 
 
 def _incident(incident: Incident, title: str | None) -> dict[str, Any]:
