@@ -38,14 +38,16 @@ from ferry.intake.places import country_choices, region_choices
 
 class RegisterField(forms.CharField):
     """A perpetrator of the register, typed rather than picked from a list that could not hold twenty thousand
-    names: a name (or a part of it, in either script) or the register number shown as "#123". One match is
-    taken; several are listed in the error with their numbers, so the next try can name one. No script needed.
-    Cleans to the perpetrator's id, or None when left empty."""
+    names: a whole name (in either script) or the register number shown as "#123". A whole name one entry has
+    is taken. A part of a name is never taken, even when one entry matches (a surname typed for somebody else
+    would name that official): the entries it matches are offered with their kinds and numbers, so the next
+    try can name one, as are several entries with the same name. No script needed. Cleans to the perpetrator's
+    id, or None when left empty."""
 
     def __init__(self, *, units_only: bool = False, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 200)
         kwargs.setdefault("required", False)
-        kwargs.setdefault("help_text", _("A name or part of it, or the register number, as #123."))
+        kwargs.setdefault("help_text", _("A whole name, or the register number, as #123."))
         super().__init__(**kwargs)
         self.units_only = units_only
 
@@ -53,13 +55,19 @@ class RegisterField(forms.CharField):
         text = super().clean(value)
         if not text:
             return None
-        found = selectors.register_matches(text, units_only=self.units_only)
-        if len(found) == 1:
-            return found[0].pk
-        if not found:
+        named = selectors.register_named(text, units_only=self.units_only)
+        if named.whole and len(named.found) == 1:
+            return named.found[0].pk
+        if not named.found:
             raise forms.ValidationError(_("Nobody in the register matches this. Check the spelling or add them first."))
-        names = ", ".join(f"{p.name_original} (#{p.pk})" for p in found[: selectors.REGISTER_MATCHES])
-        more = "…" if len(found) > selectors.REGISTER_MATCHES else ""
+        shown = named.found[: selectors.REGISTER_MATCHES]
+        names = ", ".join(f"{p.name_original} ({p.get_kind_display()}, #{p.pk})" for p in shown)
+        more = "…" if len(named.found) > selectors.REGISTER_MATCHES else ""
+        if not named.whole:
+            raise forms.ValidationError(
+                _("In the register, this is part of: %(names)s%(more)s. Type the whole name, or the number, as #123.")
+                % {"names": names, "more": more}
+            )
         raise forms.ValidationError(
             _("Several in the register match: %(names)s%(more)s. Type the number of the one you mean, as #123.")
             % {"names": names, "more": more}

@@ -330,24 +330,35 @@ def sources_openable(ring: KeyRing | None, *, identities: bool = True) -> list[t
 REGISTER_MATCHES = 20
 
 
-def register_matches(text: str, *, units_only: bool = False, limit: int = REGISTER_MATCHES) -> list[Perpetrator]:
-    """Perpetrators of the register a typed text names, best first, at most `limit` (+1, to tell there are
-    more): the register number as "#123"; else an exact name (original, case and spacing aside, or its
-    transliteration); else every name containing the text."""
+@dataclass(frozen=True)
+class RegisterMatches:
+    found: list[Perpetrator]  # best first, at most the limit (+1, to tell there are more)
+    whole: bool  # named whole (by number or by a whole name), not by a part of a name
+
+
+def register_named(text: str, *, units_only: bool = False, limit: int = REGISTER_MATCHES) -> RegisterMatches:
+    """Perpetrators of the register a typed text names: the register number as "#123"; else a whole name
+    (original, case and spacing aside, or its transliteration); else every name containing the text (a part)."""
     rows = Perpetrator.objects.select_related("perpetrator_type").order_by("name_original", "pk")
     if units_only:
         rows = rows.exclude(kind=Perpetrator.Kind.PERSON)
     text = without_bidi(text).strip()
     number = re.fullmatch(r"#\s*(\d{1,9})", text)
     if number:
-        return list(rows.filter(pk=int(number[1])))
+        return RegisterMatches(list(rows.filter(pk=int(number[1]))), whole=True)
     key = name_key(text)
     if not key:
-        return []
+        return RegisterMatches([], whole=True)
     exact = list(rows.filter(Q(name_key=key) | Q(name_translit__iexact=text))[: limit + 1])
     if exact:
-        return exact
-    return list(rows.filter(Q(name_key__contains=key) | Q(name_translit__icontains=text))[: limit + 1])
+        return RegisterMatches(exact, whole=True)
+    part = rows.filter(Q(name_key__contains=key) | Q(name_translit__icontains=text))
+    return RegisterMatches(list(part[: limit + 1]), whole=False)
+
+
+def register_matches(text: str, *, units_only: bool = False, limit: int = REGISTER_MATCHES) -> list[Perpetrator]:
+    """What register_named finds, whole or in part (the register page's search)."""
+    return register_named(text, units_only=units_only, limit=limit).found
 
 
 TIMELINE_PAGE = 200

@@ -1,5 +1,6 @@
-"""Every perpetrator of the register can be named in a form, however large the register: a name (or part of it)
-or the register number is typed, one match is taken, several are listed with their numbers and nothing is saved.
+"""Every perpetrator of the register can be named in a form, however large the register: a whole name or the
+register number is typed and taken; a part of a name, or a name several have, lists them with their kinds and
+numbers, and nothing is saved.
 Before, the forms offered the first 2,000 names (the list's filter 5,000) and the rest could not be chosen."""
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ def test_the_last_name_of_a_large_register_can_be_named_and_an_ambiguous_one_is_
     # Then they are listed with their numbers, the text is kept, and nothing is saved
     assert answer.status_code == 400
     page = answer.content.decode()
-    assert "Батальон 5090 (#" in page
-    assert "Батальон 5099 (#" in page
+    assert "Батальон 5090 (Unit, #" in page
+    assert "Батальон 5099 (Unit, #" in page
     assert 'value="батальон 509"' in page
     assert not Act.objects.exists()
 
@@ -111,3 +112,42 @@ def test_the_register_page_finds_any_name(docs: dict[str, Any]) -> None:
     assert register[-1].name_original in page
     # And the search added nobody
     assert Perpetrator.objects.count() == REGISTER
+
+
+def test_a_part_of_a_name_is_offered_never_taken_and_alike_names_are_told_apart(docs: dict[str, Any]) -> None:
+    # Given an official and a unit in the register, both called Иванов, and Петров Иван Сергеевич
+    staff, ring = docs["doc"].staff, ring_of(docs["doc"])
+    police = term(Vocabulary.PERPETRATOR_TYPE, "police")
+    for kind, name in (("person", "Иванов"), ("unit", "Иванов"), ("person", "Петров Иван Сергеевич")):
+        services.perpetrator_create(
+            staff=staff,
+            data=services.PerpetratorData(kind=kind, perpetrator_type=police.pk, name_original=name),
+        )
+    petrov = Perpetrator.objects.get(name_original="Петров Иван Сергеевич")
+    incident, _key = services.incident_create(staff=staff, data=incident_data())
+    ring.forget()
+    victim = services.victim_add(ring=ring, staff=staff, reference=incident.reference, data=VictimData(name="V"))
+    client = staff_client(docs["doc"])
+    act_url = f"/staff/documentation/{incident.reference}/act/"
+
+    # When a documenter types a surname that only a part of one registered name matches
+    answer = client.post(act_url, _act_form(victim, "Петров"))
+    # Then the act is not attributed to that person: the name is offered, with its number, and nothing is saved
+    assert answer.status_code == 400
+    assert f"Петров Иван Сергеевич (Person, #{petrov.pk})" in answer.content.decode()
+    assert not Act.objects.exists()
+
+    # When they type a name both the official and the unit have
+    answer = client.post(act_url, _act_form(victim, "иванов"))
+    # Then both are listed, told apart by their kind
+    page = answer.content.decode()
+    assert answer.status_code == 400
+    assert "Иванов (Person, #" in page
+    assert "Иванов (Unit, #" in page
+
+    # When they type the whole name, or the number
+    for typed in ("петров  иван сергеевич", f"#{petrov.pk}"):
+        answer = client.post(act_url, _act_form(victim, typed))
+        # Then the act names that person
+        assert answer.status_code == 302
+    assert [i.perpetrator for i in Involvement.objects.all()] == [petrov, petrov]
