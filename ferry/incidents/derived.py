@@ -65,9 +65,7 @@ def derived_check() -> list[Drift]:
                     missing=_count(cursor, f"{rebuilt} EXCEPT {rows}"),
                 )
             )
-        for _columns, _table, kept in names:
-            cursor.execute(f"DROP TABLE {kept}")
-        transaction.set_rollback(True)
+        transaction.set_rollback(True)  # the rebuild and the copies (temporary tables go with it)
     return drifts
 
 

@@ -29,9 +29,9 @@ from ferry.incidents.services import (
     IncidentData,
     PartialDate,
     VictimData,
-    _clean,
     _incident_fields,
     _location_check,
+    case_reference_of,
     dates_check,
     name_key,
 )
@@ -185,11 +185,6 @@ class RowProblems:
 
     def add(self, name: str, message: str) -> None:
         self.items.append((name, message))
-
-
-def case_reference_of(text: str) -> str:
-    """A case reference as the victim page stores it in the sealed link: trimmed, capitals."""
-    return _clean(text).upper()
 
 
 class Lookups:

@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 
 from ferry.accounts.models import Role, Staff
 from ferry.audit.services import audit_record
-from ferry.cases.services import access_case
 from ferry.core.doors import own_record
 from ferry.core.errors import NotFound
 from ferry.core.permissions import require
@@ -49,6 +48,7 @@ from ferry.incidents.services import (
     DocumentationError,
     _case_caseworkers,
     _clean,
+    _linked_case,
     documentation_team,
 )
 from ferry.intake.submission import reference_new
@@ -247,8 +247,8 @@ def _case_door(ring: KeyRing | None, staff: Staff) -> Callable[[str], bool]:
 
     def can_open(reference: str) -> bool:
         try:
-            access_case(ring=ring, staff=staff, reference=reference)
-        except NotFound:
+            _linked_case(ring, staff, reference)
+        except DocumentationError:
             return False
         return True
 

@@ -470,12 +470,22 @@ def _linked_case(ring: KeyRing | None, staff: Staff, case_reference: str) -> Cas
         raise DocumentationError(_("No such case.")) from None
 
 
-def _case_caseworkers(case_reference: str) -> list[int]:
+def case_reference_of(text: str) -> str:
+    """A case reference as a victim's sealed link keeps it: trimmed, capitals (the page and the import alike)."""
+    return _clean(text).upper()
+
+
+def _case_carriers(case: Case) -> list[int]:
     """Who carries the case a victim is linked to (they get the victim, and only the victim)."""
-    case = Case.objects.filter(reference=case_reference.strip().upper(), shredded_at__isnull=True).first()
+    return list(Assignment.objects.filter(case=case).values_list("staff_id", flat=True))
+
+
+def _case_caseworkers(case_reference: str) -> list[int]:
+    """The same, for a case named by its reference (an import's chunk, its door asked at the dry run)."""
+    case = Case.objects.filter(reference=case_reference_of(case_reference), shredded_at__isnull=True).first()
     if case is None:
         raise DocumentationError(_("No such case."))
-    return list(Assignment.objects.filter(case=case).values_list("staff_id", flat=True))
+    return _case_carriers(case)
 
 
 def victim_add(*, ring: KeyRing | None, staff: Staff, reference: str, data: VictimData) -> Victim:
@@ -484,12 +494,12 @@ def victim_add(*, ring: KeyRing | None, staff: Staff, reference: str, data: Vict
     require(staff, Role.DOCUMENTER)
     incident, _key = access_incident(ring=ring, staff=staff, reference=reference)
     # The doors first, outside the transaction: a refusal is audited even though nothing else is saved.
-    link = _clean(data.case_reference).upper()
+    link = case_reference_of(data.case_reference)
     case = _linked_case(ring, staff, link) if link else None
     with transaction.atomic():
         grant_to = set(_holders(incident.key_set_id)) | {staff.pk}
         if case is not None:
-            grant_to |= set(_case_caseworkers(case.reference))
+            grant_to |= set(_case_carriers(case))
         key_set, key = _keyset_for(grant_to, staff)
         position = (
             Victim.objects.filter(incident=incident).order_by("-position").values_list("position", flat=True).first()

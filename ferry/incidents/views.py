@@ -378,9 +378,10 @@ def _register_page(
 @roles(*READERS)
 def perpetrator_list(request: StaffRequest) -> HttpResponse:
     # Finding is sent by POST, as the list's search is: names typed stay out of addresses and history.
-    # (a NUL names nothing, and PostgreSQL refuses it in text: the rest of what was typed is looked for)
-    found_text = request.POST.get("find", "").replace("\x00", "")[:200].strip()
-    find = found_text if request.method == "POST" and "find" in request.POST else None
+    find = None
+    if request.method == "POST" and "find" in request.POST:
+        # (a NUL names nothing, and PostgreSQL refuses it in text: the rest of what was typed is looked for)
+        find = request.POST["find"].replace("\x00", "")[:200].strip()
     if find is not None:
         found = selectors.register_matches(find, limit=REGISTER_PAGE) if find else []
         context = {"form": forms.PerpetratorForm(), "rows": found[:REGISTER_PAGE], "find": find}
